@@ -1,0 +1,408 @@
+//! load: `content/**/*.md` → [`Page`]s (front matter split and typed), and the
+//! person register `content/persons.toml` → [`Person`]s. Walks are sorted so that
+//! everything downstream is deterministic.
+
+use crate::diagnostics::{Diagnostics, SourceMap};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+use walkdir::WalkDir;
+
+/// Bibliographic description of a text's source.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub container: String,
+    #[serde(default)]
+    pub publisher: String,
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub year: String,
+    #[serde(default)]
+    pub date: String,
+    #[serde(default)]
+    pub pages: String,
+    #[serde(default)]
+    pub chapter: String,
+    #[serde(default)]
+    pub lang: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// What a page is: an edition text (numbered paragraphs, apparatus, citation)
+/// or an editorial page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Text,
+    #[default]
+    Page,
+}
+
+/// A page's front matter. Unknown keys are an error.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrontMatter {
+    pub title: String,
+    #[serde(default)]
+    pub subtitle: String,
+    #[serde(default)]
+    pub author: String,
+    #[serde(default)]
+    pub date: String,
+    #[serde(default)]
+    pub lang: Option<String>,
+    #[serde(default)]
+    pub weight: i64,
+    #[serde(default)]
+    pub template: Option<String>,
+    #[serde(default)]
+    pub draft: bool,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub kind: Kind,
+    #[serde(default)]
+    pub translation_of: Option<String>,
+    #[serde(default)]
+    pub source: Option<Source>,
+    #[serde(default)]
+    pub extra: toml::Table,
+}
+
+/// One content file, split into front matter and Markdown body.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The file, relative to the site root (`content/a/b.md`).
+    pub src: SourceMap,
+    /// Path inside `content/` without extension (`a/b`, `a/_index`, `_index`).
+    pub rel: String,
+    /// Site-absolute URL (`/a/b/`, `/a/`, `/`).
+    pub url: String,
+    /// `_index.md`: a section page listing the pages of its folder.
+    pub is_section: bool,
+    pub front: FrontMatter,
+    /// Byte offset of the Markdown body in `src.text`.
+    pub body_start: usize,
+    /// Byte offset of the `template = …` value, for error positions.
+    pub template_offset: usize,
+}
+
+impl Page {
+    pub fn body(&self) -> &str {
+        &self.src.text[self.body_start..]
+    }
+
+    /// The folder whose section lists this page (`` for the root).
+    pub fn parent_section(&self) -> String {
+        let folder = match self.rel.rfind('/') {
+            Some(i) => &self.rel[..i],
+            None => "",
+        };
+        if self.is_section {
+            // a section belongs to the section above it
+            match folder.rfind('/') {
+                Some(i) => folder[..i].to_string(),
+                None if folder.is_empty() => String::from("\u{0}none"),
+                None => String::new(),
+            }
+        } else {
+            folder.to_string()
+        }
+    }
+
+    pub fn section_folder(&self) -> &str {
+        match self.rel.rfind('/') {
+            Some(i) => &self.rel[..i],
+            None => "",
+        }
+    }
+}
+
+/// A register entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    pub id: Spanned<String>,
+    pub name: String,
+    pub sort: String,
+    #[serde(default)]
+    pub born: Option<String>,
+    #[serde(default)]
+    pub died: Option<String>,
+    #[serde(default)]
+    pub description: Descriptions,
+    #[serde(default)]
+    pub variants: Vec<String>,
+    #[serde(default)]
+    pub pseudonyms: Vec<String>,
+    #[serde(default)]
+    pub remark: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Descriptions {
+    #[serde(default)]
+    pub fr: String,
+    #[serde(default)]
+    pub es: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterFile {
+    #[serde(default)]
+    person: Vec<Person>,
+}
+
+/// The person register with its source, for positions.
+#[derive(Debug, Clone, Default)]
+pub struct Register {
+    pub persons: Vec<Person>,
+    pub src: Option<SourceMap>,
+}
+
+/// Everything read from disk.
+#[derive(Debug, Clone, Default)]
+pub struct Content {
+    pub pages: Vec<Page>,
+    pub register: Register,
+}
+
+/// Reads a file as UTF-8, reporting unreadable files and invalid bytes.
+pub fn read_text(root: &Path, rel: &Path, diags: &mut Diagnostics) -> Option<SourceMap> {
+    let bytes = match std::fs::read(root.join(rel)) {
+        Ok(b) => b,
+        Err(e) => {
+            diags.file_error(rel, format!("cannot read file: {e}"));
+            return None;
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(t) => Some(SourceMap::new(rel, t)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let sm = SourceMap::new(rel, String::from_utf8_lossy(e.as_bytes()).into_owned());
+            diags.push(sm.error(at, "file is not valid UTF-8"));
+            None
+        }
+    }
+}
+
+/// Walks `content/` and reads every page and the register.
+pub fn load(root: &Path, include_drafts: bool, diags: &mut Diagnostics) -> Content {
+    let mut content = Content::default();
+    let content_dir = root.join("content");
+    if !content_dir.is_dir() {
+        diags.file_error(Path::new("content"), "no content/ folder");
+        return content;
+    }
+    let walker = WalkDir::new(&content_dir)
+        .follow_links(true)
+        .sort_by_file_name();
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e
+                    .path()
+                    .and_then(|p| p.strip_prefix(root).ok())
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| PathBuf::from("content"));
+                let msg = if e.loop_ancestor().is_some() {
+                    "symbolic link loop".to_string()
+                } else {
+                    format!("cannot read: {e}")
+                };
+                diags.file_error(&path, msg);
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(root) else {
+            continue;
+        };
+        let rel = rel.to_path_buf();
+        match rel.extension().and_then(|e| e.to_str()) {
+            Some("md") => {
+                if let Some(page) = load_page(root, &rel, diags) {
+                    if !page.front.draft || include_drafts {
+                        content.pages.push(page);
+                    }
+                }
+            }
+            Some("toml") if rel.file_name().and_then(|n| n.to_str()) == Some("persons.toml") => {
+                load_register(root, &rel, &mut content.register, diags);
+            }
+            _ => {}
+        }
+    }
+    content
+}
+
+fn load_register(root: &Path, rel: &Path, reg: &mut Register, diags: &mut Diagnostics) {
+    let Some(sm) = read_text(root, rel, diags) else {
+        return;
+    };
+    match toml::from_str::<RegisterFile>(&sm.text) {
+        Ok(file) => {
+            for p in &file.person {
+                let id = p.id.get_ref();
+                let ok = !id.is_empty()
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                if !ok {
+                    diags.push(sm.error(
+                        p.id.span().start,
+                        format!(
+                            "person id `{id}` must be lowercase ASCII letters, digits and hyphens"
+                        ),
+                    ));
+                }
+                if p.sort.trim().is_empty() {
+                    diags.push(sm.error(
+                        p.id.span().start,
+                        format!("person `{id}` has an empty sort key"),
+                    ));
+                }
+            }
+            reg.persons.extend(file.person);
+        }
+        Err(e) => {
+            let at = e.span().map(|s| s.start).unwrap_or(0);
+            diags.push(sm.error(at, crate::config::toml_message(&e)));
+        }
+    }
+    reg.src = Some(sm);
+}
+
+fn url_for(rel: &str) -> (String, bool) {
+    if rel == "_index" {
+        return ("/".into(), true);
+    }
+    if let Some(folder) = rel.strip_suffix("/_index") {
+        return (format!("/{folder}/"), true);
+    }
+    (format!("/{rel}/"), false)
+}
+
+/// Splits `+++` front matter from the body and types it.
+pub fn load_page(root: &Path, rel: &Path, diags: &mut Diagnostics) -> Option<Page> {
+    let sm = read_text(root, rel, diags)?;
+    parse_page(sm, diags)
+}
+
+/// The same as [`load_page`] on text already read.
+pub fn parse_page(sm: SourceMap, diags: &mut Diagnostics) -> Option<Page> {
+    let rel_str = sm
+        .path
+        .strip_prefix("content")
+        .unwrap_or(&sm.path)
+        .with_extension("")
+        .to_string_lossy()
+        .replace('\\', "/");
+    let text = &sm.text;
+    if text.trim().is_empty() {
+        diags.push(sm.error(
+            0,
+            "empty file: a page starts with `+++` front matter giving at least a title",
+        ));
+        return None;
+    }
+    let body_text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let bom = text.len() - body_text.len();
+    let first_line_end = body_text.find('\n').unwrap_or(body_text.len());
+    if body_text[..first_line_end].trim_end() != "+++" {
+        diags.push(sm.error(bom, "expected `+++` front matter on the first line"));
+        return None;
+    }
+    let fm_start = bom + first_line_end + 1;
+    // find the closing +++ line
+    let mut pos = fm_start.min(text.len());
+    let mut close = None;
+    while pos < text.len() {
+        let end = text[pos..]
+            .find('\n')
+            .map(|i| pos + i)
+            .unwrap_or(text.len());
+        if text[pos..end].trim_end() == "+++" {
+            close = Some((pos, (end + 1).min(text.len())));
+            break;
+        }
+        pos = end + 1;
+    }
+    let Some((fm_end, body_start)) = close else {
+        diags.push(sm.error(
+            bom,
+            "front matter is never closed: add a `+++` line after it",
+        ));
+        return None;
+    };
+    let fm_text = &text[fm_start..fm_end];
+    let front: FrontMatter = match toml::from_str(fm_text) {
+        Ok(f) => f,
+        Err(e) => {
+            let at = fm_start + e.span().map(|s| s.start).unwrap_or(0);
+            diags.push(sm.error(at, crate::config::toml_message(&e)));
+            return None;
+        }
+    };
+    // a stray `+++` line in the body is almost always a broken front matter
+    let mut ok = true;
+    let mut p = body_start;
+    let mut in_fence = false;
+    while p < text.len() {
+        let end = text[p..].find('\n').map(|i| p + i).unwrap_or(text.len());
+        let line = text[p..end].trim_end();
+        if line.trim_start().starts_with("```") || line.trim_start().starts_with("~~~") {
+            in_fence = !in_fence;
+        }
+        if line == "+++" && !in_fence {
+            diags.push(sm.error(
+                p,
+                "`+++` inside the body: front matter was already closed above; remove this line or merge the two blocks",
+            ));
+            ok = false;
+        }
+        p = end + 1;
+    }
+    if let Some(lang) = &front.lang {
+        if !crate::lang::is_known(lang) {
+            let at = fm_text
+                .find("lang")
+                .map(|i| fm_start + i)
+                .unwrap_or(fm_start);
+            diags.push(sm.error(at, format!("unknown language tag `{lang}`")));
+        }
+    }
+    if front.title.trim().is_empty() {
+        diags.push(sm.error(fm_start, "front matter needs a non-empty `title`"));
+        ok = false;
+    }
+    let template_offset = fm_text
+        .find("template")
+        .map(|i| fm_start + i)
+        .unwrap_or(fm_start);
+    let (url, is_section) = url_for(&rel_str);
+    if !ok {
+        return None;
+    }
+    Some(Page {
+        rel: rel_str,
+        url,
+        is_section,
+        front,
+        body_start,
+        template_offset,
+        src: sm,
+    })
+}

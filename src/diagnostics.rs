@@ -1,0 +1,229 @@
+//! Diagnostics collected across every stage and printed together, rustc-style:
+//!
+//! ```text
+//! content/a.md:12:5: error: unknown person id `humbert`
+//!    |
+//! 12 | text [Humbert](person:humbert)
+//!    |     ^
+//! ```
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem, with a position when one is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub path: PathBuf,
+    /// 1-based line and column (in characters); 0 when unknown.
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+    /// The offending source line, quoted under the message.
+    pub snippet: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let path = self.path.display();
+        if self.line > 0 {
+            write!(
+                f,
+                "{path}:{}:{}: {sev}: {}",
+                self.line, self.col, self.message
+            )?;
+        } else {
+            write!(f, "{path}: {sev}: {}", self.message)?;
+        }
+        if let Some(snippet) = &self.snippet {
+            let num = self.line.to_string();
+            let pad = " ".repeat(num.len());
+            let caret_pad = " ".repeat(self.col.saturating_sub(1));
+            write!(f, "\n{pad} |\n{num} | {snippet}\n{pad} | {caret_pad}^")?;
+        }
+        Ok(())
+    }
+}
+
+/// A source text with a line index, to turn byte offsets into `line:col`.
+#[derive(Debug, Clone)]
+pub struct SourceMap {
+    pub path: PathBuf,
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceMap {
+    pub fn new(path: impl Into<PathBuf>, text: String) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        SourceMap {
+            path: path.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// 1-based line and column (counted in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.line_starts[line];
+        let mut end = offset;
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let col = self.text[start..end].chars().count() + 1;
+        (line + 1, col)
+    }
+
+    fn line_text(&self, line: usize) -> String {
+        let start = self.line_starts[line - 1];
+        let end = self
+            .line_starts
+            .get(line)
+            .map(|e| e - 1)
+            .unwrap_or(self.text.len());
+        self.text[start..end].trim_end_matches('\r').to_string()
+    }
+
+    pub fn diag(
+        &self,
+        severity: Severity,
+        offset: usize,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let (line, col) = self.line_col(offset);
+        Diagnostic {
+            severity,
+            path: self.path.clone(),
+            line,
+            col,
+            message: message.into(),
+            snippet: Some(self.line_text(line)),
+        }
+    }
+
+    pub fn error(&self, offset: usize, message: impl Into<String>) -> Diagnostic {
+        self.diag(Severity::Error, offset, message)
+    }
+
+    pub fn warning(&self, offset: usize, message: impl Into<String>) -> Diagnostic {
+        self.diag(Severity::Warning, offset, message)
+    }
+}
+
+/// Every problem of a run.
+#[derive(Debug, Default, Clone)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.items.push(d);
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.items.extend(other.items);
+    }
+
+    /// An error without a position in a file (or at a whole file).
+    pub fn file_error(&mut self, path: &Path, message: impl Into<String>) {
+        self.items.push(Diagnostic {
+            severity: Severity::Error,
+            path: path.to_path_buf(),
+            line: 0,
+            col: 0,
+            message: message.into(),
+            snippet: None,
+        });
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.items.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.items.len() - self.error_count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Sorted by file and position so that output is stable.
+    pub fn sorted(&self) -> Vec<Diagnostic> {
+        let mut v = self.items.clone();
+        v.sort_by(|a, b| {
+            (&a.path, a.line, a.col, a.severity, &a.message)
+                .cmp(&(&b.path, b.line, b.col, b.severity, &b.message))
+        });
+        v.dedup();
+        v
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter()
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in self.sorted() {
+            writeln!(f, "{d}\n")?;
+        }
+        let (e, w) = (self.error_count(), self.warning_count());
+        if e + w > 0 {
+            write!(
+                f,
+                "{e} error{}, {w} warning{}",
+                if e == 1 { "" } else { "s" },
+                if w == 1 { "" } else { "s" }
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters() {
+        let sm = SourceMap::new("a.md", "ab\nçé x\n".to_string());
+        assert_eq!(sm.line_col(0), (1, 1));
+        assert_eq!(sm.line_col(3), (2, 1));
+        // 'x' is after two 2-byte chars and a space
+        assert_eq!(sm.line_col(3 + 5), (2, 4));
+        let d = sm.error(8, "boom");
+        assert_eq!(
+            d.to_string(),
+            "a.md:2:4: error: boom\n  |\n2 | çé x\n  |    ^"
+        );
+    }
+}

@@ -1,0 +1,117 @@
+//! The `apparat` command line: build, check, serve.
+
+use apparat::{BuildOptions, Summary};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "apparat",
+    version,
+    about = "A static-site generator for critical digital editions"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// The edition's folder (holding site.toml, content/, templates/, static/)
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
+    /// Include pages marked `draft = true`
+    #[arg(long)]
+    drafts: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the site into the output folder (atomically)
+    Build {
+        #[command(flatten)]
+        common: Common,
+        /// Output folder (default: `output_dir` of site.toml, usually public/)
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Absolute URL the site is published at (overrides site.toml)
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Links name index.html explicitly, so that the site opens from disk (file://)
+        #[arg(long)]
+        offline: bool,
+        /// No summary line
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Run every check (load, parse, resolve) without writing anything
+    Check {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn print_diags(d: &apparat::diagnostics::Diagnostics) {
+    if !d.is_empty() {
+        eprintln!("{d}");
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Build {
+            common,
+            output,
+            base_url,
+            offline,
+            quiet,
+        } => {
+            let opts = BuildOptions {
+                root: common.root,
+                output,
+                base_url,
+                drafts: common.drafts,
+                offline,
+                live_reload: false,
+            };
+            match apparat::build(&opts) {
+                Ok((summary, warnings)) => {
+                    print_diags(&warnings);
+                    if !quiet {
+                        println!("{}", Summary::line(&summary));
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(d) => {
+                    print_diags(&d);
+                    eprintln!("build failed: the previous output was left untouched");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Check { common } => {
+            let opts = BuildOptions {
+                root: common.root,
+                drafts: common.drafts,
+                ..Default::default()
+            };
+            let (ed, d) = apparat::check(&opts);
+            print_diags(&d);
+            if d.has_errors() {
+                ExitCode::from(1)
+            } else {
+                if let Some((_, ed)) = ed {
+                    println!(
+                        "checked {} pages, {} notes, {} persons: no errors",
+                        ed.entries.len(),
+                        ed.notes,
+                        ed.persons
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+        }
+    }
+}

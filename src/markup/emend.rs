@@ -1,0 +1,150 @@
+//! Emendations in CriticMarkup: `{~~source~>reading~~}` (substitution or, with
+//! an empty reading, deletion) and `{++supplied++}` (addition).
+
+/// A piece of a text run: plain text or an emendation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece<'a> {
+    Text(&'a str),
+    Emend {
+        source: &'a str,
+        reading: &'a str,
+        /// byte offset of `{` in the run
+        at: usize,
+    },
+    Add {
+        reading: &'a str,
+        at: usize,
+    },
+    /// A malformed construct: offset and message.
+    Bad {
+        at: usize,
+        message: &'static str,
+    },
+}
+
+/// Splits a text run into plain text and emendations.
+pub fn split(text: &str) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
+    let mut rest_start = 0;
+    let mut i = 0;
+    while i < text.len() {
+        let tail = &text[i..];
+        if tail.starts_with("{~~") {
+            if rest_start < i {
+                out.push(Piece::Text(&text[rest_start..i]));
+            }
+            let inner_start = i + 3;
+            match text[inner_start..].find("~~}") {
+                None => {
+                    out.push(Piece::Bad {
+                        at: i,
+                        message: "unclosed emendation: `{~~` needs a closing `~~}`",
+                    });
+                    out.push(Piece::Text(&text[i..]));
+                    return out;
+                }
+                Some(rel_end) => {
+                    let inner = &text[inner_start..inner_start + rel_end];
+                    match inner.find("~>") {
+                        None => out.push(Piece::Bad {
+                            at: i,
+                            message: "emendation without a reading: write `{~~source~>reading~~}`",
+                        }),
+                        Some(arrow) => {
+                            let source = &inner[..arrow];
+                            let reading = &inner[arrow + 2..];
+                            if source.is_empty() && reading.is_empty() {
+                                out.push(Piece::Bad {
+                                    at: i,
+                                    message: "emendation without a reading: both the source reading and the edition's reading are empty",
+                                });
+                            } else if source.is_empty() {
+                                out.push(Piece::Bad {
+                                    at: i,
+                                    message: "emendation without a source reading: use `{++text++}` for an addition",
+                                });
+                            } else {
+                                out.push(Piece::Emend {
+                                    source,
+                                    reading,
+                                    at: i,
+                                });
+                            }
+                        }
+                    }
+                    i = inner_start + rel_end + 3;
+                    rest_start = i;
+                    continue;
+                }
+            }
+        } else if tail.starts_with("{++") {
+            if rest_start < i {
+                out.push(Piece::Text(&text[rest_start..i]));
+            }
+            let inner_start = i + 3;
+            match text[inner_start..].find("++}") {
+                None => {
+                    out.push(Piece::Bad {
+                        at: i,
+                        message: "unclosed addition: `{++` needs a closing `++}`",
+                    });
+                    out.push(Piece::Text(&text[i..]));
+                    return out;
+                }
+                Some(rel_end) => {
+                    let reading = &text[inner_start..inner_start + rel_end];
+                    if reading.is_empty() {
+                        out.push(Piece::Bad {
+                            at: i,
+                            message: "addition without a reading: `{++…++}` is empty",
+                        });
+                    } else {
+                        out.push(Piece::Add { reading, at: i });
+                    }
+                    i = inner_start + rel_end + 3;
+                    rest_start = i;
+                    continue;
+                }
+            }
+        }
+        i += tail.chars().next().map(char::len_utf8).unwrap_or(1);
+    }
+    if rest_start < text.len() {
+        out.push(Piece::Text(&text[rest_start..]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_substitutions_and_additions() {
+        let v = split("a {~~Mariâtegui~>Mariátegui~~} b{++.++}");
+        assert_eq!(
+            v,
+            vec![
+                Piece::Text("a "),
+                Piece::Emend {
+                    source: "Mariâtegui",
+                    reading: "Mariátegui",
+                    at: 2
+                },
+                Piece::Text(" b"),
+                Piece::Add {
+                    reading: ".",
+                    at: 34
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn reports_malformed() {
+        assert!(matches!(split("x {~~a~~}")[1], Piece::Bad { at: 2, .. }));
+        assert!(matches!(split("{~~a~>b")[0], Piece::Bad { at: 0, .. }));
+        assert!(matches!(split("{~~~>~~}")[0], Piece::Bad { .. }));
+        assert_eq!(split("plain [sic]"), vec![Piece::Text("plain [sic]")]);
+    }
+}

@@ -1,0 +1,1021 @@
+//! parse: one page's Markdown → a [`Document`]: its body HTML and the
+//! edition's apparatus found in it (notes and their calls, person mentions,
+//! emendations, parallel blocks, headings, numbered paragraphs).
+//!
+//! Extensions are recognised on pulldown-cmark's event stream:
+//! - notes: standard footnotes `[^12]`, `[^*]`; `[^ed-a]` is an editorial note;
+//! - mentions: links `[form](person:id)`;
+//! - languages: links `[texte](lang:es "glose")`;
+//! - emendations: CriticMarkup in text runs (`emend.rs`);
+//! - parallel blocks: marker paragraphs `::: parallel`, `:: es translation`, `:::` (`parallel.rs`);
+//! - examples: fenced blocks with info string `example` (source next to result).
+
+pub mod emend;
+mod parallel;
+
+use crate::content::Kind;
+use crate::diagnostics::{Diagnostics, SourceMap};
+use crate::i18n::t;
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+
+/// Which series a note belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Series {
+    Author,
+    Editorial,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Note {
+    /// The label as written (`12`, `*`, `ed-a`).
+    pub label: String,
+    /// The label as printed (`12`, `*`, `a`).
+    pub display: String,
+    /// Anchor of the note (`n-12`, `n-star`, `ed-a`).
+    pub id: String,
+    pub series: Series,
+    /// Number of calls.
+    pub calls: usize,
+    /// Byte offset of the definition in the page source.
+    #[serde(skip)]
+    pub offset: usize,
+    /// Paragraph where it is first called.
+    pub para: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Mention {
+    pub person: String,
+    /// The printed form (link text).
+    pub form: String,
+    /// Anchor of the mention on its page.
+    pub anchor: String,
+    pub para: Option<u32>,
+    /// The printed label of the note it sits in.
+    pub note: Option<String>,
+    #[serde(skip)]
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Emendation {
+    pub id: String,
+    /// Source reading (empty for an addition).
+    pub source: String,
+    /// Edition's reading (empty for a deletion).
+    pub reading: String,
+    pub para: Option<u32>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Heading {
+    pub level: u8,
+    pub text: String,
+    pub id: String,
+}
+
+/// A parallel block's shape, for checks and tests.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParallelInfo {
+    pub para: Option<u32>,
+    pub langs: (String, String),
+    pub segments: usize,
+}
+
+/// A parsed page.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Document {
+    pub html: String,
+    pub notes: Vec<Note>,
+    pub mentions: Vec<Mention>,
+    pub emendations: Vec<Emendation>,
+    pub headings: Vec<Heading>,
+    pub parallels: Vec<ParallelInfo>,
+    /// Number of numbered paragraphs.
+    pub paragraphs: u32,
+    /// Foreign-language spans.
+    pub foreign_spans: usize,
+}
+
+/// What parsing needs to know about the page and the site.
+#[derive(Debug, Clone)]
+pub struct ParseOptions {
+    pub kind: Kind,
+    /// Site-absolute URL of the person index (`/personnes/`).
+    pub persons_url: String,
+    pub translation_credit: String,
+    /// Interface language.
+    pub ui: String,
+    /// Prefix for every id (used for examples nested in a page).
+    pub prefix: String,
+}
+
+pub fn markdown_options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_SMART_PUNCTUATION
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `Dürer & Co` → `durer-co`: ASCII, lowercase, hyphens.
+pub fn slugify(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let mut out = String::new();
+    let mut dash = false;
+    for c in s.nfd() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+            dash = false;
+        } else if unicode_normalization::char::is_combining_mark(c) {
+            continue;
+        } else if !dash && !out.is_empty() {
+            out.push('-');
+            dash = true;
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+/// Series, printed label and anchor of a note label.
+pub fn note_identity(label: &str) -> (Series, String, String) {
+    if let Some(rest) = label.strip_prefix("ed-") {
+        (
+            Series::Editorial,
+            rest.to_string(),
+            format!("ed-{}", slug_label(rest)),
+        )
+    } else {
+        (
+            Series::Author,
+            label.to_string(),
+            format!("n-{}", slug_label(label)),
+        )
+    }
+}
+
+fn slug_label(label: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for c in label.chars() {
+        if c.is_ascii_alphanumeric() {
+            cur.push(c.to_ascii_lowercase());
+        } else {
+            if !cur.is_empty() {
+                parts.push(std::mem::take(&mut cur));
+            }
+            if c == '*' {
+                parts.push("star".into());
+            } else if c == '†' {
+                parts.push("dagger".into());
+            }
+        }
+    }
+    if !cur.is_empty() {
+        parts.push(cur);
+    }
+    if parts.is_empty() {
+        "x".into()
+    } else {
+        parts.join("-")
+    }
+}
+
+type Ev<'a> = (Event<'a>, Range<usize>);
+
+/// Parses a page body. `base` is the body's byte offset in `src`, so that
+/// diagnostics point into the file.
+pub fn parse(
+    body: &str,
+    base: usize,
+    src: &SourceMap,
+    opts: &ParseOptions,
+    diags: &mut Diagnostics,
+) -> Document {
+    let events: Vec<Ev> = Parser::new_ext(body, markdown_options())
+        .into_offset_iter()
+        .collect();
+    let mut p = Emitter::new(body, base, src, opts);
+    p.run(events);
+    diags.extend(std::mem::take(&mut p.diags));
+    p.doc
+}
+
+enum LinkKind {
+    Plain,
+    Person,
+    Lang { gloss: Option<String> },
+}
+
+struct NoteDef<'a> {
+    events: Vec<Ev<'a>>,
+    offset: usize,
+}
+
+struct Emitter<'a, 's> {
+    body: &'a str,
+    base: usize,
+    src: &'s SourceMap,
+    opts: &'s ParseOptions,
+    diags: Diagnostics,
+    doc: Document,
+    defs: BTreeMap<String, NoteDef<'a>>,
+    /// order of definition labels
+    def_order: Vec<String>,
+    /// calls seen so far, per label
+    calls_seen: HashMap<String, usize>,
+    /// total calls per label
+    calls_total: HashMap<String, usize>,
+    /// notes first called in the current top-level block, in order
+    pending: Vec<String>,
+    emitted: Vec<String>,
+    links: Vec<LinkKind>,
+    mention_counts: HashMap<String, usize>,
+    para: Option<u32>,
+    in_note: Option<String>,
+    heading: Option<(u8, String, usize)>,
+    anchors: HashMap<String, usize>,
+    examples: usize,
+    heading_buf: Option<String>,
+}
+
+impl<'a, 's> Emitter<'a, 's> {
+    fn new(body: &'a str, base: usize, src: &'s SourceMap, opts: &'s ParseOptions) -> Self {
+        Emitter {
+            body,
+            base,
+            src,
+            opts,
+            diags: Diagnostics::default(),
+            doc: Document::default(),
+            defs: BTreeMap::new(),
+            def_order: Vec::new(),
+            calls_seen: HashMap::new(),
+            calls_total: HashMap::new(),
+            pending: Vec::new(),
+            emitted: Vec::new(),
+            links: Vec::new(),
+            mention_counts: HashMap::new(),
+            para: None,
+            in_note: None,
+            heading: None,
+            anchors: HashMap::new(),
+            examples: 0,
+            heading_buf: None,
+        }
+    }
+
+    fn error(&mut self, offset: usize, msg: impl Into<String>) {
+        let d = self.src.error(self.base + offset, msg);
+        self.diags.push(d);
+    }
+
+    fn id(&self, s: &str) -> String {
+        format!("{}{}", self.opts.prefix, s)
+    }
+
+    fn run(&mut self, events: Vec<Ev<'a>>) {
+        // 1. take the note definitions out of the flow
+        let mut main: Vec<Ev<'a>> = Vec::with_capacity(events.len());
+        let mut it = events.into_iter();
+        while let Some((ev, range)) = it.next() {
+            if let Event::Start(Tag::FootnoteDefinition(label)) = &ev {
+                let label = label.to_string();
+                let offset = range.start;
+                let mut depth = 1;
+                let mut inner = Vec::new();
+                for (e, r) in it.by_ref() {
+                    match &e {
+                        Event::Start(Tag::FootnoteDefinition(_)) => depth += 1,
+                        Event::End(TagEnd::FootnoteDefinition) => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    inner.push((e, r));
+                }
+                if self.defs.contains_key(&label) {
+                    self.error(
+                        offset,
+                        format!("duplicate note label `[^{label}]`: this note is defined twice"),
+                    );
+                    continue;
+                }
+                self.def_order.push(label.clone());
+                self.defs.insert(
+                    label,
+                    NoteDef {
+                        events: inner,
+                        offset,
+                    },
+                );
+            } else {
+                main.push((ev, range));
+            }
+        }
+        // 2. count calls
+        for (ev, range) in &main {
+            if let Event::FootnoteReference(label) = ev {
+                *self.calls_total.entry(label.to_string()).or_default() += 1;
+                if !self.defs.contains_key(label.as_ref()) {
+                    self.error(
+                        range.start,
+                        format!(
+                            "note call `[^{label}]` has no note text: add a line `[^{label}]: …`"
+                        ),
+                    );
+                }
+            }
+        }
+        for label in self.def_order.clone() {
+            let has_call_inside = self.defs[&label]
+                .events
+                .iter()
+                .find(|(e, _)| matches!(e, Event::FootnoteReference(_)))
+                .map(|(_, r)| r.start);
+            if let Some(at) = has_call_inside {
+                self.error(
+                    at,
+                    format!("a note cannot call another note (inside note `[^{label}]`)"),
+                );
+            }
+            if !self.calls_total.contains_key(&label) {
+                let at = self.defs[&label].offset;
+                self.error(at, format!("note `[^{label}]` is never called"));
+            }
+        }
+        // 3. emit the top-level blocks
+        let mut out: Vec<Event<'a>> = Vec::with_capacity(main.len());
+        let mut i = 0;
+        while i < main.len() {
+            let end = block_end(&main, i);
+            let block = &main[i..end];
+            match marker_of(self.body, block) {
+                Some(Marker::Open) => {
+                    let consumed = self.parallel(&main[i..], &mut out);
+                    i += consumed;
+                    self.flush_notes(&mut out);
+                    continue;
+                }
+                Some(Marker::Column(_)) | Some(Marker::Close) => {
+                    let at = block[0].1.start;
+                    self.error(at, "parallel-block marker outside a `::: parallel` block");
+                }
+                Some(Marker::Malformed) => {
+                    let at = block[0].1.start;
+                    self.error(at, "malformed parallel-block marker: markers stand alone on their line, with blank lines around them (`::: parallel`, `:: LANG original|translation`, `:::`)");
+                }
+                None => {}
+            }
+            self.top_block(block, &mut out);
+            i = end;
+        }
+        let mut html = String::with_capacity(self.body.len() * 2);
+        pulldown_cmark::html::push_html(&mut html, out.into_iter());
+        self.doc.html = html;
+        // notes in definition order, for the table of contents
+        let mut notes = Vec::new();
+        for label in &self.def_order {
+            let (series, display, id) = note_identity(label);
+            let offset = self.base + self.defs[label].offset;
+            notes.push(Note {
+                label: label.clone(),
+                display,
+                id: self.id(&id),
+                series,
+                calls: self.calls_total.get(label).copied().unwrap_or(0),
+                offset,
+                para: None,
+            });
+        }
+        for n in &mut notes {
+            n.para = self
+                .doc
+                .notes
+                .iter()
+                .find(|m| m.label == n.label)
+                .and_then(|m| m.para);
+        }
+        self.doc.notes = notes;
+    }
+
+    /// A top-level block: numbered when the page is a text, then its notes.
+    fn top_block(&mut self, block: &[Ev<'a>], out: &mut Vec<Event<'a>>) {
+        let numbered = self.opts.kind == Kind::Text
+            && self.opts.prefix.is_empty()
+            && matches!(
+                block[0].0,
+                Event::Start(Tag::Paragraph)
+                    | Event::Start(Tag::BlockQuote(_))
+                    | Event::Start(Tag::List(_))
+                    | Event::Start(Tag::Table(_))
+            );
+        if numbered {
+            self.doc.paragraphs += 1;
+            let n = self.doc.paragraphs;
+            self.para = Some(n);
+            if matches!(block[0].0, Event::Start(Tag::Paragraph)) {
+                out.push(Event::Html(format!("<p data-para=\"{n}\">").into()));
+                self.inline(&block[1..block.len() - 1], out);
+                out.push(Event::Html("</p>\n".into()));
+            } else {
+                out.push(Event::Html(
+                    format!("<div class=\"block\" data-para=\"{n}\">\n").into(),
+                ));
+                self.inline(block, out);
+                out.push(Event::Html("</div>\n".into()));
+            }
+        } else {
+            self.para = None;
+            self.inline(block, out);
+        }
+        self.flush_notes(out);
+    }
+
+    /// Emits the notes first called in the block just closed.
+    fn flush_notes(&mut self, out: &mut Vec<Event<'a>>) {
+        let pending = std::mem::take(&mut self.pending);
+        for label in pending {
+            if self.emitted.contains(&label) || !self.defs.contains_key(&label) {
+                continue;
+            }
+            self.emitted.push(label.clone());
+            let html = self.note_html(&label);
+            out.push(Event::Html(html.into()));
+        }
+    }
+
+    fn note_html(&mut self, label: &str) -> String {
+        let (series, display, raw_id) = note_identity(label);
+        let id = self.id(&raw_id);
+        let events = match self.defs.get_mut(label) {
+            Some(d) => std::mem::take(&mut d.events),
+            None => Vec::new(),
+        };
+        let saved_para = self.para;
+        let saved_note = self.in_note.replace(display.clone());
+        let mut inner: Vec<Event<'a>> = Vec::new();
+        self.inline(&events, &mut inner);
+        self.in_note = saved_note;
+        self.para = saved_para;
+        let mut body = String::new();
+        pulldown_cmark::html::push_html(&mut body, inner.into_iter());
+        let calls = self.calls_total.get(label).copied().unwrap_or(0);
+        let ui = &self.opts.ui;
+        let (class, kind_label) = match series {
+            Series::Author => ("note note-author", t(ui, "note")),
+            Series::Editorial => ("note note-editorial", t(ui, "editorial_note")),
+        };
+        let mut back = String::new();
+        for k in 1..=calls {
+            let call_id = call_anchor(&id, k);
+            let aria = if calls == 1 {
+                t(ui, "backlink").replace("{label}", &display)
+            } else {
+                t(ui, "backlink_n")
+                    .replace("{n}", &k.to_string())
+                    .replace("{label}", &display)
+            };
+            let text = if calls == 1 {
+                "↩".to_string()
+            } else {
+                format!("↩ {k}")
+            };
+            back.push_str(&format!(
+                " <a class=\"backlink\" href=\"#{call_id}\" role=\"doc-backlink\" aria-label=\"{}\">{text}</a>",
+                escape_html(&aria)
+            ));
+        }
+        self.doc.notes.push(Note {
+            label: label.to_string(),
+            display: display.clone(),
+            id: id.clone(),
+            series,
+            calls,
+            offset: 0,
+            para: self.para,
+        });
+        format!(
+            "<aside class=\"{class}\" id=\"{id}\" role=\"doc-footnote\" aria-label=\"{kl} {d}\">\n<div class=\"note-num\">{d}</div>\n<div class=\"note-body\">\n{body}</div>\n<div class=\"backlinks\">{back}</div>\n</aside>\n",
+            kl = escape_html(&kind_label),
+            d = escape_html(&display),
+        )
+    }
+
+    /// Any run of events below the top level.
+    fn inline(&mut self, events: &[Ev<'a>], out: &mut Vec<Event<'a>>) {
+        let mut i = 0;
+        while i < events.len() {
+            let (ev, range) = &events[i];
+            match ev {
+                Event::Text(_) => {
+                    // merge adjacent text events into one run
+                    let mut j = i;
+                    let mut run = String::new();
+                    while j < events.len() {
+                        if let Event::Text(t) = &events[j].0 {
+                            run.push_str(t);
+                            j += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    let start = range.start;
+                    self.text_run(&run, start, out);
+                    i = j;
+                    continue;
+                }
+                Event::FootnoteReference(label) => {
+                    let label = label.to_string();
+                    if self.in_note.is_some() {
+                        // already reported
+                    } else if self.defs.contains_key(&label) {
+                        let k = {
+                            let c = self.calls_seen.entry(label.clone()).or_default();
+                            *c += 1;
+                            *c
+                        };
+                        if k == 1 {
+                            self.pending.push(label.clone());
+                        }
+                        let (series, display, raw_id) = note_identity(&label);
+                        let id = self.id(&raw_id);
+                        let call_id = call_anchor(&id, k);
+                        let class = match series {
+                            Series::Author => "noteref",
+                            Series::Editorial => "noteref noteref-editorial",
+                        };
+                        let kind = match series {
+                            Series::Author => t(&self.opts.ui, "note"),
+                            Series::Editorial => t(&self.opts.ui, "editorial_note"),
+                        };
+                        out.push(Event::InlineHtml(
+                            format!(
+                                "<sup class=\"call\"><a class=\"{class}\" id=\"{call_id}\" href=\"#{id}\" role=\"doc-noteref\" aria-label=\"{} {}\">{}</a></sup>",
+                                escape_html(&kind),
+                                escape_html(&display),
+                                escape_html(&display)
+                            )
+                            .into(),
+                        ));
+                    }
+                }
+                Event::Start(Tag::Link {
+                    dest_url, title, ..
+                }) => {
+                    self.open_link(dest_url, title, range.start, ev.clone(), out);
+                }
+                Event::End(TagEnd::Link) => match self.links.pop() {
+                    Some(LinkKind::Person) => out.push(Event::InlineHtml("</a>".into())),
+                    Some(LinkKind::Lang { gloss }) => {
+                        let mut s = String::from("</span>");
+                        if let Some(g) = gloss {
+                            s.push_str(&format!(
+                                "<span class=\"gloss\" lang=\"{}\"><span class=\"gloss-label\">{} : </span>{}</span></span>",
+                                escape_html(&self.page_lang()),
+                                escape_html(&t(&self.opts.ui, "gloss")),
+                                escape_html(&g)
+                            ));
+                        }
+                        out.push(Event::InlineHtml(s.into()));
+                    }
+                    _ => out.push(ev.clone()),
+                },
+                Event::Start(Tag::CodeBlock(kind)) => {
+                    let info = match kind {
+                        CodeBlockKind::Fenced(info) => {
+                            info.split_whitespace().next().unwrap_or("").to_string()
+                        }
+                        CodeBlockKind::Indented => String::new(),
+                    };
+                    let mut code = String::new();
+                    let mut j = i + 1;
+                    while j < events.len() {
+                        match &events[j].0 {
+                            Event::Text(t) => code.push_str(t),
+                            Event::End(TagEnd::CodeBlock) => break,
+                            _ => {}
+                        }
+                        j += 1;
+                    }
+                    let html = if info == "example" {
+                        let content_start = range.start
+                            + self.body[range.clone()]
+                                .find('\n')
+                                .map(|n| n + 1)
+                                .unwrap_or(0);
+                        self.example(&code, content_start)
+                    } else {
+                        crate::highlight::highlight(&code, &info)
+                    };
+                    out.push(Event::Html(html.into()));
+                    i = j + 1;
+                    continue;
+                }
+                Event::Start(Tag::Heading { level, id, .. }) => {
+                    let lvl = heading_level(*level);
+                    let given = id.as_ref().map(|s| s.to_string());
+                    self.heading = Some((lvl, given.unwrap_or_default(), out.len()));
+                    out.push(Event::Html(String::new().into())); // placeholder, set at the end
+                    self.heading_text_start();
+                }
+                Event::End(TagEnd::Heading(level)) => {
+                    let lvl = heading_level(*level);
+                    if let Some((_, given, slot)) = self.heading.take() {
+                        let text = self.heading_text_take();
+                        let base = if given.is_empty() {
+                            slugify(&text)
+                        } else {
+                            given
+                        };
+                        let base = if base.is_empty() {
+                            "section".to_string()
+                        } else {
+                            base
+                        };
+                        let n = self.anchors.entry(base.clone()).or_default();
+                        *n += 1;
+                        let anchor = if *n == 1 { base } else { format!("{base}-{n}") };
+                        let anchor = self.id(&anchor);
+                        out[slot] =
+                            Event::Html(format!("<h{lvl} data-anchor=\"{anchor}\">").into());
+                        self.doc.headings.push(Heading {
+                            level: lvl,
+                            text,
+                            id: anchor,
+                        });
+                    }
+                    out.push(Event::Html(format!("</h{lvl}>\n").into()));
+                }
+                _ => out.push(ev.clone()),
+            }
+            i += 1;
+        }
+    }
+
+    fn heading_text_start(&mut self) {
+        self.heading_buf = Some(String::new());
+    }
+
+    fn heading_text_take(&mut self) -> String {
+        self.heading_buf
+            .take()
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+
+    fn page_lang(&self) -> String {
+        self.opts.ui.clone()
+    }
+
+    fn open_link(
+        &mut self,
+        dest: &CowStr<'a>,
+        title: &CowStr<'a>,
+        at: usize,
+        ev: Event<'a>,
+        out: &mut Vec<Event<'a>>,
+    ) {
+        if let Some(id) = dest.strip_prefix("person:") {
+            let id = id.trim().to_string();
+            let k = {
+                let c = self.mention_counts.entry(id.clone()).or_default();
+                *c += 1;
+                *c
+            };
+            let anchor = self.id(&format!("m-{id}-{k}"));
+            let href = format!("{}#{}", self.opts.persons_url, id);
+            out.push(Event::InlineHtml(
+                format!(
+                    "<a class=\"person\" id=\"{}\" href=\"{}\">",
+                    escape_html(&anchor),
+                    escape_html(&href)
+                )
+                .into(),
+            ));
+            let form = link_text(self.body, at);
+            if self.opts.prefix.is_empty() {
+                self.doc.mentions.push(Mention {
+                    person: id,
+                    form,
+                    anchor,
+                    para: self.para,
+                    note: self.in_note.clone(),
+                    offset: self.base + at,
+                });
+            }
+            self.links.push(LinkKind::Person);
+        } else if let Some(lang) = dest.strip_prefix("lang:") {
+            let lang = lang.trim().to_string();
+            if !crate::lang::is_known(&lang) {
+                self.error(at, format!("unknown language tag `{lang}`"));
+            }
+            self.doc.foreign_spans += 1;
+            let gloss = if title.is_empty() {
+                None
+            } else {
+                Some(title.to_string())
+            };
+            let open = if gloss.is_some() {
+                let focus = if self
+                    .links
+                    .iter()
+                    .any(|l| !matches!(l, LinkKind::Lang { .. }))
+                {
+                    ""
+                } else {
+                    " tabindex=\"0\""
+                };
+                format!(
+                    "<span class=\"glossed\"{focus}><span class=\"foreign\" lang=\"{}\">",
+                    escape_html(&lang)
+                )
+            } else {
+                format!("<span class=\"foreign\" lang=\"{}\">", escape_html(&lang))
+            };
+            out.push(Event::InlineHtml(open.into()));
+            self.links.push(LinkKind::Lang { gloss });
+        } else {
+            if dest.starts_with("person") || dest.starts_with("lang") {
+                self.error(
+                    at,
+                    format!("malformed link `{dest}`: write `person:ID` or `lang:TAG`"),
+                );
+            }
+            out.push(ev);
+            self.links.push(LinkKind::Plain);
+        }
+    }
+
+    /// Plain text with emendations and stray note calls.
+    fn text_run(&mut self, run: &str, at: usize, out: &mut Vec<Event<'a>>) {
+        if let Some(buf) = self.heading_buf.as_mut() {
+            buf.push_str(run);
+        }
+        // a `[^x]` left as text is a call without a note (GFM footnotes keep it as text)
+        let mut from = 0;
+        while let Some(p) = run[from..].find("[^") {
+            let s = from + p;
+            if let Some(e) = run[s..].find(']') {
+                let label = &run[s + 2..s + e];
+                if !label.is_empty() && !label.contains(char::is_whitespace) {
+                    let offset = self.locate(at, &run[s..s + e + 1]);
+                    self.error(
+                        offset,
+                        format!(
+                            "note call `[^{label}]` has no note text: add a line `[^{label}]: …`"
+                        ),
+                    );
+                }
+            }
+            from = s + 2;
+        }
+        for piece in emend::split(run) {
+            match piece {
+                emend::Piece::Text(t) => out.push(Event::Text(CowStr::from(t.to_string()))),
+                emend::Piece::Bad { at: p, message } => {
+                    let frag = &run[p..(p + 3).min(run.len())];
+                    let offset = self.locate(at, frag);
+                    self.error(offset, message);
+                }
+                emend::Piece::Emend {
+                    source, reading, ..
+                } => self.emendation(source, reading, out),
+                emend::Piece::Add { reading, .. } => self.emendation("", reading, out),
+            }
+        }
+    }
+
+    /// Finds `needle` in the source at or after `at` (text runs lose their exact
+    /// offsets to escapes and smart punctuation); falls back to `at`.
+    fn locate(&self, at: usize, needle: &str) -> usize {
+        self.body
+            .get(at..)
+            .and_then(|s| s.find(needle))
+            .map(|i| at + i)
+            .unwrap_or(at)
+    }
+
+    fn emendation(&mut self, source: &str, reading: &str, out: &mut Vec<Event<'a>>) {
+        let n = self.doc.emendations.len() + 1;
+        let id = self.id(&format!("em-{n}"));
+        let ui = &self.opts.ui;
+        let html = if source.is_empty() {
+            format!(
+                "<span class=\"emend emend-add\" id=\"{id}\" data-source=\"{}\">{}</span>",
+                escape_html(&t(ui, "supplied")),
+                escape_html(reading)
+            )
+        } else if reading.is_empty() {
+            format!(
+                "<span class=\"emend emend-del\" id=\"{id}\" data-source=\"{} : {}\"></span>",
+                escape_html(&t(ui, "source_reading")),
+                escape_html(source)
+            )
+        } else {
+            format!(
+                "<span class=\"emend\" id=\"{id}\" data-source=\"{} : {}\">{}</span>",
+                escape_html(&t(ui, "source_reading")),
+                escape_html(source),
+                escape_html(reading)
+            )
+        };
+        out.push(Event::InlineHtml(html.into()));
+        self.doc.emendations.push(Emendation {
+            id,
+            source: source.to_string(),
+            reading: reading.to_string(),
+            para: self.para,
+            note: self.in_note.clone(),
+        });
+    }
+
+    /// An `example` fence: highlighted source next to its rendering.
+    fn example(&mut self, code: &str, content_start: usize) -> String {
+        self.examples += 1;
+        let opts = ParseOptions {
+            prefix: format!("{}ex{}-", self.opts.prefix, self.examples),
+            ..self.opts.clone()
+        };
+        let mut nested_diags = Diagnostics::default();
+        let doc = parse(
+            code,
+            self.base + content_start,
+            self.src,
+            &opts,
+            &mut nested_diags,
+        );
+        self.diags.extend(nested_diags);
+        let source = crate::highlight::highlight(code, "md");
+        let mut apparatus = String::new();
+        if !doc.emendations.is_empty() {
+            apparatus = emendation_list(&doc.emendations, &self.opts.ui);
+        }
+        format!(
+            "<div class=\"example\">\n<div class=\"example-source\"><p class=\"example-label\">{}</p>\n{source}</div>\n<div class=\"example-result\"><p class=\"example-label\">{}</p>\n{}{apparatus}</div>\n</div>\n",
+            escape_html(&t(&self.opts.ui, "example_source")),
+            escape_html(&t(&self.opts.ui, "example_result")),
+            doc.html
+        )
+    }
+}
+
+/// The apparatus of emendations as an HTML list (also used by templates via the page context).
+pub fn emendation_list(ems: &[Emendation], ui: &str) -> String {
+    let mut s = String::from("<ol class=\"emendations\">\n");
+    for e in ems {
+        let place = match (&e.note, e.para) {
+            (Some(n), _) => format!("{} {}", t(ui, "in_note"), escape_html(n)),
+            (None, Some(p)) => format!("§ {p}"),
+            (None, None) => String::new(),
+        };
+        let lemma = if e.reading.is_empty() {
+            format!("<i>{}</i>", escape_html(&t(ui, "deleted")))
+        } else {
+            escape_html(&e.reading)
+        };
+        let src = if e.source.is_empty() {
+            format!("<i>{}</i>", escape_html(&t(ui, "supplied")))
+        } else {
+            format!(
+                "{} <i>{}</i>",
+                escape_html(&e.source),
+                escape_html(&t(ui, "source_reading"))
+            )
+        };
+        s.push_str(&format!(
+            "<li><a href=\"#{}\">{place}</a> <span class=\"lemma\">{lemma}</span> ] {src}</li>\n",
+            escape_html(&e.id)
+        ));
+    }
+    s.push_str("</ol>\n");
+    s
+}
+
+fn call_anchor(note_id: &str, k: usize) -> String {
+    // `n-12` → `call-n-12`, with a prefix kept in front
+    let (prefix, bare) = match note_id.rfind("n-").or_else(|| note_id.rfind("ed-")) {
+        Some(i) if note_id[i..].starts_with("n-") || note_id[i..].starts_with("ed-") => {
+            note_id.split_at(i)
+        }
+        _ => ("", note_id),
+    };
+    if k == 1 {
+        format!("{prefix}call-{bare}")
+    } else {
+        format!("{prefix}call-{bare}-{k}")
+    }
+}
+
+fn heading_level(l: HeadingLevel) -> u8 {
+    match l {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+/// The raw link text of `[text](…)` starting at `at`.
+fn link_text(body: &str, at: usize) -> String {
+    let s = &body[at..];
+    let mut depth = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return s[1..i].to_string();
+                }
+            }
+            _ => {}
+        }
+    }
+    String::new()
+}
+
+/// Index one past the end of the top-level block starting at `i`.
+fn block_end(events: &[Ev], i: usize) -> usize {
+    let mut depth = 0i32;
+    let mut j = i;
+    while j < events.len() {
+        match &events[j].0 {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth -= 1,
+            _ => {}
+        }
+        j += 1;
+        if depth <= 0 {
+            break;
+        }
+    }
+    j
+}
+
+#[derive(Debug, PartialEq)]
+enum Marker {
+    Open,
+    Column(String),
+    Close,
+    Malformed,
+}
+
+/// Is this top-level block a parallel-block marker paragraph?
+fn marker_of(body: &str, block: &[Ev]) -> Option<Marker> {
+    if !matches!(
+        block.first().map(|e| &e.0),
+        Some(Event::Start(Tag::Paragraph))
+    ) {
+        return None;
+    }
+    let raw = body.get(block[0].1.clone())?.trim();
+    if !raw.starts_with("::") {
+        return None;
+    }
+    if raw.contains('\n') {
+        return Some(Marker::Malformed);
+    }
+    if raw == ":::" {
+        return Some(Marker::Close);
+    }
+    if let Some(rest) = raw.strip_prefix(":::") {
+        return if rest.trim() == "parallel" {
+            Some(Marker::Open)
+        } else {
+            Some(Marker::Malformed)
+        };
+    }
+    if let Some(rest) = raw.strip_prefix("::") {
+        return Some(Marker::Column(rest.trim().to_string()));
+    }
+    None
+}

@@ -1,0 +1,491 @@
+//! render: tera templates (autoescape on) over a context built from the
+//! resolved edition. Templates never compute what resolve could.
+//!
+//! Context of every page: `site`, `page`, `section` (section pages), `pages`
+//! (the section's pages, listing order), `texts` (every edition text, in order),
+//! `nav` (editorial pages), `ui` (interface strings), `persons` (the index, on
+//! the person-index page only), `mode` (`build` or `serve`).
+
+use crate::config::Config;
+use crate::content::{Kind, Page};
+use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
+use crate::edition::{listing_cmp, Edition, Entry};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tera::{Context, Tera};
+
+/// Default templates, built into the binary; `templates/` in the edition overrides them by name.
+const BUILTIN: &[(&str, &str)] = &[
+    ("base.html", include_str!("templates/base.html")),
+    ("page.html", include_str!("templates/page.html")),
+    ("text.html", include_str!("templates/text.html")),
+    ("section.html", include_str!("templates/section.html")),
+    ("index.html", include_str!("templates/index.html")),
+    ("persons.html", include_str!("templates/persons.html")),
+    ("source.html", include_str!("templates/source.html")),
+    ("404.html", include_str!("templates/404.html")),
+    ("macros.html", include_str!("templates/macros.html")),
+];
+
+/// The loaded templates with their sources (for error lines).
+pub struct Templates {
+    pub tera: Tera,
+    sources: BTreeMap<String, (PathBuf, String)>,
+}
+
+/// Loads built-in then edition templates; reports parse errors with name and line.
+pub fn load_templates(root: &Path, diags: &mut Diagnostics) -> Option<Templates> {
+    let mut sources: BTreeMap<String, (PathBuf, String)> = BUILTIN
+        .iter()
+        .map(|(n, s)| {
+            (
+                n.to_string(),
+                (
+                    PathBuf::from(format!("templates/{n} (built-in)")),
+                    s.to_string(),
+                ),
+            )
+        })
+        .collect();
+    let dir = root.join("templates");
+    if dir.is_dir() {
+        for entry in walkdir::WalkDir::new(&dir)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    diags.file_error(Path::new("templates"), format!("cannot read: {e}"));
+                    continue;
+                }
+            };
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let Ok(rel) = entry.path().strip_prefix(root) else {
+                continue;
+            };
+            let Ok(name_path) = entry.path().strip_prefix(&dir) else {
+                continue;
+            };
+            let name = name_path.to_string_lossy().replace('\\', "/");
+            if let Some(sm) = crate::content::read_text(root, rel, diags) {
+                sources.insert(name, (rel.to_path_buf(), sm.text));
+            }
+        }
+    }
+    let mut tera = Tera::default();
+    tera.autoescape_on(vec![".html", ".xml"]);
+    let mut ok = true;
+    // parse each template alone first, so that every syntax error is reported
+    for (name, (path, text)) in &sources {
+        let mut one = Tera::default();
+        if let Err(e) = one.add_raw_template(name, text) {
+            let msg = error_chain(&e);
+            // "extends"/"import" of other templates fail alone: leave them to the full load
+            if msg.contains("--> ") {
+                diags.push(template_diag(path, text, &msg));
+                ok = false;
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
+    let all: Vec<(String, String)> = sources
+        .iter()
+        .map(|(n, (_, t))| (n.clone(), t.clone()))
+        .collect();
+    if let Err(e) = tera.add_raw_templates(all) {
+        diags.file_error(Path::new("templates"), error_chain(&e));
+        return None;
+    }
+    Some(Templates { tera, sources })
+}
+
+fn error_chain(e: &tera::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}
+
+/// Turns tera's `--> line:col` into our format.
+fn template_diag(path: &Path, text: &str, msg: &str) -> Diagnostic {
+    let (mut line, mut col) = (0, 0);
+    if let Some(i) = msg.find("--> ") {
+        let rest = &msg[i + 4..];
+        let pos: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == ':')
+            .collect();
+        let mut it = pos.split(':');
+        line = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        col = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    }
+    let summary = msg
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with("= "))
+        .map(|l| l.trim_start().trim_start_matches("= ").to_string())
+        .unwrap_or_else(|| msg.lines().next().unwrap_or(msg).to_string());
+    Diagnostic {
+        severity: Severity::Error,
+        path: path.to_path_buf(),
+        line,
+        col,
+        message: format!("template syntax: {summary}"),
+        snippet: if line > 0 {
+            text.lines().nth(line - 1).map(str::to_string)
+        } else {
+            None
+        },
+    }
+}
+
+impl Templates {
+    pub fn has(&self, name: &str) -> bool {
+        self.sources.contains_key(name)
+    }
+
+    /// Renders, reporting errors with the template's path and, when the
+    /// error names a variable, the line where it is used.
+    pub fn render(&self, name: &str, ctx: &Context) -> Result<String, Diagnostic> {
+        self.tera.render(name, ctx).map_err(|e| {
+            let msg = error_chain(&e);
+            // the innermost template named in the chain is where the error is
+            let mut at = name.to_string();
+            for part in msg.split('\'') {
+                if self.sources.contains_key(part) {
+                    at = part.to_string();
+                }
+            }
+            let (path, text) = self
+                .sources
+                .get(&at)
+                .map(|(p, t)| (p.clone(), t.clone()))
+                .unwrap_or_else(|| (PathBuf::from(format!("templates/{at}")), String::new()));
+            let var = msg.split('`').nth(1).unwrap_or("");
+            let mut line = 0;
+            let mut col = 0;
+            if !var.is_empty() {
+                for (i, l) in text.lines().enumerate() {
+                    if let Some(c) = l.find(var) {
+                        line = i + 1;
+                        col = l[..c].chars().count() + 1;
+                        break;
+                    }
+                }
+            }
+            Diagnostic {
+                severity: Severity::Error,
+                path,
+                line,
+                col,
+                message: msg,
+                snippet: if line > 0 {
+                    text.lines().nth(line - 1).map(str::to_string)
+                } else {
+                    None
+                },
+            }
+        })
+    }
+}
+
+#[derive(Serialize, Clone)]
+struct PageSummary {
+    title: String,
+    subtitle: String,
+    author: String,
+    date: String,
+    description: String,
+    url: String,
+    kind: Kind,
+    lang: String,
+    weight: i64,
+}
+
+fn summary(p: &Page, config: &Config) -> PageSummary {
+    PageSummary {
+        title: p.front.title.clone(),
+        subtitle: p.front.subtitle.clone(),
+        author: p.front.author.clone(),
+        date: p.front.date.clone(),
+        description: p.front.description.clone(),
+        url: p.url.clone(),
+        kind: p.front.kind,
+        lang: p
+            .front
+            .lang
+            .clone()
+            .unwrap_or_else(|| config.language.clone()),
+        weight: p.front.weight,
+    }
+}
+
+/// The version of the edition, read from git (never from the clock).
+#[derive(Serialize, Clone, Default, Debug)]
+pub struct Version {
+    pub commit: String,
+    pub short: String,
+    pub date: String,
+}
+
+/// One rendered output file (path relative to the output folder).
+pub struct OutputFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+    /// The page URL when the file is an HTML page (for the rewrite stage).
+    pub page_url: Option<String>,
+}
+
+pub struct RenderSettings<'a> {
+    pub config: &'a Config,
+    pub mode: &'a str,
+    pub version: Version,
+}
+
+/// Renders every page (and the source views, 404) into HTML strings.
+pub fn render_all(
+    ed: &Edition,
+    templates: &Templates,
+    settings: &RenderSettings,
+    diags: &mut Diagnostics,
+) -> Vec<OutputFile> {
+    let config = settings.config;
+    let ui_lang = config.ui_lang().to_string();
+    let ui = crate::i18n::table(&ui_lang);
+    let mut site = serde_json::to_value(config).unwrap_or_default();
+    if let Some(obj) = site.as_object_mut() {
+        obj.insert(
+            "version".into(),
+            serde_json::to_value(&settings.version).unwrap_or_default(),
+        );
+        obj.insert(
+            "persons_url".into(),
+            format!("/{}/", config.persons_page.trim_matches('/')).into(),
+        );
+    }
+    let mut order: Vec<&Entry> = ed.entries.iter().collect();
+    order.sort_by(|a, b| listing_cmp(&a.page, &b.page));
+    let texts: Vec<PageSummary> = order
+        .iter()
+        .filter(|e| e.page.front.kind == Kind::Text)
+        .map(|e| summary(&e.page, config))
+        .collect();
+    let nav: Vec<PageSummary> = order
+        .iter()
+        .filter(|e| {
+            e.page.front.kind == Kind::Page
+                && !e.page.is_section
+                && e.page.front.translation_of.is_none()
+        })
+        .map(|e| summary(&e.page, config))
+        .collect();
+    let mut files = Vec::new();
+    for entry in &ed.entries {
+        let page = &entry.page;
+        let mut ctx = Context::new();
+        ctx.insert("site", &site);
+        ctx.insert("ui", &ui);
+        ctx.insert("mode", settings.mode);
+        ctx.insert("texts", &texts);
+        ctx.insert("nav", &nav);
+        let page_value = page_context(entry, ed, &order, config, &ui_lang, &settings.version);
+        ctx.insert("page", &page_value);
+        if page.is_section {
+            let folder = page.section_folder();
+            let pages: Vec<PageSummary> = order
+                .iter()
+                .filter(|e| !e.page.is_section && e.page.parent_section() == folder)
+                .map(|e| summary(&e.page, config))
+                .collect();
+            ctx.insert("section", &summary(page, config));
+            ctx.insert("pages", &pages);
+        } else {
+            ctx.insert("pages", &Vec::<PageSummary>::new());
+        }
+        let template = match &page.front.template {
+            Some(t) => t.clone(),
+            None if page.rel == "_index" => "index.html".into(),
+            None if page.is_section => "section.html".into(),
+            None if page.front.kind == Kind::Text => "text.html".into(),
+            None => "page.html".into(),
+        };
+        if template == "persons.html" || page.rel == config.persons_page.trim_matches('/') {
+            ctx.insert("persons", &ed.index);
+        }
+        if !templates.has(&template) {
+            diags.push(page.src.error(
+                page.template_offset,
+                format!("template `{template}` not found in templates/"),
+            ));
+            continue;
+        }
+        match templates.render(&template, &ctx) {
+            Ok(html) => files.push(OutputFile {
+                path: out_path(&page.url),
+                bytes: html.into_bytes(),
+                page_url: Some(page.url.clone()),
+            }),
+            Err(d) => diags.push(d),
+        }
+        if page.front.kind == Kind::Text {
+            // a view of the page's own Markdown source
+            let url = format!("{}source/", page.url);
+            ctx.insert(
+                "source_html",
+                &crate::highlight::highlight(&page.src.text, "md"),
+            );
+            match templates.render("source.html", &ctx) {
+                Ok(html) => files.push(OutputFile {
+                    path: out_path(&url),
+                    bytes: html.into_bytes(),
+                    page_url: Some(url),
+                }),
+                Err(d) => diags.push(d),
+            }
+            let cite = crate::citation::Citation::new(page, config, &settings.version);
+            files.push(OutputFile {
+                path: format!("{}citation.bib", page.url.trim_start_matches('/')),
+                bytes: cite.bibtex().into_bytes(),
+                page_url: None,
+            });
+            files.push(OutputFile {
+                path: format!("{}citation.json", page.url.trim_start_matches('/')),
+                bytes: cite.csl_json().into_bytes(),
+                page_url: None,
+            });
+        }
+    }
+    // 404 page
+    let mut ctx = Context::new();
+    ctx.insert("site", &site);
+    ctx.insert("ui", &ui);
+    ctx.insert("mode", settings.mode);
+    ctx.insert("texts", &texts);
+    ctx.insert("nav", &nav);
+    ctx.insert("pages", &Vec::<PageSummary>::new());
+    ctx.insert(
+        "page",
+        &serde_json::json!({"title": crate::i18n::t(&ui_lang, "not_found"), "url": "/404.html", "lang": config.language, "kind": "page"}),
+    );
+    match templates.render("404.html", &ctx) {
+        Ok(html) => files.push(OutputFile {
+            path: "404.html".into(),
+            bytes: html.into_bytes(),
+            page_url: Some("/404.html".into()),
+        }),
+        Err(d) => diags.push(d),
+    }
+    files
+}
+
+fn out_path(url: &str) -> String {
+    let trimmed = url.trim_start_matches('/');
+    if trimmed.is_empty() || trimmed.ends_with('/') {
+        format!("{trimmed}index.html")
+    } else {
+        trimmed.to_string()
+    }
+}
+
+fn page_context(
+    entry: &Entry,
+    ed: &Edition,
+    order: &[&Entry],
+    config: &Config,
+    ui_lang: &str,
+    version: &Version,
+) -> serde_json::Value {
+    let page = &entry.page;
+    let doc = &entry.doc;
+    let lang = page
+        .front
+        .lang
+        .clone()
+        .unwrap_or_else(|| config.language.clone());
+    let permalink = format!("{}{}", config.base_url, page.url.trim_start_matches('/'));
+    let (mut prev, mut next) = (None, None);
+    if page.front.kind == Kind::Text {
+        let texts: Vec<&&Entry> = order
+            .iter()
+            .filter(|e| e.page.front.kind == Kind::Text)
+            .collect();
+        if let Some(pos) = texts.iter().position(|e| e.page.url == page.url) {
+            if pos > 0 {
+                prev = Some(summary(&texts[pos - 1].page, config));
+            }
+            if pos + 1 < texts.len() {
+                next = Some(summary(&texts[pos + 1].page, config));
+            }
+        }
+    }
+    // translations: pages that translate this one, or the page this one translates
+    let mut translations = Vec::new();
+    for e in &ed.entries {
+        let other = &e.page;
+        let related = other.front.translation_of.as_deref() == Some(page.rel.as_str())
+            || page.front.translation_of.as_deref() == Some(other.rel.as_str());
+        if related && other.url != page.url {
+            translations.push(summary(other, config));
+        }
+    }
+    let edit_url = config.repository.as_ref().map(|r| {
+        format!(
+            "{}/blob/{}/{}",
+            r.trim_end_matches('/'),
+            config.repository_branch,
+            page.src.path.to_string_lossy().replace('\\', "/")
+        )
+    });
+    let (author_notes, editorial_notes): (Vec<_>, Vec<_>) = doc
+        .notes
+        .iter()
+        .partition(|n| n.series == crate::markup::Series::Author);
+    let cite = crate::citation::Citation::new(page, config, version);
+    serde_json::json!({
+        "title": page.front.title,
+        "subtitle": page.front.subtitle,
+        "author": page.front.author,
+        "date": page.front.date,
+        "lang": lang,
+        "description": page.front.description,
+        "kind": page.front.kind,
+        "url": page.url,
+        "rel": page.rel,
+        "is_section": page.is_section,
+        "permalink": permalink,
+        "content": doc.html,
+        "toc": doc.headings,
+        "notes": doc.notes,
+        "author_notes": author_notes,
+        "editorial_notes": editorial_notes,
+        "emendations": doc.emendations,
+        "emendations_html": if doc.emendations.is_empty() { String::new() } else { crate::markup::emendation_list(&doc.emendations, ui_lang) },
+        "parallels": doc.parallels,
+        "paragraphs": doc.paragraphs,
+        "source": page.front.source,
+        "extra": page.front.extra,
+        "prev": prev,
+        "next": next,
+        "translations": translations,
+        "edit_url": edit_url,
+        "source_view_url": format!("{}source/", page.url),
+        "citation": {
+            "chicago": cite.chicago(),
+            "mla": cite.mla(),
+            "bibtex": cite.bibtex(),
+            "bibtex_url": format!("{}citation.bib", page.url),
+            "csl_url": format!("{}citation.json", page.url),
+            "meta": cite.meta(),
+        },
+    })
+}

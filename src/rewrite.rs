@@ -1,0 +1,161 @@
+//! rewrite: lol_html passes over rendered HTML. No string surgery on HTML.
+//!
+//! - `data-para="N"` (set by parse) → `id="p-N"` and a margin number linking to itself;
+//! - `data-anchor` on headings → `id` and a self-link;
+//! - every root-relative URL (`/persons/#x`) → relative to the page (`../persons/#x`),
+//!   so that one output works under `/`, under `/repo/`, and (with `offline`,
+//!   which names `index.html`) from disk;
+//! - in serve mode, the live-reload script.
+
+use crate::i18n::t;
+use crate::markup::escape_html;
+use lol_html::html_content::ContentType;
+use lol_html::{element, rewrite_str, RewriteStrSettings};
+
+#[derive(Debug, Clone, Default)]
+pub struct RewriteOptions {
+    /// Links name `index.html` explicitly (for `file://`).
+    pub offline: bool,
+    /// Inject the live-reload client (serve mode).
+    pub live_reload: bool,
+    /// Interface language.
+    pub ui: String,
+    /// For pages served at unknown depths (404.html): prefix root-relative URLs
+    /// with this absolute path (`/repo/`) instead of making them relative.
+    pub absolute_prefix: Option<String>,
+}
+
+/// `../` repeated once per folder of the page URL.
+fn up(page_url: &str) -> String {
+    let depth = page_url.trim_start_matches('/').matches('/').count();
+    "../".repeat(depth)
+}
+
+/// Makes a root-relative URL relative to `page_url`.
+pub fn relativize(url: &str, page_url: &str, offline: bool) -> String {
+    if !url.starts_with('/') || url.starts_with("//") {
+        return url.to_string();
+    }
+    let (path, frag) = match url.find(['#', '?']) {
+        Some(i) => url.split_at(i),
+        None => (url, ""),
+    };
+    let mut rel = format!("{}{}", up(page_url), path.trim_start_matches('/'));
+    if offline && (rel.is_empty() || rel.ends_with('/')) {
+        rel.push_str("index.html");
+    }
+    if rel.is_empty() {
+        rel.push_str("./");
+    }
+    format!("{rel}{frag}")
+}
+
+pub fn rewrite(html: &str, page_url: &str, opts: &RewriteOptions) -> Result<String, String> {
+    let ui = opts.ui.clone();
+    let url_attr = |attr: &'static str| {
+        let page_url = page_url.to_string();
+        let offline = opts.offline;
+        let prefix = opts.absolute_prefix.clone();
+        move |el: &mut lol_html::html_content::Element| {
+            if let Some(v) = el.get_attribute(attr) {
+                let new = match &prefix {
+                    Some(p) if v.starts_with('/') && !v.starts_with("//") => {
+                        format!("{}{}", p, v.trim_start_matches('/'))
+                    }
+                    _ => relativize(&v, &page_url, offline),
+                };
+                if new != v {
+                    el.set_attribute(attr, &new)?;
+                }
+            }
+            Ok(())
+        }
+    };
+    let ui2 = ui.clone();
+    let live = opts.live_reload;
+    let reload_src = match &opts.absolute_prefix {
+        Some(p) => format!("{p}__apparat/reload.js"),
+        None => relativize("/__apparat/reload.js", page_url, false),
+    };
+    let mut handlers = vec![
+        element!("[data-para]", move |el| {
+            if let Some(n) = el.get_attribute("data-para") {
+                el.remove_attribute("data-para");
+                let id = format!("p-{n}");
+                el.set_attribute("id", &id)?;
+                let label = t(&ui, "paragraph_link").replace("{n}", &n);
+                el.prepend(
+                    &format!(
+                        "<a class=\"pnum\" href=\"#{id}\" aria-label=\"{}\">{}</a>",
+                        escape_html(&label),
+                        escape_html(&n)
+                    ),
+                    ContentType::Html,
+                );
+            }
+            Ok(())
+        }),
+        element!("[data-anchor]", move |el| {
+            if let Some(id) = el.get_attribute("data-anchor") {
+                el.remove_attribute("data-anchor");
+                el.set_attribute("id", &id)?;
+                el.append(
+                    &format!(
+                        " <a class=\"anchor\" href=\"#{}\" aria-label=\"{}\">#</a>",
+                        escape_html(&id),
+                        escape_html(&t(&ui2, "heading_link"))
+                    ),
+                    ContentType::Html,
+                );
+            }
+            Ok(())
+        }),
+        element!("a[href], link[href], area[href]", url_attr("href")),
+        element!(
+            "img[src], script[src], source[src], iframe[src], audio[src], video[src]",
+            url_attr("src")
+        ),
+        element!("form[action]", url_attr("action")),
+    ];
+    if live {
+        handlers.push(element!("body", move |el| {
+            el.append(
+                &format!(
+                    "<script src=\"{}\" defer></script>",
+                    escape_html(&reload_src)
+                ),
+                ContentType::Html,
+            );
+            Ok(())
+        }));
+    }
+    rewrite_str(
+        html,
+        RewriteStrSettings {
+            element_content_handlers: handlers,
+            ..RewriteStrSettings::new()
+        },
+    )
+    .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relativize;
+
+    #[test]
+    fn relative_urls() {
+        assert_eq!(relativize("/persons/#x", "/paris/", false), "../persons/#x");
+        assert_eq!(relativize("/", "/paris/", false), "../");
+        assert_eq!(relativize("/", "/", false), "./");
+        assert_eq!(relativize("/", "/", true), "index.html");
+        assert_eq!(relativize("/a/", "/", true), "a/index.html");
+        assert_eq!(
+            relativize("/assets/s.css", "/a/b/", false),
+            "../../assets/s.css"
+        );
+        assert_eq!(relativize("#n-1", "/a/", false), "#n-1");
+        assert_eq!(relativize("https://x.org/", "/a/", false), "https://x.org/");
+        assert_eq!(relativize("/p/#f", "/404.html", true), "p/index.html#f");
+    }
+}
