@@ -78,6 +78,9 @@ pub fn load_templates(root: &Path, diags: &mut Diagnostics) -> Option<Templates>
     }
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".xml"]);
+    // tera's default escaper also turns `/` into `&#x2F;`, which hides URLs from
+    // the rewrite stage; `&<>"'` are all that HTML needs.
+    tera.set_escape_fn(escape_fn);
     let mut ok = true;
     // parse each template alone first, so that every syntax error is reported
     for (name, (path, text)) in &sources {
@@ -103,6 +106,10 @@ pub fn load_templates(root: &Path, diags: &mut Diagnostics) -> Option<Templates>
         return None;
     }
     Some(Templates { tera, sources })
+}
+
+fn escape_fn(s: &str) -> String {
+    crate::markup::escape_html(s)
 }
 
 fn error_chain(e: &tera::Error) -> String {

@@ -23,10 +23,13 @@ use super::{block_end, escape_html, marker_of, Emitter, Ev, Marker, ParallelInfo
 use crate::i18n::t;
 use pulldown_cmark::{Event, Tag};
 
+/// A column's segments: events and whether the segment opens a new paragraph.
+type Segments<'a> = Vec<(Vec<Ev<'a>>, bool)>;
+
 struct Column<'a> {
     lang: String,
     original: bool,
-    segments: Vec<(Vec<Ev<'a>>, bool)>,
+    segments: Segments<'a>,
 }
 
 impl<'a> Emitter<'a, '_> {
@@ -162,7 +165,7 @@ impl<'a> Emitter<'a, '_> {
         let (orig, tr) = (&columns[0], &columns[1]);
         out.push(Event::Html(
             format!(
-                "<figure class=\"parallel\" id=\"{key}\"{data_para}>\n<div class=\"parallel-head\" aria-hidden=\"true\"><div class=\"col-head\">{} · {}</div><div class=\"col-head\">{} · {}</div></div>\n",
+                "<figure class=\"parallel\"{data_para}>\n<div class=\"parallel-head\" aria-hidden=\"true\"><div class=\"col-head\">{} · {}</div><div class=\"col-head\">{} · {}</div></div>\n",
                 escape_html(&t(&ui, "original")),
                 escape_html(&crate::lang::name(&orig.lang, &ui)),
                 escape_html(&t(&ui, "translation")),
@@ -171,7 +174,7 @@ impl<'a> Emitter<'a, '_> {
             .into(),
         ));
         let n = orig.segments.len();
-        let columns_data: Vec<(String, bool, Vec<(Vec<Ev<'a>>, bool)>)> = columns
+        let columns_data: Vec<(String, bool, Segments<'a>)> = columns
             .into_iter()
             .map(|c| (c.lang, c.original, c.segments))
             .collect();
