@@ -41,7 +41,10 @@ Primera frase.
 
 fn site() -> Site {
     let s = Site::with_register();
-    s.write("content/_index.md", "+++\ntitle = \"Accueil\"\n+++\nAccueil.\n");
+    s.write(
+        "content/_index.md",
+        "+++\ntitle = \"Accueil\"\n+++\nAccueil.\n",
+    );
     s.write("content/texte.md", TEXT);
     s
 }
@@ -78,7 +81,10 @@ fn notes_link_both_ways_with_roles_and_names() {
     assert!(o.status.success(), "{}", stderr(&o));
     let html = s.read("public/texte/index.html");
     // two calls of note 1, each with its own id, and two back-links with accessible names
-    assert!(html.contains("id=\"call-n-1\" href=\"#n-1\" role=\"doc-noteref\""), "{html}");
+    assert!(
+        html.contains("id=\"call-n-1\" href=\"#n-1\" role=\"doc-noteref\""),
+        "{html}"
+    );
     assert!(html.contains("id=\"call-n-1-2\" href=\"#n-1\" role=\"doc-noteref\""));
     assert!(html.contains("href=\"#call-n-1\" role=\"doc-backlink\" aria-label=\"Retour à l&#39;appel 1 de la note 1\""));
     assert!(html.contains("href=\"#call-n-1-2\" role=\"doc-backlink\" aria-label=\"Retour à l&#39;appel 2 de la note 1\""));
@@ -102,7 +108,10 @@ fn every_fragment_link_finds_its_target() {
     let mut pages: HashMap<String, String> = HashMap::new();
     for (rel, bytes) in tree(&s.path().join("public")) {
         if rel.extension().and_then(|e| e.to_str()) == Some("html") {
-            pages.insert(rel.to_string_lossy().into_owned(), String::from_utf8(bytes).expect("utf8"));
+            pages.insert(
+                rel.to_string_lossy().into_owned(),
+                String::from_utf8(bytes).expect("utf8"),
+            );
         }
     }
     let mut checked = 0;
@@ -123,8 +132,13 @@ fn every_fragment_link_finds_its_target() {
                     target = target.join("index.html");
                 }
                 let norm = normalize(&target);
-                let page = pages.get(&norm).unwrap_or_else(|| panic!("{name}: {href} → {norm} missing"));
-                assert!(ids(page).contains(frag), "{name}: {href}: no id {frag} in {norm}");
+                let page = pages
+                    .get(&norm)
+                    .unwrap_or_else(|| panic!("{name}: {href} → {norm} missing"));
+                assert!(
+                    ids(page).contains(frag),
+                    "{name}: {href}: no id {frag} in {norm}"
+                );
                 checked += 1;
             }
         }
@@ -156,11 +170,24 @@ fn mentions_and_index_resolve_both_ways() {
     assert!(text.contains("<a class=\"person\" id=\"m-humbert-droz-1\" href=\"../personnes/#humbert-droz\">Humbert-Droz</a>"));
     assert!(index.contains("id=\"humbert-droz\""));
     // index → every occurrence, including those in notes and in parallel blocks
-    for m in ["m-humbert-droz-1", "m-humbert-droz-2", "m-humbert-droz-3", "m-avila-1", "m-avila-2", "m-alvarez-1"] {
-        assert!(index.contains(&format!("href=\"../texte/#{m}\"")), "index lacks {m}:\n{index}");
+    for m in [
+        "m-humbert-droz-1",
+        "m-humbert-droz-2",
+        "m-humbert-droz-3",
+        "m-avila-1",
+        "m-avila-2",
+        "m-alvarez-1",
+    ] {
+        assert!(
+            index.contains(&format!("href=\"../texte/#{m}\"")),
+            "index lacks {m}:\n{index}"
+        );
         assert!(text.contains(&format!("id=\"{m}\"")));
     }
-    assert!(index.contains("note 1"), "mentions in notes are marked as such");
+    assert!(
+        index.contains("note 1"),
+        "mentions in notes are marked as such"
+    );
     // accent-aware order: Álvarez, Avila, Humbert-Droz; pseudonym cross-reference
     let (a1, a2, h) = (
         index.find("Álvarez, Ángel").expect("alvarez"),
@@ -168,7 +195,10 @@ fn mentions_and_index_resolve_both_ways() {
         index.find("<strong>Humbert-Droz, Jules").expect("hd"),
     );
     assert!(a1 < a2 && a2 < h);
-    assert!(index.contains("Luis (pseudonyme) → <a href=\"#humbert-droz\">Humbert-Droz, Jules</a>"), "{index}");
+    assert!(
+        index.contains("Luis (pseudonyme) → <a href=\"#humbert-droz\">Humbert-Droz, Jules</a>"),
+        "{index}"
+    );
     assert!(index.contains("(1891–1971)"));
 }
 
@@ -181,7 +211,10 @@ fn parallel_blocks_align_segments_with_languages() {
     for i in 1..=2 {
         let o = format!("id=\"par1-s{i}-original\" data-pair=\"par1-s{i}-translation\"");
         let t = format!("id=\"par1-s{i}-translation\" data-pair=\"par1-s{i}-original\"");
-        assert!(html.contains(&o) && html.contains(&t), "segment {i} pair:\n{html}");
+        assert!(
+            html.contains(&o) && html.contains(&t),
+            "segment {i} pair:\n{html}"
+        );
     }
     assert!(html.contains("class=\"seg seg-original\" lang=\"fr\""));
     assert!(html.contains("class=\"seg seg-translation\" lang=\"es\""));
@@ -202,7 +235,10 @@ fn foreign_spans_glosses_and_emendations() {
     // the apparatus of emendations lists every one, linking to it
     assert!(html.contains("id=\"apparatus\""));
     for id in ["em-1", "em-2", "em-3"] {
-        assert!(html.contains(&format!("href=\"#{id}\"")), "apparatus lacks {id}");
+        assert!(
+            html.contains(&format!("href=\"#{id}\"")),
+            "apparatus lacks {id}"
+        );
     }
     assert!(html.contains("<span class=\"lemma\">VIe</span> ] VIO"));
 }
@@ -214,7 +250,9 @@ fn paragraphs_are_numbered_with_stable_ids() {
     let html = s.read("public/texte/index.html");
     assert!(html.contains("<p id=\"p-1\"><a class=\"pnum\" href=\"#p-1\""));
     assert!(html.contains("<p id=\"p-2\">"));
-    assert!(html.contains("<figure class=\"parallel\" id=\"par1\">") || html.contains("id=\"p-3\""));
+    assert!(
+        html.contains("<figure class=\"parallel\" id=\"par1\">") || html.contains("id=\"p-3\"")
+    );
     // the parallel block is § 3
     assert!(html.contains("href=\"#p-3\""));
 }
@@ -229,7 +267,10 @@ fn authors_brackets_render_exactly() {
     let o = s.build();
     assert!(o.status.success(), "{}", stderr(&o));
     let html = s.read("public/t/index.html");
-    assert!(html.contains("printemps 27 [recte: 1929. – R.P.] et L’Amauta [sic], […] fin."), "{html}");
+    assert!(
+        html.contains("printemps 27 [recte: 1929. – R.P.] et L’Amauta [sic], […] fin."),
+        "{html}"
+    );
 }
 
 #[test]
@@ -239,7 +280,9 @@ fn source_views_are_highlighted_with_classes() {
     let src = s.read("public/texte/source/index.html");
     assert!(src.contains("class=\"hl-"), "syntect classes");
     assert!(!src.contains("style=\""), "no inline styles");
-    assert!(s.read("public/texte/index.html").contains("href=\"../texte/source/\""));
+    assert!(s
+        .read("public/texte/index.html")
+        .contains("href=\"../texte/source/\""));
     assert!(s.read("public/assets/highlight.css").contains(".hl-"));
 }
 
@@ -320,19 +363,36 @@ fn check_reports_malformed_parallel_blocks() {
         "+++\ntitle = \"T\"\n+++\n[Avila](person:avila) [Álvarez](person:alvarez) [Humbert-Droz](person:humbert-droz)\n\n::: parallel\n\n:: fr original\n\nUn.\n\n:: es nonsense\n\nUno.\n",
     );
     let err = stderr(&s.check());
-    assert!(err.contains("content/t.md:12:1: error: parallel column role must be `original` or `translation`"), "{err}");
-    assert!(err.contains("content/t.md:6:1: error: parallel block is never closed"), "{err}");
+    assert!(
+        err.contains(
+            "content/t.md:12:1: error: parallel column role must be `original` or `translation`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("content/t.md:6:1: error: parallel block is never closed"),
+        "{err}"
+    );
     s.write(
         "content/t.md",
         "+++\ntitle = \"T\"\n+++\n[Avila](person:avila) [Álvarez](person:alvarez) [Humbert-Droz](person:humbert-droz)\n\n::: parallel\n:: fr original\n",
     );
     let err = stderr(&s.check());
-    assert!(err.contains("content/t.md:6:1: error: malformed parallel-block marker"), "{err}");
+    assert!(
+        err.contains("content/t.md:6:1: error: malformed parallel-block marker"),
+        "{err}"
+    );
 }
 
 #[test]
 fn build_runs_the_same_checks() {
     let s = Site::with_register();
-    s.write("content/t.md", "+++\ntitle = \"T\"\n+++\n[X](person:nobody)\n");
-    assert_fails_with(&s.build(), "content/t.md:4:1: error: unknown person id `nobody`");
+    s.write(
+        "content/t.md",
+        "+++\ntitle = \"T\"\n+++\n[X](person:nobody)\n",
+    );
+    assert_fails_with(
+        &s.build(),
+        "content/t.md:4:1: error: unknown person id `nobody`",
+    );
 }

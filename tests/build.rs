@@ -12,7 +12,10 @@ fn pretty_urls_and_sections() {
     let s = Site::new();
     s.write("content/_index.md", &page("Accueil", "", "Bienvenue."));
     s.write("content/about.md", &page("À propos", "", "Texte."));
-    s.write("content/textes/_index.md", &page("Textes", "", "Les textes."));
+    s.write(
+        "content/textes/_index.md",
+        &page("Textes", "", "Les textes."),
+    );
     s.write("content/textes/b.md", &page("Bêta", "weight = 2\n", "B."));
     s.write("content/textes/a.md", &page("Alpha", "weight = 2\n", "A."));
     s.write("content/textes/z.md", &page("Zêta", "weight = 1\n", "Z."));
@@ -42,7 +45,10 @@ fn pretty_urls_and_sections() {
     let about = s.read("public/about/index.html");
     assert!(about.contains("href=\"../assets/style.css\""), "{about}");
     let out = stdout(&o);
-    assert!(out.starts_with("built 6 pages, 0 notes, 0 persons in "), "{out}");
+    assert!(
+        out.starts_with("built 6 pages, 0 notes, 0 persons in "),
+        "{out}"
+    );
     assert!(out.trim_end().ends_with(" ms → public/"), "{out}");
 }
 
@@ -59,7 +65,10 @@ fn quiet_silences_the_summary() {
 fn front_matter_types_are_checked() {
     let s = Site::new();
     s.write("content/_index.md", &page("Accueil", "", "x"));
-    s.write("content/a.md", "+++\ntitle = \"A\"\nweight = \"heavy\"\n+++\nx\n");
+    s.write(
+        "content/a.md",
+        "+++\ntitle = \"A\"\nweight = \"heavy\"\n+++\nx\n",
+    );
     let o = s.build();
     assert_fails_with(&o, "content/a.md:3:10: error:");
     assert!(stderr(&o).contains("weight = \"heavy\""), "quotes the line");
@@ -68,8 +77,14 @@ fn front_matter_types_are_checked() {
 #[test]
 fn unknown_front_matter_key_is_an_error() {
     let s = Site::new();
-    s.write("content/a.md", "+++\ntitle = \"A\"\ncolour = \"red\"\n+++\nx\n");
-    assert_fails_with(&s.build(), "content/a.md:3:1: error: unknown field `colour`");
+    s.write(
+        "content/a.md",
+        "+++\ntitle = \"A\"\ncolour = \"red\"\n+++\nx\n",
+    );
+    assert_fails_with(
+        &s.build(),
+        "content/a.md:3:1: error: unknown field `colour`",
+    );
 }
 
 #[test]
@@ -88,7 +103,10 @@ fn titles_are_escaped() {
     assert!(o.status.success(), "{}", stderr(&o));
     let html = s.read("public/a/index.html");
     assert!(!html.contains("<script>alert(1)</script>"));
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
 }
 
 #[test]
@@ -109,16 +127,24 @@ fn static_files_are_copied_verbatim() {
     s.write_bytes("static/img/x.bin", &[0, 159, 146, 150]);
     assert!(s.build().status.success());
     assert_eq!(s.read("public/CNAME"), "edition.example.org\n");
-    assert_eq!(std::fs::read(s.path().join("public/img/x.bin")).expect("bin"), vec![0, 159, 146, 150]);
+    assert_eq!(
+        std::fs::read(s.path().join("public/img/x.bin")).expect("bin"),
+        vec![0, 159, 146, 150]
+    );
 }
 
 #[test]
 fn templates_are_overridable() {
     let s = Site::new();
     s.write("content/a.md", &page("A", "", "x"));
-    s.write("templates/page.html", "<!DOCTYPE html><title>{{ page.title }}</title><p>custom {{ site.title }}</p>");
+    s.write(
+        "templates/page.html",
+        "<!DOCTYPE html><title>{{ page.title }}</title><p>custom {{ site.title }}</p>",
+    );
     assert!(s.build().status.success());
-    assert!(s.read("public/a/index.html").contains("<p>custom Test edition</p>"));
+    assert!(s
+        .read("public/a/index.html")
+        .contains("<p>custom Test edition</p>"));
 }
 
 #[test]
@@ -127,7 +153,11 @@ fn builds_are_deterministic() {
     s.write("content/_index.md", &page("Accueil", "", "x"));
     s.write(
         "content/t.md",
-        &page("T", "kind = \"text\"\n", "Un [Luis](person:humbert-droz) et {~~a~>b~~}.[^1]\n\n[^1]: Note."),
+        &page(
+            "T",
+            "kind = \"text\"\n",
+            "Un [Luis](person:humbert-droz) et {~~a~>b~~}.[^1]\n\n[^1]: Note.",
+        ),
     );
     assert!(s.build().status.success());
     let first = tree(&s.path().join("public"));
@@ -144,7 +174,10 @@ fn a_failed_build_leaves_the_previous_output_identical() {
     assert!(s.build().status.success());
     let before = tree(&s.path().join("public"));
     s.write("content/b.md", "+++\ntitle = \"B\"\n");
-    assert_fails_with(&s.build(), "content/b.md:1:1: error: front matter is never closed");
+    assert_fails_with(
+        &s.build(),
+        "content/b.md:1:1: error: front matter is never closed",
+    );
     assert_eq!(before, tree(&s.path().join("public")));
     // no temporary folders left behind
     let leftovers: Vec<_> = std::fs::read_dir(s.path())
@@ -173,8 +206,14 @@ fn every_problem_of_a_run_is_reported_together() {
 #[test]
 fn bad_invalid_utf8() {
     let s = Site::new();
-    s.write_bytes("content/a.md", b"+++\ntitle = \"A\"\n+++\nok \xff\xfe bad\n");
-    assert_fails_with(&s.build(), "content/a.md:4:4: error: file is not valid UTF-8");
+    s.write_bytes(
+        "content/a.md",
+        b"+++\ntitle = \"A\"\n+++\nok \xff\xfe bad\n",
+    );
+    assert_fails_with(
+        &s.build(),
+        "content/a.md:4:4: error: file is not valid UTF-8",
+    );
 }
 
 #[test]
@@ -188,13 +227,19 @@ fn bad_empty_file() {
 fn bad_front_matter_never_closed() {
     let s = Site::new();
     s.write("content/a.md", "+++\ntitle = \"A\"\n\nBody.\n");
-    assert_fails_with(&s.build(), "content/a.md:1:1: error: front matter is never closed");
+    assert_fails_with(
+        &s.build(),
+        "content/a.md:1:1: error: front matter is never closed",
+    );
 }
 
 #[test]
 fn bad_plus_line_inside_body() {
     let s = Site::new();
-    s.write("content/a.md", "+++\ntitle = \"A\"\n+++\nBody.\n\n+++\nmore\n");
+    s.write(
+        "content/a.md",
+        "+++\ntitle = \"A\"\n+++\nBody.\n\n+++\nmore\n",
+    );
     assert_fails_with(&s.build(), "content/a.md:6:1: error: `+++` inside the body");
 }
 
@@ -202,14 +247,23 @@ fn bad_plus_line_inside_body() {
 fn bad_missing_front_matter() {
     let s = Site::new();
     s.write("content/a.md", "# Title\n");
-    assert_fails_with(&s.build(), "content/a.md:1:1: error: expected `+++` front matter");
+    assert_fails_with(
+        &s.build(),
+        "content/a.md:1:1: error: expected `+++` front matter",
+    );
 }
 
 #[test]
 fn bad_missing_template() {
     let s = Site::new();
-    s.write("content/a.md", "+++\ntitle = \"A\"\ntemplate = \"nope.html\"\n+++\nx\n");
-    assert_fails_with(&s.build(), "content/a.md:3:1: error: template `nope.html` not found");
+    s.write(
+        "content/a.md",
+        "+++\ntitle = \"A\"\ntemplate = \"nope.html\"\n+++\nx\n",
+    );
+    assert_fails_with(
+        &s.build(),
+        "content/a.md:3:1: error: template `nope.html` not found",
+    );
 }
 
 #[test]
@@ -226,7 +280,10 @@ fn bad_template_syntax_names_template_and_line() {
 fn bad_template_variable_names_template_and_line() {
     let s = Site::new();
     s.write("content/a.md", &page("A", "", "x"));
-    s.write("templates/page.html", "<p>ok</p>\n<p>{{ page.nothing_here }}</p>\n");
+    s.write(
+        "templates/page.html",
+        "<p>ok</p>\n<p>{{ page.nothing_here }}</p>\n",
+    );
     assert_fails_with(&s.build(), "templates/page.html:2:");
 }
 
@@ -250,7 +307,8 @@ fn bad_unreadable_file() {
         // running as root: permissions do not stop us; make it a directory-like failure instead
         std::fs::remove_file(&p).expect("rm");
         std::fs::create_dir_all(s.path().join("content/b.md")).expect("dir");
-        std::os::unix::fs::symlink("/nonexistent/target.md", s.path().join("content/a.md")).expect("link");
+        std::os::unix::fs::symlink("/nonexistent/target.md", s.path().join("content/a.md"))
+            .expect("link");
     }
     let o = s.build();
     assert_fails_with(&o, "content/a.md: error: cannot read");
@@ -271,7 +329,13 @@ fn bad_input_never_panics_and_keeps_old_output() {
     s.write("content/a.md", &page("A", "", "x"));
     assert!(s.build().status.success());
     let before = tree(&s.path().join("public"));
-    for bad in ["", "+++", "+++\n+++\n", "+++\ntitle = 3\n+++\n", "\u{feff}+++\ntitle=\"x\"\n+++\n+++\n"] {
+    for bad in [
+        "",
+        "+++",
+        "+++\n+++\n",
+        "+++\ntitle = 3\n+++\n",
+        "\u{feff}+++\ntitle=\"x\"\n+++\n+++\n",
+    ] {
         s.write("content/b.md", bad);
         let o = s.build();
         assert_eq!(o.status.code(), Some(1), "input {bad:?}: {}", stderr(&o));
