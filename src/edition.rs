@@ -116,6 +116,11 @@ pub fn parse_options(config: &Config, page: &Page) -> ParseOptions {
         translation_credit: config.translation_credit.clone(),
         ui: config.ui_lang().to_string(),
         prefix: String::new(),
+        lang: page
+            .front
+            .lang
+            .clone()
+            .unwrap_or_else(|| config.language.clone()),
     }
 }
 

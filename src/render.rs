@@ -81,6 +81,7 @@ pub fn load_templates(root: &Path, diags: &mut Diagnostics) -> Option<Templates>
     // tera's default escaper also turns `/` into `&#x2F;`, which hides URLs from
     // the rewrite stage; `&<>"'` are all that HTML needs.
     tera.set_escape_fn(escape_fn);
+    tera.register_filter("slugify", slugify_filter);
     let mut ok = true;
     // parse each template alone first, so that every syntax error is reported
     for (name, (path, text)) in &sources {
@@ -106,6 +107,18 @@ pub fn load_templates(root: &Path, diags: &mut Diagnostics) -> Option<Templates>
         return None;
     }
     Some(Templates { tera, sources })
+}
+
+/// `{{ x | slugify }}`: ASCII, lowercase, hyphens (the generator's own slugs).
+fn slugify_filter(
+    value: &tera::Value,
+    _: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    let s = value
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| value.to_string());
+    Ok(tera::Value::String(crate::markup::slugify(&s)))
 }
 
 fn escape_fn(s: &str) -> String {

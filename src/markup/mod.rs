@@ -113,6 +113,8 @@ pub struct ParseOptions {
     pub ui: String,
     /// Prefix for every id (used for examples nested in a page).
     pub prefix: String,
+    /// Language of the page's text (BCP 47).
+    pub lang: String,
 }
 
 pub fn markdown_options() -> Options {
@@ -259,6 +261,8 @@ struct Emitter<'a, 's> {
     anchors: HashMap<String, usize>,
     examples: usize,
     heading_buf: Option<String>,
+    /// Languages of the open foreign spans and parallel columns.
+    lang_stack: Vec<String>,
 }
 
 impl<'a, 's> Emitter<'a, 's> {
@@ -284,6 +288,7 @@ impl<'a, 's> Emitter<'a, 's> {
             anchors: HashMap::new(),
             examples: 0,
             heading_buf: None,
+            lang_stack: Vec::new(),
         }
     }
 
@@ -593,6 +598,7 @@ impl<'a, 's> Emitter<'a, 's> {
                 Event::End(TagEnd::Link) => match self.links.pop() {
                     Some(LinkKind::Person) => out.push(Event::InlineHtml("</a>".into())),
                     Some(LinkKind::Lang { gloss }) => {
+                        self.lang_stack.pop();
                         let mut s = String::from("</span>");
                         if let Some(g) = gloss {
                             s.push_str(&format!(
@@ -691,7 +697,16 @@ impl<'a, 's> Emitter<'a, 's> {
     }
 
     fn page_lang(&self) -> String {
-        self.opts.ui.clone()
+        self.opts.lang.clone()
+    }
+
+    /// Language of the text being emitted: a foreign span or a parallel column
+    /// overrides the page's.
+    fn current_lang(&self) -> &str {
+        self.lang_stack
+            .last()
+            .map(String::as_str)
+            .unwrap_or(&self.opts.lang)
     }
 
     fn open_link(
@@ -760,6 +775,7 @@ impl<'a, 's> Emitter<'a, 's> {
                 format!("<span class=\"foreign\" lang=\"{}\">", escape_html(&lang))
             };
             out.push(Event::InlineHtml(open.into()));
+            self.lang_stack.push(lang);
             self.links.push(LinkKind::Lang { gloss });
         } else {
             if dest.starts_with("person") || dest.starts_with("lang") {
@@ -798,7 +814,14 @@ impl<'a, 's> Emitter<'a, 's> {
         }
         for piece in emend::split(run) {
             match piece {
-                emend::Piece::Text(t) => out.push(Event::Text(CowStr::from(t.to_string()))),
+                emend::Piece::Text(t) => {
+                    let t = if self.current_lang().starts_with("fr") {
+                        french_spacing(t)
+                    } else {
+                        t.to_string()
+                    };
+                    out.push(Event::Text(CowStr::from(t)))
+                }
                 emend::Piece::Bad { at: p, message } => {
                     let frag = &run[p..(p + 3).min(run.len())];
                     let offset = self.locate(at, frag);
@@ -884,6 +907,33 @@ impl<'a, 's> Emitter<'a, 's> {
             doc.html
         )
     }
+}
+
+/// French typography: the space before `: ; ! ? »` and after `«` becomes
+/// no-break (U+00A0 before a colon, U+202F otherwise), so no line starts with them.
+pub fn french_spacing(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let chars: Vec<char> = s.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let next = chars.get(i + 1).copied();
+            let prev = if i > 0 {
+                chars.get(i - 1).copied()
+            } else {
+                None
+            };
+            if next == Some(':') {
+                out.push('\u{a0}');
+                continue;
+            }
+            if matches!(next, Some(';' | '!' | '?' | '»')) || prev == Some('«') {
+                out.push('\u{202f}');
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The apparatus of emendations as an HTML list (also used by templates via the page context).
@@ -1018,4 +1068,34 @@ fn marker_of(body: &str, block: &[Ev]) -> Option<Marker> {
         return Some(Marker::Column(rest.trim().to_string()));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn french_spacing_binds_punctuation() {
+        assert_eq!(
+            french_spacing("« Oui : non ; si ! »"),
+            "«\u{202f}Oui\u{a0}: non\u{202f}; si\u{202f}!\u{202f}»"
+        );
+        assert_eq!(french_spacing("a: b"), "a: b");
+    }
+
+    #[test]
+    fn note_ids_derive_from_series_and_label() {
+        assert_eq!(note_identity("12").2, "n-12");
+        assert_eq!(note_identity("*").2, "n-star");
+        assert_eq!(note_identity("**").2, "n-star-star");
+        assert_eq!(
+            note_identity("ed-a"),
+            (Series::Editorial, "a".into(), "ed-a".into())
+        );
+    }
+
+    #[test]
+    fn slugs_are_ascii() {
+        assert_eq!(slugify("Les Revues — Clarté !"), "les-revues-clarte");
+    }
 }

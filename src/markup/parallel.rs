@@ -212,7 +212,9 @@ impl<'a> Emitter<'a, '_> {
                     .into(),
                 ));
                 let seg = strip_pilcrow(&segs[s].0);
+                self.lang_stack.push(lang.clone());
                 self.inline(&seg, out);
+                self.lang_stack.pop();
                 out.push(Event::Html("</div>\n".into()));
             }
             out.push(Event::Html("</div>\n".into()));
