@@ -398,3 +398,21 @@ fn build_runs_the_same_checks() {
         "content/t.md:4:1: error: unknown person id `nobody`",
     );
 }
+
+#[test]
+fn check_reports_duplicate_ids() {
+    let s = Site::with_register();
+    s.write(
+        "content/t.md",
+        "+++\ntitle = \"T\"\n+++\n[Avila](person:avila) [Álvarez](person:alvarez) [Humbert-Droz](person:humbert-droz)\n\n## Un {#x}\n\n## Deux {#x}\n\n## Trois {#p-1}\n",
+    );
+    let err = stderr(&s.check());
+    assert!(
+        err.contains("content/t.md:8:1: error: duplicate id `x`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("content/t.md:10:1: error: duplicate id `p-1`"),
+        "{err}"
+    );
+}

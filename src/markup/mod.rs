@@ -654,6 +654,11 @@ impl<'a, 's> Emitter<'a, 's> {
                     let lvl = heading_level(*level);
                     if let Some((_, given, slot)) = self.heading.take() {
                         let text = self.heading_text_take();
+                        if !given.is_empty()
+                            && (self.anchors.contains_key(&given) || reserved_id(&given))
+                        {
+                            self.error(range.start, format!("duplicate id `{given}`: another heading or a generated anchor (p-N, n-N, ed-x, call-…, m-…, em-N) has it"));
+                        }
                         let base = if given.is_empty() {
                             slugify(&text)
                         } else {
@@ -966,6 +971,14 @@ pub fn emendation_list(ems: &[Emendation], ui: &str) -> String {
     }
     s.push_str("</ol>\n");
     s
+}
+
+/// Ids the generator makes itself; an explicit heading id must not take one.
+fn reserved_id(id: &str) -> bool {
+    ["p-", "n-", "ed-", "call-", "m-", "em-", "par", "ex"]
+        .iter()
+        .any(|p| id.starts_with(p))
+        || ["main", "apparatus", "cite", "text-title"].contains(&id)
 }
 
 fn call_anchor(note_id: &str, k: usize) -> String {
