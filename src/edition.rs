@@ -124,20 +124,30 @@ pub fn parse_options(config: &Config, page: &Page) -> ParseOptions {
     }
 }
 
-/// Parses every page (load → parse).
+/// Parses every page (load → parse), in parallel; entries and diagnostics
+/// come out in page order.
 pub fn parse_all(config: &Config, content: &Content, diags: &mut Diagnostics) -> Vec<Entry> {
-    content
+    use rayon::prelude::*;
+    let parsed: Vec<(Entry, Diagnostics)> = content
         .pages
-        .iter()
+        .par_iter()
         .map(|page| {
+            let mut d = Diagnostics::default();
             let opts = parse_options(config, page);
-            let doc = markup::parse(page.body(), page.body_start, &page.src, &opts, diags);
-            Entry {
+            let doc = markup::parse(page.body(), page.body_start, &page.src, &opts, &mut d);
+            let entry = Entry {
                 page: page.clone(),
                 doc,
-            }
+            };
+            (entry, d)
         })
-        .collect()
+        .collect();
+    let mut entries = Vec::with_capacity(parsed.len());
+    for (e, d) in parsed {
+        diags.extend(d);
+        entries.push(e);
+    }
+    entries
 }
 
 /// resolve: checks every cross-reference and builds the index.

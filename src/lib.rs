@@ -56,7 +56,12 @@ impl Summary {
             self.notes,
             self.persons,
             self.millis,
-            self.output.display().to_string().trim_end_matches('/')
+            self.output
+                .strip_prefix(".")
+                .unwrap_or(&self.output)
+                .display()
+                .to_string()
+                .trim_end_matches('/')
         )
     }
 }
@@ -81,12 +86,16 @@ pub fn check(opts: &BuildOptions) -> (Option<(config::Config, edition::Edition)>
     (Some((config, ed)), diags)
 }
 
-/// The whole site in memory: every page rendered and rewritten, static files,
-/// generated files. Nothing written.
-pub fn render_site(
-    opts: &BuildOptions,
-) -> Result<(Vec<SiteFile>, Summary, Diagnostics), Diagnostics> {
-    let start = Instant::now();
+/// Loaded, parsed, resolved and templates read: what rendering needs.
+struct Prepared {
+    config: config::Config,
+    ed: edition::Edition,
+    templates: render::Templates,
+    version: render::Version,
+    diags: Diagnostics,
+}
+
+fn prepare(opts: &BuildOptions) -> Result<Prepared, Diagnostics> {
     let (checked, mut diags) = check(opts);
     let templates = render::load_templates(&opts.root, &mut diags);
     let (Some((config, ed)), Some(templates)) = (checked, templates) else {
@@ -96,56 +105,79 @@ pub fn render_site(
         return Err(diags);
     }
     let version = git_version(&opts.root);
-    let mode = if opts.live_reload { "serve" } else { "build" };
-    let settings = render::RenderSettings {
-        config: &config,
-        mode,
+    Ok(Prepared {
+        config,
+        ed,
+        templates,
         version,
-    };
-    let rendered = render::render_all(&ed, &templates, &settings, &mut diags);
-    if diags.has_errors() {
-        return Err(diags);
+        diags,
+    })
+}
+
+fn mode(opts: &BuildOptions) -> &'static str {
+    if opts.live_reload {
+        "serve"
+    } else {
+        "build"
     }
-    let base_path = base_path(&config.base_url);
-    let mut files: Vec<SiteFile> = Vec::new();
-    let mut urls = Vec::new();
-    for f in rendered {
-        let bytes = match &f.page_url {
-            Some(url) => {
-                let html = String::from_utf8_lossy(&f.bytes);
-                let ropts = rewrite::RewriteOptions {
-                    offline: opts.offline,
-                    live_reload: opts.live_reload,
-                    ui: config.ui_lang().to_string(),
-                    absolute_prefix: if url == "/404.html" && !opts.offline {
-                        Some(base_path.clone())
-                    } else {
-                        None
-                    },
-                };
-                match rewrite::rewrite(&html, url, &ropts) {
-                    Ok(s) => s.into_bytes(),
-                    Err(e) => {
-                        diags.file_error(Path::new(&f.path), format!("HTML rewrite failed: {e}"));
-                        continue;
-                    }
+}
+
+/// A rendered file made final: pages go through the rewrite stage. Also
+/// returns the page URL for the sitemap (none for 404.html and non-pages).
+fn finish(
+    f: render::OutputFile,
+    opts: &BuildOptions,
+    config: &config::Config,
+    base_path: &str,
+) -> Result<(SiteFile, Option<String>), diagnostics::Diagnostic> {
+    let bytes = match &f.page_url {
+        Some(url) => {
+            let html = String::from_utf8_lossy(&f.bytes);
+            let ropts = rewrite::RewriteOptions {
+                offline: opts.offline,
+                live_reload: opts.live_reload,
+                ui: config.ui_lang().to_string(),
+                absolute_prefix: if url == "/404.html" && !opts.offline {
+                    Some(base_path.to_string())
+                } else {
+                    None
+                },
+            };
+            match rewrite::rewrite(&html, url, &ropts) {
+                Ok(s) => s.into_bytes(),
+                Err(e) => {
+                    return Err(diagnostics::Diagnostic {
+                        severity: diagnostics::Severity::Error,
+                        path: PathBuf::from(&f.path),
+                        line: 0,
+                        col: 0,
+                        message: format!("HTML rewrite failed: {e}"),
+                        snippet: None,
+                    });
                 }
             }
-            None => f.bytes,
-        };
-        if let Some(url) = &f.page_url {
-            if url != "/404.html" {
-                urls.push(url.clone());
-            }
         }
-        files.push(SiteFile {
+        None => f.bytes,
+    };
+    let url = f.page_url.filter(|u| u != "/404.html");
+    Ok((
+        SiteFile {
             path: f.path,
             bytes,
-        });
-    }
-    if diags.has_errors() {
-        return Err(diags);
-    }
+        },
+        url,
+    ))
+}
+
+/// What follows the pages: static files, generated files, sitemap, robots.txt.
+/// `urls`: every page URL but 404.html.
+fn tail_files(
+    opts: &BuildOptions,
+    config: &config::Config,
+    mut urls: Vec<String>,
+    diags: &mut Diagnostics,
+) -> Option<Vec<SiteFile>> {
+    let mut files = Vec::new();
     // static files, copied verbatim to the root of the output
     match output::read_tree(&opts.root.join("static")) {
         Ok(v) => files.extend(v),
@@ -154,7 +186,7 @@ pub fn render_site(
                 Path::new("static"),
                 format!("cannot read static files: {e}"),
             );
-            return Err(diags);
+            return None;
         }
     }
     files.push(SiteFile {
@@ -193,6 +225,55 @@ pub fn render_site(
             bytes: include_bytes!("reload.js").to_vec(),
         });
     }
+    Some(files)
+}
+
+/// The whole site in memory: every page rendered and rewritten, static files,
+/// generated files. Nothing written. [`build`] writes the same files.
+pub fn render_site(
+    opts: &BuildOptions,
+) -> Result<(Vec<SiteFile>, Summary, Diagnostics), Diagnostics> {
+    use rayon::prelude::*;
+    let start = Instant::now();
+    let Prepared {
+        config,
+        ed,
+        templates,
+        version,
+        mut diags,
+    } = prepare(opts)?;
+    let settings = render::RenderSettings {
+        config: &config,
+        mode: mode(opts),
+        version,
+    };
+    let rendered = render::render_all(&ed, &templates, &settings, &mut diags);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let base_path = base_path(&config.base_url);
+    let finished: Vec<_> = rendered
+        .into_par_iter()
+        .map(|f| finish(f, opts, &config, &base_path))
+        .collect();
+    let mut files: Vec<SiteFile> = Vec::new();
+    let mut urls = Vec::new();
+    for r in finished {
+        match r {
+            Ok((f, url)) => {
+                urls.extend(url);
+                files.push(f);
+            }
+            Err(d) => diags.push(d),
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let Some(tail) = tail_files(opts, &config, urls, &mut diags) else {
+        return Err(diags);
+    };
+    files.extend(tail);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files.dedup_by(|a, b| a.path == b.path);
     let summary = Summary {
@@ -227,15 +308,149 @@ fn output_dir(opts: &BuildOptions, config: &config::Config) -> PathBuf {
 }
 
 /// Builds the site and writes it atomically. On error the previous output is untouched.
+///
+/// The same files as [`render_site`], but streamed: pages are rendered in
+/// parallel and each is written as soon as it is ready into a new folder beside
+/// the output (files equal to the previous output's are hard-linked, not
+/// written), which replaces the output only once everything succeeded. Memory
+/// holds one page per thread, not the whole site.
 pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics> {
+    use rayon::prelude::*;
+    use std::collections::{HashMap, HashSet};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let start = Instant::now();
-    let (files, mut summary, diags) = render_site(opts)?;
-    if let Err(e) = output::write_atomic(&summary.output, &files) {
-        let mut d = diags;
-        d.file_error(&summary.output, format!("cannot write the site: {e}"));
-        return Err(d);
+    let Prepared {
+        config,
+        ed,
+        templates,
+        version,
+        mut diags,
+    } = prepare(opts)?;
+    let settings = render::RenderSettings {
+        config: &config,
+        mode: mode(opts),
+        version,
+    };
+    let renderer = render::Renderer::new(&ed, &templates, &settings);
+    let out = output_dir(opts, &config);
+    let base_path = base_path(&config.base_url);
+    // a path is written by the first file that claims it, as render_site's
+    // stable sort and dedup keep the first
+    let n = renderer.len();
+    let mut claims: HashMap<String, usize> = HashMap::new();
+    for i in 0..n {
+        for p in renderer.paths(i) {
+            claims.entry(p).or_insert(i);
+        }
     }
-    summary.millis = start.elapsed().as_millis();
+    claims.entry("404.html".into()).or_insert(n);
+    let staging = match output::Staging::new(&out) {
+        Ok(s) => s,
+        Err(e) => {
+            diags.file_error(&out, format!("cannot write the site: {e}"));
+            return Err(diags);
+        }
+    };
+    let failed = AtomicBool::new(false);
+    let written = AtomicUsize::new(0);
+    #[derive(Default)]
+    struct Done {
+        render: Diagnostics,
+        rewrite: Diagnostics,
+        urls: Vec<String>,
+        io: Option<std::io::Error>,
+    }
+    let one = |i: usize, files: Vec<render::OutputFile>, render: Diagnostics| {
+        let mut done = Done {
+            render,
+            ..Default::default()
+        };
+        if done.render.has_errors() {
+            failed.store(true, Ordering::Relaxed);
+            return done;
+        }
+        for f in files {
+            match finish(f, opts, &config, &base_path) {
+                Ok((f, url)) => {
+                    done.urls.extend(url);
+                    if claims.get(&f.path) != Some(&i) || failed.load(Ordering::Relaxed) {
+                        continue;
+                    }
+                    match staging.put(&f.path, &f.bytes) {
+                        Ok(()) => {
+                            written.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(e) => {
+                            failed.store(true, Ordering::Relaxed);
+                            done.io = Some(e);
+                        }
+                    }
+                }
+                Err(d) => {
+                    failed.store(true, Ordering::Relaxed);
+                    done.rewrite.push(d);
+                }
+            }
+        }
+        done
+    };
+    let mut results: Vec<Done> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let (files, d) = renderer.render_entry(i);
+            one(i, files, d)
+        })
+        .collect();
+    let (f404, d404) = renderer.render_404();
+    results.push(one(n, f404.into_iter().collect(), d404));
+    let mut urls = Vec::new();
+    let mut rewrite_diags = Diagnostics::default();
+    let mut io_error = None;
+    for r in results {
+        diags.extend(r.render);
+        rewrite_diags.extend(r.rewrite);
+        urls.extend(r.urls);
+        if io_error.is_none() {
+            io_error = r.io;
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    diags.extend(rewrite_diags);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    if let Some(e) = io_error {
+        diags.file_error(&out, format!("cannot write the site: {e}"));
+        return Err(diags);
+    }
+    let Some(tail) = tail_files(opts, &config, urls, &mut diags) else {
+        return Err(diags);
+    };
+    let mut taken: HashSet<&str> = claims.keys().map(String::as_str).collect();
+    for f in &tail {
+        if !taken.insert(f.path.as_str()) {
+            continue;
+        }
+        if let Err(e) = staging.put(&f.path, &f.bytes) {
+            diags.file_error(&out, format!("cannot write the site: {e}"));
+            return Err(diags);
+        }
+        written.fetch_add(1, Ordering::Relaxed);
+    }
+    if let Err(e) = staging.commit() {
+        diags.file_error(&out, format!("cannot write the site: {e}"));
+        return Err(diags);
+    }
+    let summary = Summary {
+        pages: ed.entries.len(),
+        notes: ed.notes,
+        persons: ed.persons,
+        files: written.into_inner(),
+        millis: start.elapsed().as_millis(),
+        output: out,
+    };
     Ok((summary, diags))
 }
 

@@ -5,6 +5,8 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod serve;
+
 #[derive(Parser)]
 #[command(
     name = "apparat",
@@ -50,6 +52,23 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Build in memory, serve over HTTP, rebuild and reload pages on every save
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// Port to listen on (0: any free port)
+        #[arg(long, default_value_t = 1111)]
+        port: u16,
+        /// Address to listen on (loopback by default: only this machine)
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Open the site in a browser
+        #[arg(long)]
+        open: bool,
+        /// Serve the site under this path, as on GitHub Pages (`/repo/`)
+        #[arg(long, default_value = "/")]
+        base_path: String,
+    },
 }
 
 fn print_diags(d: &apparat::diagnostics::Diagnostics) {
@@ -87,6 +106,29 @@ fn main() -> ExitCode {
                 Err(d) => {
                     print_diags(&d);
                     eprintln!("build failed: the previous output was left untouched");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Serve {
+            common,
+            port,
+            bind,
+            open,
+            base_path,
+        } => {
+            let opts = serve::ServeOptions {
+                root: common.root,
+                port,
+                bind,
+                open,
+                base_path,
+                drafts: common.drafts,
+            };
+            match serve::run(opts) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(msg) => {
+                    eprintln!("error: {msg}");
                     ExitCode::from(1)
                 }
             }

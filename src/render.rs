@@ -9,9 +9,9 @@
 use crate::config::Config;
 use crate::content::{Kind, Page};
 use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
-use crate::edition::{listing_cmp, Edition, Entry};
+use crate::edition::{Edition, Entry};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use tera::{Context, Tera};
 
@@ -272,57 +272,263 @@ pub struct RenderSettings<'a> {
     pub version: Version,
 }
 
-/// Renders every page (and the source views, 404) into HTML strings.
+/// Renders every page (and the source views, 404) into HTML strings, in
+/// parallel; the files and diagnostics come out in page order, as if rendered
+/// one after the other.
 pub fn render_all(
     ed: &Edition,
     templates: &Templates,
     settings: &RenderSettings,
     diags: &mut Diagnostics,
 ) -> Vec<OutputFile> {
-    let config = settings.config;
-    let ui_lang = config.ui_lang().to_string();
-    let ui = crate::i18n::table(&ui_lang);
-    let mut site = serde_json::to_value(config).unwrap_or_default();
-    if let Some(obj) = site.as_object_mut() {
-        obj.insert(
-            "version".into(),
-            serde_json::to_value(&settings.version).unwrap_or_default(),
-        );
-        obj.insert(
-            "persons_url".into(),
-            format!("/{}/", config.persons_page.trim_matches('/')).into(),
-        );
-    }
-    let mut order: Vec<&Entry> = ed.entries.iter().collect();
-    order.sort_by(|a, b| listing_cmp(&a.page, &b.page));
-    let texts: Vec<PageSummary> = order
-        .iter()
-        .filter(|e| e.page.front.kind == Kind::Text)
-        .map(|e| summary(&e.page, config))
-        .collect();
-    let nav: Vec<PageSummary> = order
-        .iter()
-        .filter(|e| {
-            e.page.front.kind == Kind::Page
-                && !e.page.is_section
-                && e.page.front.translation_of.is_none()
-        })
-        .map(|e| summary(&e.page, config))
+    use rayon::prelude::*;
+    let renderer = Renderer::new(ed, templates, settings);
+    let rendered: Vec<(Vec<OutputFile>, Diagnostics)> = (0..renderer.len())
+        .into_par_iter()
+        .map(|i| renderer.render_entry(i))
         .collect();
     let mut files = Vec::new();
-    for entry in &ed.entries {
-        let page = &entry.page;
+    for (f, d) in rendered {
+        files.extend(f);
+        diags.extend(d);
+    }
+    let (f, d) = renderer.render_404();
+    files.extend(f);
+    diags.extend(d);
+    files
+}
+
+/// What every page of one render shares, computed once: the site, interface
+/// strings, listings, text order, translations. Pages are then rendered one by
+/// one ([`Renderer::render_entry`]), in any order or in parallel.
+pub struct Renderer<'a> {
+    ed: &'a Edition,
+    templates: &'a Templates,
+    settings: &'a RenderSettings<'a>,
+    ui_lang: String,
+    ui: BTreeMap<&'static str, &'static str>,
+    site: serde_json::Value,
+    order: Vec<&'a Entry>,
+    texts: Vec<PageSummary>,
+    nav: Vec<PageSummary>,
+    /// The edition texts in listing order, and each one's position by URL.
+    text_list: Vec<&'a Entry>,
+    text_pos: HashMap<&'a str, usize>,
+    /// Entries by `rel`, and entries by the `rel` they translate.
+    by_rel: HashMap<&'a str, Vec<usize>>,
+    by_original: HashMap<&'a str, Vec<usize>>,
+    /// Per template: does it (with its parents, macros, includes) name `texts`, `nav`?
+    uses: HashMap<String, (bool, bool)>,
+}
+
+/// Whether `text` names `var` as a whole word (conservative: prose counts too).
+fn names(text: &str, var: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(var).any(|(i, _)| {
+        !text[..i].chars().next_back().is_some_and(ident)
+            && !text[i + var.len()..].chars().next().is_some_and(ident)
+    })
+}
+
+impl Templates {
+    /// The sources a template can read the context from: itself, its parents
+    /// and macro files, transitively; every source if one of them includes
+    /// another template or dumps the whole context.
+    fn context_sources(&self, name: &str) -> Vec<&str> {
+        let mut seen: Vec<String> = Vec::new();
+        let mut todo = vec![name.to_string()];
+        while let Some(n) = todo.pop() {
+            if seen.contains(&n) {
+                continue;
+            }
+            if let Ok(t) = self.tera.get_template(&n) {
+                todo.extend(t.parents.iter().cloned());
+                todo.extend(t.imported_macro_files.iter().map(|(f, _)| f.clone()));
+            }
+            seen.push(n);
+        }
+        let texts: Vec<&str> = seen
+            .iter()
+            .filter_map(|n| self.sources.get(n).map(|(_, t)| t.as_str()))
+            .collect();
+        if seen.len() != texts.len()
+            || texts
+                .iter()
+                .any(|t| names(t, "include") || t.contains("__tera_context"))
+        {
+            return self.sources.values().map(|(_, t)| t.as_str()).collect();
+        }
+        texts
+    }
+}
+
+impl<'a> Renderer<'a> {
+    pub fn new(
+        ed: &'a Edition,
+        templates: &'a Templates,
+        settings: &'a RenderSettings<'a>,
+    ) -> Self {
+        let config = settings.config;
+        let ui_lang = config.ui_lang().to_string();
+        let ui = crate::i18n::table(&ui_lang);
+        let mut site = serde_json::to_value(config).unwrap_or_default();
+        if let Some(obj) = site.as_object_mut() {
+            obj.insert(
+                "version".into(),
+                serde_json::to_value(&settings.version).unwrap_or_default(),
+            );
+            obj.insert(
+                "persons_url".into(),
+                format!("/{}/", config.persons_page.trim_matches('/')).into(),
+            );
+        }
+        let mut order: Vec<&Entry> = ed.entries.iter().collect();
+        order.sort_by_cached_key(|e| {
+            (
+                e.page.front.weight,
+                crate::edition::collation_key(&e.page.front.title),
+                e.page.rel.clone(),
+            )
+        });
+        let texts: Vec<PageSummary> = order
+            .iter()
+            .filter(|e| e.page.front.kind == Kind::Text)
+            .map(|e| summary(&e.page, config))
+            .collect();
+        let nav: Vec<PageSummary> = order
+            .iter()
+            .filter(|e| {
+                e.page.front.kind == Kind::Page
+                    && !e.page.is_section
+                    && e.page.front.translation_of.is_none()
+            })
+            .map(|e| summary(&e.page, config))
+            .collect();
+        let text_list: Vec<&Entry> = order
+            .iter()
+            .copied()
+            .filter(|e| e.page.front.kind == Kind::Text)
+            .collect();
+        let mut text_pos = HashMap::new();
+        for (i, e) in text_list.iter().enumerate() {
+            // the first of equal URLs, as a linear search would find
+            text_pos.entry(e.page.url.as_str()).or_insert(i);
+        }
+        let mut by_rel: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_original: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, e) in ed.entries.iter().enumerate() {
+            by_rel.entry(e.page.rel.as_str()).or_default().push(i);
+            if let Some(t) = e.page.front.translation_of.as_deref() {
+                by_original.entry(t).or_default().push(i);
+            }
+        }
+        let uses = templates
+            .tera
+            .get_template_names()
+            .map(|n| {
+                let sources = templates.context_sources(n);
+                (
+                    n.to_string(),
+                    (
+                        sources.iter().any(|t| names(t, "texts")),
+                        sources.iter().any(|t| names(t, "nav")),
+                    ),
+                )
+            })
+            .collect();
+        Renderer {
+            ed,
+            templates,
+            settings,
+            ui_lang,
+            ui,
+            site,
+            order,
+            texts,
+            nav,
+            text_list,
+            text_pos,
+            by_rel,
+            by_original,
+            uses,
+        }
+    }
+
+    /// Number of pages ([`Renderer::render_entry`] takes `0..len()`).
+    pub fn len(&self) -> usize {
+        self.ed.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ed.entries.is_empty()
+    }
+
+    /// The context every page starts from. `texts` and `nav` are left out when
+    /// the template cannot read them: serialising the list of every text into
+    /// every page's context would make the build quadratic.
+    fn base_context(&self, template: &str) -> Context {
         let mut ctx = Context::new();
-        ctx.insert("site", &site);
-        ctx.insert("ui", &ui);
-        ctx.insert("mode", settings.mode);
-        ctx.insert("texts", &texts);
-        ctx.insert("nav", &nav);
-        let page_value = page_context(entry, ed, &order, config, &ui_lang, &settings.version);
+        ctx.insert("site", &self.site);
+        ctx.insert("ui", &self.ui);
+        ctx.insert("mode", self.settings.mode);
+        self.complete(&mut ctx, template);
+        ctx
+    }
+
+    /// Adds `texts` and `nav` if `template` reads them and they are missing.
+    fn complete(&self, ctx: &mut Context, template: &str) {
+        let (texts, nav) = self.uses.get(template).copied().unwrap_or((true, true));
+        if texts && !ctx.contains_key("texts") {
+            ctx.insert("texts", &self.texts);
+        }
+        if nav && !ctx.contains_key("nav") {
+            ctx.insert("nav", &self.nav);
+        }
+    }
+
+    fn template_of(&self, page: &Page) -> String {
+        match &page.front.template {
+            Some(t) => t.clone(),
+            None if page.rel == "_index" => "index.html".into(),
+            None if page.is_section => "section.html".into(),
+            None if page.front.kind == Kind::Text => "text.html".into(),
+            None => "page.html".into(),
+        }
+    }
+
+    /// Output paths entry `i` produces when it renders: its page, and for a
+    /// text its source view and citation files.
+    pub fn paths(&self, i: usize) -> Vec<String> {
+        let Some(entry) = self.ed.entries.get(i) else {
+            return Vec::new();
+        };
+        let page = &entry.page;
+        let mut v = vec![out_path(&page.url)];
+        if page.front.kind == Kind::Text {
+            v.push(out_path(&format!("{}source/", page.url)));
+            v.push(format!("{}citation.bib", page.url.trim_start_matches('/')));
+            v.push(format!("{}citation.json", page.url.trim_start_matches('/')));
+        }
+        v
+    }
+
+    /// Renders entry `i`: its page, and for a text the source view and citations.
+    pub fn render_entry(&self, i: usize) -> (Vec<OutputFile>, Diagnostics) {
+        let mut files = Vec::new();
+        let mut diags = Diagnostics::default();
+        let Some(entry) = self.ed.entries.get(i) else {
+            return (files, diags);
+        };
+        let config = self.settings.config;
+        let page = &entry.page;
+        let template = self.template_of(page);
+        let mut ctx = self.base_context(&template);
+        let page_value = self.page_context(entry);
         ctx.insert("page", &page_value);
         if page.is_section {
             let folder = page.section_folder();
-            let pages: Vec<PageSummary> = order
+            let pages: Vec<PageSummary> = self
+                .order
                 .iter()
                 .filter(|e| !e.page.is_section && e.page.parent_section() == folder)
                 .map(|e| summary(&e.page, config))
@@ -332,24 +538,17 @@ pub fn render_all(
         } else {
             ctx.insert("pages", &Vec::<PageSummary>::new());
         }
-        let template = match &page.front.template {
-            Some(t) => t.clone(),
-            None if page.rel == "_index" => "index.html".into(),
-            None if page.is_section => "section.html".into(),
-            None if page.front.kind == Kind::Text => "text.html".into(),
-            None => "page.html".into(),
-        };
         if template == "persons.html" || page.rel == config.persons_page.trim_matches('/') {
-            ctx.insert("persons", &ed.index);
+            ctx.insert("persons", &self.ed.index);
         }
-        if !templates.has(&template) {
+        if !self.templates.has(&template) {
             diags.push(page.src.error(
                 page.template_offset,
                 format!("template `{template}` not found in templates/"),
             ));
-            continue;
+            return (files, diags);
         }
-        match templates.render(&template, &ctx) {
+        match self.templates.render(&template, &ctx) {
             Ok(html) => files.push(OutputFile {
                 path: out_path(&page.url),
                 bytes: html.into_bytes(),
@@ -364,7 +563,8 @@ pub fn render_all(
                 "source_html",
                 &crate::highlight::highlight(&page.src.text, "md"),
             );
-            match templates.render("source.html", &ctx) {
+            self.complete(&mut ctx, "source.html");
+            match self.templates.render("source.html", &ctx) {
                 Ok(html) => files.push(OutputFile {
                     path: out_path(&url),
                     bytes: html.into_bytes(),
@@ -372,7 +572,7 @@ pub fn render_all(
                 }),
                 Err(d) => diags.push(d),
             }
-            let cite = crate::citation::Citation::new(page, config, &settings.version);
+            let cite = crate::citation::Citation::new(page, config, &self.settings.version);
             files.push(OutputFile {
                 path: format!("{}citation.bib", page.url.trim_start_matches('/')),
                 bytes: cite.bibtex().into_bytes(),
@@ -384,28 +584,76 @@ pub fn render_all(
                 page_url: None,
             });
         }
+        (files, diags)
     }
-    // 404 page
-    let mut ctx = Context::new();
-    ctx.insert("site", &site);
-    ctx.insert("ui", &ui);
-    ctx.insert("mode", settings.mode);
-    ctx.insert("texts", &texts);
-    ctx.insert("nav", &nav);
-    ctx.insert("pages", &Vec::<PageSummary>::new());
-    ctx.insert(
-        "page",
-        &serde_json::json!({"title": crate::i18n::t(&ui_lang, "not_found"), "url": "/404.html", "lang": config.language, "kind": "page"}),
-    );
-    match templates.render("404.html", &ctx) {
-        Ok(html) => files.push(OutputFile {
-            path: "404.html".into(),
-            bytes: html.into_bytes(),
-            page_url: Some("/404.html".into()),
-        }),
-        Err(d) => diags.push(d),
+
+    /// The 404 page.
+    pub fn render_404(&self) -> (Option<OutputFile>, Diagnostics) {
+        let config = self.settings.config;
+        let mut diags = Diagnostics::default();
+        let mut ctx = self.base_context("404.html");
+        ctx.insert("pages", &Vec::<PageSummary>::new());
+        ctx.insert(
+            "page",
+            &serde_json::json!({"title": crate::i18n::t(&self.ui_lang, "not_found"), "url": "/404.html", "lang": config.language, "kind": "page"}),
+        );
+        match self.templates.render("404.html", &ctx) {
+            Ok(html) => (
+                Some(OutputFile {
+                    path: "404.html".into(),
+                    bytes: html.into_bytes(),
+                    page_url: Some("/404.html".into()),
+                }),
+                diags,
+            ),
+            Err(d) => {
+                diags.push(d);
+                (None, diags)
+            }
+        }
     }
-    files
+
+    fn page_context(&self, entry: &Entry) -> serde_json::Value {
+        let config = self.settings.config;
+        let page = &entry.page;
+        let (mut prev, mut next) = (None, None);
+        if page.front.kind == Kind::Text {
+            if let Some(&pos) = self.text_pos.get(page.url.as_str()) {
+                if pos > 0 {
+                    prev = Some(summary(&self.text_list[pos - 1].page, config));
+                }
+                if pos + 1 < self.text_list.len() {
+                    next = Some(summary(&self.text_list[pos + 1].page, config));
+                }
+            }
+        }
+        // translations: pages that translate this one, or the page this one translates
+        let mut related: Vec<usize> = self
+            .by_original
+            .get(page.rel.as_str())
+            .cloned()
+            .unwrap_or_default();
+        if let Some(t) = page.front.translation_of.as_deref() {
+            related.extend(self.by_rel.get(t).into_iter().flatten());
+        }
+        related.sort_unstable();
+        related.dedup();
+        let translations: Vec<PageSummary> = related
+            .into_iter()
+            .map(|i| &self.ed.entries[i].page)
+            .filter(|other| other.url != page.url)
+            .map(|other| summary(other, config))
+            .collect();
+        page_context(
+            entry,
+            config,
+            &self.ui_lang,
+            &self.settings.version,
+            prev,
+            next,
+            translations,
+        )
+    }
 }
 
 fn out_path(url: &str) -> String {
@@ -419,11 +667,12 @@ fn out_path(url: &str) -> String {
 
 fn page_context(
     entry: &Entry,
-    ed: &Edition,
-    order: &[&Entry],
     config: &Config,
     ui_lang: &str,
     version: &Version,
+    prev: Option<PageSummary>,
+    next: Option<PageSummary>,
+    translations: Vec<PageSummary>,
 ) -> serde_json::Value {
     let page = &entry.page;
     let doc = &entry.doc;
@@ -433,31 +682,6 @@ fn page_context(
         .clone()
         .unwrap_or_else(|| config.language.clone());
     let permalink = format!("{}{}", config.base_url, page.url.trim_start_matches('/'));
-    let (mut prev, mut next) = (None, None);
-    if page.front.kind == Kind::Text {
-        let texts: Vec<&&Entry> = order
-            .iter()
-            .filter(|e| e.page.front.kind == Kind::Text)
-            .collect();
-        if let Some(pos) = texts.iter().position(|e| e.page.url == page.url) {
-            if pos > 0 {
-                prev = Some(summary(&texts[pos - 1].page, config));
-            }
-            if pos + 1 < texts.len() {
-                next = Some(summary(&texts[pos + 1].page, config));
-            }
-        }
-    }
-    // translations: pages that translate this one, or the page this one translates
-    let mut translations = Vec::new();
-    for e in &ed.entries {
-        let other = &e.page;
-        let related = other.front.translation_of.as_deref() == Some(page.rel.as_str())
-            || page.front.translation_of.as_deref() == Some(other.rel.as_str());
-        if related && other.url != page.url {
-            translations.push(summary(other, config));
-        }
-    }
     let edit_url = config.repository.as_ref().map(|r| {
         format!(
             "{}/blob/{}/{}",

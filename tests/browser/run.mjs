@@ -1,0 +1,485 @@
+#!/usr/bin/env node
+// apparat — browser test tier.
+//
+//   node run.mjs SITE_DIR [--base-path /repo/] [--shots DIR] [--skip vnu,axe,keyboard,shots,lighthouse]
+//
+// Serves a built edition GitHub-Pages-style under a sub-path on 127.0.0.1 and checks, for every
+// HTML page: axe-core in headless Chromium (desktop and phone widths) → zero violations; the Nu
+// Html Checker (vnu-jar) → zero errors; no console error, no uncaught exception, no failed
+// request, no request leaving 127.0.0.1; no horizontal scrolling at 390 and 320 px; keyboard
+// (Tab reaches every note call and every index link; a note opened by keyboard closes with
+// Escape); without JavaScript, a targeted note shows in place. Screenshots at 1280×900 and
+// 390×844 go to --shots, $APPARAT_SHOTS or tests/browser/shots/. Lighthouse 12 (desktop and
+// mobile) on the home page and the article: performance ≥ 95, accessibility, best practices
+// and SEO 100. Page weight of the article (every resource, gzip estimate) < 150 KB.
+// Prints one line per failure and ends with `browser: N passed, M failed`; exit 1 on failure.
+//
+// Env: CHROME_PATH (default /usr/bin/chromium), APPARAT_SHOTS, APPARAT_ARTICLE (default
+// paris-1978/), APPARAT_SKIP (same as --skip), JAVA (default java).
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import os from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+// ---------------------------------------------------------------- arguments
+
+const argv = process.argv.slice(2);
+let siteArg = null;
+let basePath = '/repo/';
+let shotsDir = process.env.APPARAT_SHOTS || path.join(HERE, 'shots');
+let skip = new Set((process.env.APPARAT_SKIP || '').split(',').map((s) => s.trim()).filter(Boolean));
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i];
+  if (a === '--base-path') basePath = argv[++i];
+  else if (a === '--shots') shotsDir = argv[++i];
+  else if (a === '--skip') for (const s of argv[++i].split(',')) skip.add(s.trim());
+  else if (a === '-h' || a === '--help') {
+    console.log('usage: node run.mjs SITE_DIR [--base-path /repo/] [--shots DIR] [--skip vnu,axe,keyboard,shots,lighthouse]');
+    process.exit(0);
+  } else if (!siteArg) siteArg = a;
+  else { console.error(`run.mjs: unexpected argument ${a}`); process.exit(2); }
+}
+if (!siteArg || !fs.existsSync(path.join(siteArg, 'index.html'))) {
+  console.error('run.mjs: give the built site folder (with index.html) as first argument');
+  process.exit(2);
+}
+const SITE = fs.realpathSync(siteArg);
+if (!basePath.startsWith('/')) basePath = '/' + basePath;
+if (!basePath.endsWith('/')) basePath += '/';
+const BASE = basePath;
+const CHROME = process.env.CHROME_PATH || '/usr/bin/chromium';
+const ARTICLE = (process.env.APPARAT_ARTICLE || 'paris-1978/').replace(/^\/+/, '');
+const WEIGHT_LIMIT = 150 * 1024;
+const LH_MIN = { performance: 95, accessibility: 100, 'best-practices': 100, seo: 100 };
+
+// ---------------------------------------------------------------- results
+
+let passed = 0;
+let failed = 0;
+const failures = [];
+function check(name, ok, detail = '') {
+  if (ok) passed++;
+  else {
+    failed++;
+    failures.push(name);
+    console.log(`FAIL ${name}${detail ? `: ${detail}` : ''}`);
+  }
+  return ok;
+}
+const info = (s) => console.log(s);
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+
+// ---------------------------------------------------------------- server (GitHub Pages-like)
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.js': 'application/javascript; charset=utf-8', '.mjs': 'application/javascript; charset=utf-8',
+  '.json': 'application/json; charset=utf-8', '.xml': 'application/xml; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8', '.md': 'text/markdown; charset=utf-8',
+  '.bib': 'text/plain; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png',
+  '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp',
+  '.avif': 'image/avif', '.ico': 'image/x-icon', '.woff': 'font/woff', '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf', '.otf': 'font/otf', '.pdf': 'application/pdf',
+  '.webmanifest': 'application/manifest+json',
+};
+const COMPRESSIBLE = /^(text\/|application\/(javascript|json|xml|manifest)|image\/svg)/;
+const statOf = (p) => { try { return fs.statSync(p); } catch { return null; } };
+
+function serveFile(req, res, status, file) {
+  const type = TYPES[path.extname(file).toLowerCase()] || 'application/octet-stream';
+  let bodyBuf = fs.readFileSync(file);
+  const headers = { 'Content-Type': type, 'Cache-Control': 'max-age=600' };
+  if (COMPRESSIBLE.test(type) && /\bgzip\b/.test(req.headers['accept-encoding'] || '') && bodyBuf.length > 256) {
+    bodyBuf = zlib.gzipSync(bodyBuf);
+    headers['Content-Encoding'] = 'gzip';
+    headers.Vary = 'Accept-Encoding';
+  }
+  headers['Content-Length'] = bodyBuf.length;
+  res.writeHead(status, headers);
+  res.end(req.method === 'HEAD' ? undefined : bodyBuf);
+}
+
+function notFound(req, res) {
+  const custom = path.join(SITE, '404.html');
+  if (statOf(custom)?.isFile()) return serveFile(req, res, 404, custom);
+  res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+  return res.end('404 Not Found\n');
+}
+
+const server = http.createServer((req, res) => {
+  if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405); return res.end(); }
+  let url;
+  let pathname;
+  try { url = new URL(req.url, 'http://127.0.0.1'); pathname = decodeURIComponent(url.pathname); } catch {
+    res.writeHead(400); return res.end();
+  }
+  if (pathname === BASE.slice(0, -1)) { res.writeHead(301, { Location: BASE }); return res.end(); }
+  if (!pathname.startsWith(BASE)) return notFound(req, res);
+  const rel = pathname.slice(BASE.length);
+  const target = path.resolve(SITE, '.' + path.sep + rel);
+  if (target !== SITE && !target.startsWith(SITE + path.sep)) return notFound(req, res);
+  const st = statOf(target);
+  if (st?.isDirectory()) {
+    if (!url.pathname.endsWith('/')) { res.writeHead(301, { Location: url.pathname + '/' }); return res.end(); }
+    const idx = path.join(target, 'index.html');
+    return statOf(idx)?.isFile() ? serveFile(req, res, 200, idx) : notFound(req, res);
+  }
+  if (st?.isFile()) return serveFile(req, res, 200, target);
+  if (!rel.endsWith('/') && statOf(target + '.html')?.isFile()) return serveFile(req, res, 200, target + '.html');
+  return notFound(req, res);
+});
+server.keepAliveTimeout = 2000;
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const ORIGIN = `http://127.0.0.1:${server.address().port}`;
+info(`serving ${SITE} at ${ORIGIN}${BASE}`);
+
+// ---------------------------------------------------------------- pages
+
+function htmlFiles(dir, rel = '') {
+  const out = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...htmlFiles(path.join(dir, e.name), r));
+    else if (/\.html$/.test(e.name)) out.push(r);
+  }
+  return out.sort();
+}
+const pages = htmlFiles(SITE).map((rel) => {
+  const urlPath = BASE + rel.replace(/(^|\/)index\.html$/, '$1');
+  const slug = rel.replace(/\/?index\.html$/, '').replace(/\.html$/, '').replace(/\//g, '__') || 'home';
+  return { rel, url: ORIGIN + urlPath, path: urlPath, slug };
+});
+info(`${pages.length} HTML pages`);
+
+const cleanup = [];
+async function finish(code) {
+  for (const f of cleanup.reverse()) { try { await f(); } catch { /* already gone */ } }
+  server.close();
+  console.log(`browser: ${passed} passed, ${failed} failed`);
+  process.exit(code ?? (failed ? 1 : 0));
+}
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { failed++; finish(1); });
+
+// server behaviour: a missing page answers 404 with the site's 404 page
+{
+  const r = await fetch(`${ORIGIN}${BASE}no-such-page/`);
+  const body = await r.text();
+  check('server: missing page → 404 with 404.html', r.status === 404 && /<html/i.test(body), `status ${r.status}`);
+}
+
+// ---------------------------------------------------------------- vnu
+
+if (!skip.has('vnu')) {
+  const jar = String(require('vnu-jar'));
+  const files = pages.map((p) => path.join(SITE, p.rel));
+  const r = spawnSync(process.env.JAVA || 'java', ['-Xss1024k', '-jar', jar, '--format', 'json', '--exit-zero-always', ...files],
+    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  let out = null;
+  try { out = JSON.parse(r.stderr || r.stdout); } catch { /* reported below */ }
+  if (!check('vnu: ran', !!out, r.error ? String(r.error) : (r.stderr || '').slice(0, 300))) {
+    // nothing more to say
+  } else {
+    const perFile = new Map(pages.map((p) => [p.rel, []]));
+    let warnings = 0;
+    for (const m of out.messages || []) {
+      let rel = null;
+      try { rel = path.relative(SITE, decodeURIComponent(new URL(m.url).pathname)).split(path.sep).join('/'); } catch { /* */ }
+      if (m.type === 'error' || m.type === 'non-document-error') perFile.get(rel)?.push(m) ?? perFile.set(rel, [m]);
+      else if (m.subType === 'warning') warnings++;
+    }
+    for (const [rel, errs] of perFile) {
+      check(`vnu ${rel}`, errs.length === 0,
+        errs.slice(0, 5).map((m) => `${m.lastLine ?? '?'}:${m.firstColumn ?? '?'} ${m.message}`).join(' | '));
+    }
+    info(`vnu ${out.version ?? ''}: ${files.length} files, ${[...perFile.values()].reduce((a, e) => a + e.length, 0)} errors, ${warnings} warnings`);
+  }
+}
+
+// ---------------------------------------------------------------- browser
+
+const { chromium } = await import('playwright-core');
+const CHROME_FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+];
+function smallShm() {
+  try {
+    const out = spawnSync('df', ['-Pk', '/dev/shm'], { encoding: 'utf8' }).stdout.trim().split('\n').pop().split(/\s+/);
+    return Number(out[3]) < 1024 * 1024;
+  } catch { return true; }
+}
+if (smallShm()) CHROME_FLAGS.push('--disable-dev-shm-usage');
+
+const browser = await chromium.launch({ executablePath: CHROME, headless: true, args: CHROME_FLAGS, timeout: 60000 });
+cleanup.push(() => browser.close());
+const chromeVersion = browser.version();
+info(`chromium ${chromeVersion}`);
+const MOBILE_UA = `Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${chromeVersion.split('.')[0]}.0.0.0 Mobile Safari/537.36`;
+const DESKTOP = { viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 };
+const MOBILE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true, userAgent: MOBILE_UA };
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+if (!skip.has('shots')) fs.mkdirSync(shotsDir, { recursive: true });
+
+const isLocal = (u) => {
+  try { return new URL(u).hostname === '127.0.0.1'; } catch { return true; }
+};
+
+function instrument(page) {
+  const rec = { console: [], errors: [], failed: [], external: [], loaded: new Map() };
+  page.on('console', (m) => { if (m.type() === 'error') rec.console.push(m.text().slice(0, 300)); });
+  page.on('pageerror', (e) => rec.errors.push(String(e?.message || e).slice(0, 300)));
+  page.on('request', (r) => {
+    const u = r.url();
+    if (/^(https?|wss?):/.test(u) && !isLocal(u)) rec.external.push(u.slice(0, 200));
+  });
+  page.on('requestfailed', (r) => rec.failed.push(`${r.url().replace(ORIGIN, '')} (${r.failure()?.errorText || 'failed'})`));
+  page.on('response', (resp) => {
+    const u = resp.url();
+    if (resp.status() >= 400) rec.failed.push(`${u.replace(ORIGIN, '')} (HTTP ${resp.status()})`);
+    else if (u.startsWith(ORIGIN)) rec.loaded.set(u.replace(/#.*$/, ''), resp.request().resourceType());
+  });
+  return rec;
+}
+
+async function open(ctx, url) {
+  const page = await ctx.newPage();
+  const rec = instrument(page);
+  const resp = await page.goto(url, { waitUntil: 'load', timeout: 45000 });
+  await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => {});
+  return { page, rec, status: resp?.status() ?? 0 };
+}
+
+async function axe(page) {
+  await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => `${v.id} (${v.impact}, ${v.nodes.length}×: ${v.nodes.slice(0, 2).map((n) => n.target.join(' ')).join(', ')})`);
+  });
+}
+
+function sizeOf(url) {
+  // a loaded URL → the file the server sent
+  const u = new URL(url);
+  let p = decodeURIComponent(u.pathname);
+  if (!p.startsWith(BASE)) return null;
+  let f = path.join(SITE, p.slice(BASE.length));
+  if (statOf(f)?.isDirectory()) f = path.join(f, 'index.html');
+  if (!statOf(f)?.isFile()) return null;
+  const buf = fs.readFileSync(f);
+  return { bytes: buf.length, gzip: zlib.gzipSync(buf, { level: 9 }).length };
+}
+
+const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+
+for (const p of pages) {
+  // desktop
+  const dctx = await browser.newContext(DESKTOP);
+  try {
+    const { page, rec, status } = await open(dctx, p.url);
+    check(`load ${p.path}`, status === 200, `HTTP ${status}`);
+    if (!skip.has('axe')) {
+      const v = await axe(page);
+      check(`axe 1280 ${p.path}`, v.length === 0, v.join('; '));
+    }
+    if (!skip.has('shots')) await page.screenshot({ path: path.join(shotsDir, `${p.slug}.desktop.png`), fullPage: true });
+    check(`console ${p.path}`, rec.console.length === 0 && rec.errors.length === 0, [...rec.console, ...rec.errors].join(' | '));
+    check(`requests ${p.path}`, rec.failed.length === 0, rec.failed.join(' | '));
+    check(`local-only ${p.path}`, rec.external.length === 0, rec.external.join(' | '));
+    if (p.rel === `${ARTICLE}index.html`) {
+      let bytes = 0;
+      let gzip = 0;
+      for (const u of rec.loaded.keys()) {
+        const s = sizeOf(u);
+        if (s) { bytes += s.bytes; gzip += s.gzip; }
+      }
+      info(`page weight ${p.path}: ${rec.loaded.size} resources, ${kb(bytes)} raw, ${kb(gzip)} gzip`);
+      check(`weight ${p.path} < ${kb(WEIGHT_LIMIT)} (gzip)`, gzip < WEIGHT_LIMIT, kb(gzip));
+    }
+    await page.close();
+  } catch (e) {
+    check(`desktop ${p.path}`, false, e.message.split('\n')[0]);
+  } finally { await dctx.close(); }
+
+  // phone
+  const mctx = await browser.newContext(MOBILE);
+  try {
+    const { page, rec } = await open(mctx, p.url);
+    const o = await overflow(page);
+    check(`no horizontal scroll 390 ${p.path}`, o <= 0, `${o}px wider than the viewport`);
+    if (!skip.has('axe')) {
+      const v = await axe(page);
+      check(`axe 390 ${p.path}`, v.length === 0, v.join('; '));
+    }
+    if (!skip.has('shots')) await page.screenshot({ path: path.join(shotsDir, `${p.slug}.mobile.png`), fullPage: true });
+    await page.setViewportSize({ width: 320, height: 640 });
+    await page.waitForTimeout(50);
+    const o320 = await overflow(page);
+    check(`no horizontal scroll 320 ${p.path}`, o320 <= 0, `${o320}px wider than the viewport`);
+    check(`console (phone) ${p.path}`, rec.console.length === 0 && rec.errors.length === 0, [...rec.console, ...rec.errors].join(' | '));
+    check(`requests (phone) ${p.path}`, rec.failed.length === 0 && rec.external.length === 0, [...rec.failed, ...rec.external].join(' | '));
+    await page.close();
+  } catch (e) {
+    check(`phone ${p.path}`, false, e.message.split('\n')[0]);
+  } finally { await mctx.close(); }
+}
+
+// ---------------------------------------------------------------- keyboard
+
+// Tab from the top of the page until focus has gone round once; returns the set of
+// marked targets reached.
+async function tabThrough(page, selector) {
+  const total = await page.evaluate((sel) => {
+    document.querySelectorAll('[data-kbd]').forEach((el) => el.removeAttribute('data-kbd'));
+    const els = [...document.querySelectorAll(sel)];
+    els.forEach((el, i) => el.setAttribute('data-kbd', String(i)));
+    return { targets: els.length, focusables: document.querySelectorAll('a[href], button, summary, [tabindex]:not([tabindex="-1"]), input, select, textarea').length };
+  }, selector);
+  await page.evaluate(() => { document.activeElement?.blur?.(); window.scrollTo(0, 0); });
+  const reached = new Set();
+  const limit = total.focusables + 40;
+  for (let i = 0; i < limit; i++) {
+    await page.keyboard.press('Tab');
+    const k = await page.evaluate(() => {
+      const a = document.activeElement;
+      if (!a || a === document.body) return '#body';
+      return a.getAttribute('data-kbd') ?? (a.classList.contains('skip') ? '#skip' : '');
+    });
+    if (k === '#body' || (k === '#skip' && i > 0)) break;
+    if (k && !k.startsWith('#')) reached.add(k);
+    if (reached.size === total.targets) break;
+  }
+  return { reached: reached.size, targets: total.targets };
+}
+
+if (!skip.has('keyboard')) {
+  for (const p of pages) {
+    const ctx = await browser.newContext(DESKTOP);
+    try {
+      const { page } = await open(ctx, p.url);
+      const has = await page.evaluate(() => ({
+        calls: document.querySelectorAll('a.noteref').length,
+        index: document.querySelectorAll('.index a[href]').length,
+      }));
+      if (has.calls) {
+        const r = await tabThrough(page, 'a.noteref');
+        check(`keyboard: Tab reaches every note call ${p.path}`, r.reached === r.targets, `${r.reached}/${r.targets}`);
+      }
+      if (has.index) {
+        const r = await tabThrough(page, '.index a[href]');
+        check(`keyboard: Tab reaches every index link ${p.path}`, r.reached === r.targets, `${r.reached}/${r.targets}`);
+      }
+      await page.close();
+    } catch (e) {
+      check(`keyboard ${p.path}`, false, e.message.split('\n')[0]);
+    } finally { await ctx.close(); }
+  }
+
+  // A note opened by keyboard closes with Escape (phone: in place; desktop: focus goes back).
+  const article = pages.find((p) => p.rel === `${ARTICLE}index.html`) || pages.find((p) => /noteref/.test(fs.readFileSync(path.join(SITE, p.rel), 'utf8')));
+  if (check('keyboard: a page with notes exists', !!article)) {
+    for (const [label, opts] of [['390', MOBILE], ['1280', DESKTOP]]) {
+      const ctx = await browser.newContext(opts);
+      try {
+        const { page } = await open(ctx, article.url);
+        // focus the first call by keyboard: Tab until it has focus
+        await page.evaluate(() => document.querySelector('.text-body a.noteref')?.setAttribute('data-kbd', 'first'));
+        let on = false;
+        for (let i = 0; i < 400 && !on; i++) {
+          await page.keyboard.press('Tab');
+          on = await page.evaluate(() => document.activeElement?.getAttribute('data-kbd') === 'first');
+        }
+        check(`keyboard ${label}: Tab reaches the first note call`, on);
+        await page.keyboard.press('Enter');
+        await page.waitForTimeout(100);
+        const opened = await page.evaluate(() => {
+          const call = document.querySelector('[data-kbd="first"]');
+          const note = document.getElementById(decodeURIComponent(call.hash.slice(1)));
+          const shown = note.checkVisibility ? note.checkVisibility() : note.offsetParent !== null;
+          return { shown, focusIn: note.contains(document.activeElement) };
+        });
+        check(`keyboard ${label}: Enter on a call shows its note and focuses it`, opened.shown && opened.focusIn, JSON.stringify(opened));
+        await page.keyboard.press('Escape');
+        await page.waitForTimeout(100);
+        const closed = await page.evaluate((narrow) => {
+          const call = document.querySelector('[data-kbd="first"]');
+          const note = document.getElementById(decodeURIComponent(call.hash.slice(1)));
+          const shown = note.checkVisibility ? note.checkVisibility() : note.offsetParent !== null;
+          return { back: document.activeElement === call, hidden: narrow ? !shown : true };
+        }, label === '390');
+        check(`keyboard ${label}: Escape closes the note and returns focus to its call`, closed.back && closed.hidden, JSON.stringify(closed));
+        await page.close();
+      } catch (e) {
+        check(`keyboard ${label} escape`, false, e.message.split('\n')[0]);
+      } finally { await ctx.close(); }
+    }
+
+    // Without JavaScript: a note call is a plain link, the targeted note shows in place.
+    const ctx = await browser.newContext({ ...MOBILE, javaScriptEnabled: false });
+    try {
+      const { page } = await open(ctx, article.url);
+      const href = await page.evaluate(() => document.querySelector('.text-body a.noteref')?.getAttribute('href'));
+      await page.click(`.text-body a.noteref[href="${href}"]`);
+      await page.waitForTimeout(100);
+      const shown = await page.evaluate((h) => {
+        const n = document.getElementById(decodeURIComponent(h.slice(1)));
+        return n && n.checkVisibility();
+      }, href);
+      check('no JavaScript: a note call shows its note in place', shown);
+      await page.close();
+    } catch (e) {
+      check('no JavaScript: note', false, e.message.split('\n')[0]);
+    } finally { await ctx.close(); }
+  }
+}
+
+await browser.close();
+cleanup.pop();
+
+// ---------------------------------------------------------------- lighthouse
+
+if (!skip.has('lighthouse')) {
+  const { default: lighthouse } = await import('lighthouse');
+  const { default: desktopConfig } = await import('lighthouse/core/config/desktop-config.js');
+  const { launch } = await import('chrome-launcher');
+  const targets = [['home', `${ORIGIN}${BASE}`], ['article', `${ORIGIN}${BASE}${ARTICLE}`]];
+  for (const [name, url] of targets) {
+    for (const preset of ['desktop', 'mobile']) {
+      let chrome = null;
+      try {
+        chrome = await launch({ chromePath: CHROME, chromeFlags: CHROME_FLAGS, logLevel: 'silent', handleSIGINT: false });
+        const rr = await lighthouse(url, {
+          port: chrome.port, output: 'json', logLevel: 'silent', maxWaitForLoad: 60000,
+          onlyCategories: ['performance', 'accessibility', 'best-practices', 'seo'],
+        }, preset === 'desktop' ? desktopConfig : undefined);
+        const lhr = rr?.lhr;
+        if (!check(`lighthouse ${name} ${preset}: ran`, !!lhr && !lhr.runtimeError, lhr?.runtimeError?.message)) continue;
+        const scores = Object.fromEntries(Object.values(lhr.categories).map((c) => [c.id, Math.round((c.score ?? 0) * 100)]));
+        info(`lighthouse ${name} ${preset}: performance ${scores.performance}, accessibility ${scores.accessibility}, best-practices ${scores['best-practices']}, seo ${scores.seo}`);
+        for (const [cat, min] of Object.entries(LH_MIN)) {
+          const losing = (lhr.categories[cat]?.auditRefs || [])
+            .filter((r) => r.weight > 0 && lhr.audits[r.id]?.score != null && lhr.audits[r.id].score < 1
+              && !['notApplicable', 'manual', 'informative'].includes(lhr.audits[r.id].scoreDisplayMode))
+            .map((r) => `${r.id} ${lhr.audits[r.id].score}`);
+          check(`lighthouse ${name} ${preset} ${cat} ≥ ${min}`, scores[cat] >= min, `${scores[cat]} (${losing.slice(0, 6).join(', ')})`);
+        }
+      } catch (e) {
+        check(`lighthouse ${name} ${preset}`, false, String(e?.message || e).split('\n')[0]);
+      } finally {
+        try { await chrome?.kill(); } catch { /* gone */ }
+      }
+    }
+  }
+}
+
+if (!skip.has('shots')) info(`screenshots: ${shotsDir}`);
+await finish();
