@@ -285,3 +285,85 @@ fn the_authors_bracketed_interventions_are_kept_verbatim() {
     assert!(h27.matches("[sic]").count() >= 2);
     assert!(h27.contains("Auguste Teguia</a> [sic]"));
 }
+
+#[test]
+fn nothing_is_fetched_from_elsewhere() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let opts = BuildOptions {
+        root: root(),
+        output: Some(dir.path().join("out")),
+        ..Default::default()
+    };
+    apparat::build(&opts)
+        .map_err(|d| d.to_string())
+        .expect("build");
+    let mut checked = 0;
+    for entry in walkdir::WalkDir::new(dir.path().join("out")) {
+        let entry = entry.expect("walk");
+        let name = entry.path().to_string_lossy().into_owned();
+        if !(name.ends_with(".html") || name.ends_with(".css") || name.ends_with(".js")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).expect("read");
+        for bad in [
+            "src=\"http",
+            "src=\"//",
+            "url(http",
+            "url(//",
+            "@import",
+            "fetch(\"http",
+            "rel=\"preconnect\"",
+        ] {
+            assert!(!text.contains(bad), "{name}: external resource `{bad}`");
+        }
+        // stylesheets, scripts and icons are local
+        for tag in text.split("<link ").skip(1) {
+            let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+            if tag.contains("stylesheet") || tag.contains("icon") {
+                assert!(!tag.contains("href=\"http"), "{name}: {tag}");
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked > 10);
+}
+
+#[test]
+fn interface_language_is_a_setting() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let site = dir.path().join("site");
+    for sub in ["content", "templates", "static"] {
+        let from = root().join(sub);
+        for entry in walkdir::WalkDir::new(&from) {
+            let entry = entry.expect("walk");
+            let rel = entry.path().strip_prefix(&from).expect("rel");
+            let to = site.join(sub).join(rel);
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(&to).expect("mkdir");
+            } else {
+                std::fs::copy(entry.path(), &to).expect("copy");
+            }
+        }
+    }
+    let toml = std::fs::read_to_string(root().join("site.toml")).expect("site.toml");
+    std::fs::write(
+        site.join("site.toml"),
+        toml.replace("ui_language = \"fr\"", "ui_language = \"es\""),
+    )
+    .expect("write");
+    let opts = BuildOptions {
+        root: site.clone(),
+        output: Some(dir.path().join("out")),
+        ..Default::default()
+    };
+    apparat::build(&opts)
+        .map_err(|d| d.to_string())
+        .expect("build");
+    let html = std::fs::read_to_string(dir.path().join("out/paris-1978/index.html")).expect("read");
+    assert!(
+        html.contains("Volver a la llamada de la nota"),
+        "Spanish back-link names"
+    );
+    assert!(html.contains("Aparato de enmiendas"));
+    assert!(!html.contains("Retour à l'appel"));
+}
