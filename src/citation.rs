@@ -126,11 +126,17 @@ impl Citation {
         } else {
             format!("{}. ", mla_name(&self.author))
         };
+        // MLA: the edition statement opens a new sentence
+        let edition = self.edition();
+        let mut chars = edition.chars();
+        let edition: String = match chars.next() {
+            Some(c) => c.to_uppercase().chain(chars).collect(),
+            None => edition,
+        };
         format!(
-            "{author}« {}. » {}. {}, {}.",
+            "{author}« {}. » {}. {edition}, {}.",
             self.title,
             self.original(),
-            self.edition(),
             self.url
         )
     }

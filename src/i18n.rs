@@ -12,6 +12,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("notes", "Notes", "Notas"),
     ("note", "Note", "Nota"),
     ("editorial_note", "Note de l'édition", "Nota de la edición"),
+    ("editorial_notes", "Notes de l'édition", "Notas de la edición"),
     ("author_notes", "Notes de l'auteur", "Notas del autor"),
     ("backlink", "Retour à l'appel de la note {label}", "Volver a la llamada de la nota {label}"),
     ("backlink_n", "Retour à l'appel {n} de la note {label}", "Volver a la llamada {n} de la nota {label}"),

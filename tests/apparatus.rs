@@ -89,7 +89,7 @@ fn notes_link_both_ways_with_roles_and_names() {
     assert!(html.contains("href=\"#call-n-1\" role=\"doc-backlink\" aria-label=\"Retour à l&#39;appel 1 de la note 1\""));
     assert!(html.contains("href=\"#call-n-1-2\" role=\"doc-backlink\" aria-label=\"Retour à l&#39;appel 2 de la note 1\""));
     // editorial series is distinct
-    assert!(html.contains("<aside class=\"note note-editorial\" id=\"ed-a\" role=\"doc-footnote\""));
+    assert!(html.contains("<div class=\"note note-editorial\" id=\"ed-a\" role=\"doc-footnote\""));
     assert!(html.contains("class=\"noteref noteref-editorial\" id=\"call-ed-a\""));
     // note text emitted once, with block content
     assert_eq!(html.matches("id=\"n-1\"").count(), 1);

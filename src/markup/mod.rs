@@ -526,7 +526,7 @@ impl<'a, 's> Emitter<'a, 's> {
             para: self.para,
         });
         format!(
-            "<aside class=\"{class}\" id=\"{id}\" role=\"doc-footnote\" aria-label=\"{kl} {d}\">\n<div class=\"note-num\">{d}</div>\n<div class=\"note-body\">\n{body}</div>\n<div class=\"backlinks\">{back}</div>\n</aside>\n",
+            "<div class=\"{class}\" id=\"{id}\" role=\"doc-footnote\" aria-label=\"{kl} {d}\">\n<div class=\"note-num\">{d}</div>\n<div class=\"note-body\">\n{body}</div>\n<div class=\"backlinks\">{back}</div>\n</div>\n",
             kl = escape_html(&kind_label),
             d = escape_html(&display),
         )
@@ -944,11 +944,11 @@ pub fn french_spacing(s: &str) -> String {
 /// The apparatus of emendations as an HTML list (also used by templates via the page context).
 pub fn emendation_list(ems: &[Emendation], ui: &str) -> String {
     let mut s = String::from("<ol class=\"emendations\">\n");
-    for e in ems {
+    for (i, e) in ems.iter().enumerate() {
         let place = match (&e.note, e.para) {
             (Some(n), _) => format!("{} {}", t(ui, "in_note"), escape_html(n)),
             (None, Some(p)) => format!("§ {p}"),
-            (None, None) => String::new(),
+            (None, None) => (i + 1).to_string(),
         };
         let lemma = if e.reading.is_empty() {
             format!("<i>{}</i>", escape_html(&t(ui, "deleted")))

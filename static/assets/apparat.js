@@ -90,6 +90,7 @@
     if (openNote && openNote !== note) closeInPlace(false);
     openNote = note;
     openCall = call;
+    note.classList.remove('is-closed');
     note.classList.add('is-open');
     markCalls(note, true);
     if (!note.hasAttribute('tabindex')) note.setAttribute('tabindex', '-1');
@@ -102,14 +103,12 @@
     var note = openNote, call = openCall;
     if (!note) return;
     note.classList.remove('is-open');
+    // a note shown by the address (#n-12, :target) closes too
+    if (note.matches(':target')) note.classList.add('is-closed');
     markCalls(note, false);
     openNote = null;
     openCall = null;
     if (returnFocus && call) call.focus();
-    // a note opened by the address (#n-12) is shown by :target; forget that too
-    if (window.location.hash === '#' + note.id && window.history.replaceState) {
-      window.history.replaceState(null, '', window.location.pathname + window.location.search);
-    }
   }
 
   function markCurrent(note, call) {
@@ -236,10 +235,28 @@
       setPair(seg, on);
     };
   }
-  doc.addEventListener('mouseover', segHandler(true));
-  doc.addEventListener('mouseout', segHandler(false));
+  // hover is CSS's (the row lights up); focus and taps are marked here
   doc.addEventListener('focusin', segHandler(true));
   doc.addEventListener('focusout', segHandler(false));
+
+  /* ---------- glosses: keep the tooltip inside the window ---------- */
+
+  function fitGloss(e) {
+    var t = e.target;
+    if (!(t instanceof Element)) return;
+    var g = t.closest('.glossed');
+    if (!g) return;
+    var tip = g.querySelector('.gloss');
+    if (!tip) return;
+    window.requestAnimationFrame(function () {
+      tip.style.left = '';
+      var r = tip.getBoundingClientRect();
+      var room = doc.documentElement.clientWidth - 8;
+      if (r.width > 2 && r.right > room) tip.style.left = Math.round(room - r.right) + 'px';
+    });
+  }
+  doc.addEventListener('mouseover', fitGloss);
+  doc.addEventListener('focusin', fitGloss);
 
   /* ---------- copying ---------- */
 

@@ -4,7 +4,7 @@
 //   node run.mjs SITE_DIR [--base-path /repo/] [--shots DIR] [--skip vnu,axe,keyboard,shots,lighthouse]
 //
 // Serves a built edition GitHub-Pages-style under a sub-path on 127.0.0.1 and checks, for every
-// HTML page: axe-core in headless Chromium (desktop and phone widths) → zero violations; the Nu
+// HTML page: axe-core in headless Chromium (desktop light and dark, phone) → zero violations; the Nu
 // Html Checker (vnu-jar) → zero errors; no console error, no uncaught exception, no failed
 // request, no request leaving 127.0.0.1; no horizontal scrolling at 390 and 320 px; keyboard
 // (Tab reaches every note call and every index link; a note opened by keyboard closes with
@@ -15,7 +15,8 @@
 // Prints one line per failure and ends with `browser: N passed, M failed`; exit 1 on failure.
 //
 // Env: CHROME_PATH (default /usr/bin/chromium), APPARAT_SHOTS, APPARAT_ARTICLE (default
-// paris-1978/), APPARAT_SKIP (same as --skip), JAVA (default java).
+// paris-1978/), APPARAT_SKIP (same as --skip), APPARAT_VERBOSE=1 (print passed checks too),
+// JAVA (default java).
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -64,8 +65,12 @@ const LH_MIN = { performance: 95, accessibility: 100, 'best-practices': 100, seo
 let passed = 0;
 let failed = 0;
 const failures = [];
+const VERBOSE = process.env.APPARAT_VERBOSE === '1';
 function check(name, ok, detail = '') {
-  if (ok) passed++;
+  if (ok) {
+    passed++;
+    if (VERBOSE) console.log(`ok   ${name}`);
+  }
   else {
     failed++;
     failures.push(name);
@@ -281,6 +286,24 @@ function sizeOf(url) {
 
 const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 
+// the 404 page, served for a missing URL at any depth, still finds its stylesheets and script
+{
+  const ctx = await browser.newContext(DESKTOP);
+  try {
+    const page = await ctx.newPage();
+    const rec = instrument(page);
+    const resp = await page.goto(`${ORIGIN}${BASE}no/such/deep/page/`, { waitUntil: 'load' });
+    await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => {});
+    const styled = [...rec.loaded.keys()].some((u) => u.endsWith('/assets/style.css'))
+      && [...rec.loaded.keys()].some((u) => u.endsWith('/assets/apparat.js'));
+    const failedSub = rec.failed.filter((f) => !f.startsWith(`${BASE}no/such/deep/page/`));
+    check('404 page at depth: status 404, its resources load', resp?.status() === 404 && styled && failedSub.length === 0
+      && rec.console.filter((c) => !/404/.test(c)).length === 0, [...failedSub, ...rec.console].join(' | '));
+  } catch (e) {
+    check('404 page at depth', false, e.message.split('\n')[0]);
+  } finally { await ctx.close(); }
+}
+
 for (const p of pages) {
   // desktop
   const dctx = await browser.newContext(DESKTOP);
@@ -292,6 +315,13 @@ for (const p of pages) {
       check(`axe 1280 ${p.path}`, v.length === 0, v.join('; '));
     }
     if (!skip.has('shots')) await page.screenshot({ path: path.join(shotsDir, `${p.slug}.desktop.png`), fullPage: true });
+    if (!skip.has('axe')) {
+      // the dark theme too (colour contrast)
+      await page.emulateMedia({ colorScheme: 'dark' });
+      const v = await axe(page);
+      check(`axe 1280 dark ${p.path}`, v.length === 0, v.join('; '));
+      await page.emulateMedia({ colorScheme: 'light' });
+    }
     check(`console ${p.path}`, rec.console.length === 0 && rec.errors.length === 0, [...rec.console, ...rec.errors].join(' | '));
     check(`requests ${p.path}`, rec.failed.length === 0, rec.failed.join(' | '));
     check(`local-only ${p.path}`, rec.external.length === 0, rec.external.join(' | '));

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Browser test tier: installs what it needs (Debian chromium, a Java runtime, the pinned npm
+# packages), builds the edition under the sub-path /repo/ and runs run.mjs on it.
+#
+#   tests/browser/run.sh [extra run.mjs options, e.g. --skip lighthouse]
+#
+# Env: APPARAT_SHOTS (screenshot folder, default tests/browser/shots/), CHROME_PATH,
+#      APPARAT_SITE (test an already built folder instead of building one).
+# Exit status: that of run.mjs (non-zero when any check fails), or 1 when setup fails.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+export CHROME_PATH="${CHROME_PATH:-/usr/bin/chromium}"
+
+say() { echo "browser-tier: $*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else say "not root: cannot run $*"; return 1; fi
+}
+
+# ---- system packages (Debian): chromium, a headless JRE for vnu
+missing=()
+[ -x "$CHROME_PATH" ] || missing+=(chromium)
+command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "installing ${missing[*]} with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+[ -x "$CHROME_PATH" ] || { say "no Chromium at $CHROME_PATH"; exit 1; }
+command -v java >/dev/null 2>&1 || { say "no java"; exit 1; }
+
+# ---- node >= 20
+command -v node >/dev/null 2>&1 || { say "node (>= 20) is required"; exit 1; }
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 20 ]; then say "node >= 20 is required (found $(node --version))"; exit 1; fi
+
+# ---- pinned npm packages (package-lock.json); vnu-jar's postinstall never needs to fetch a JRE
+# since java is present.
+( cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error >/dev/null )
+
+# ---- build the edition under a sub-path, as GitHub Pages serves a project site
+if [ -n "${APPARAT_SITE:-}" ]; then
+  SITE="$APPARAT_SITE"
+else
+  WORK="$(mktemp -d "${TMPDIR:-/tmp}/apparat-browser.XXXXXX")"
+  trap 'rm -rf "$WORK"' EXIT
+  SITE="$WORK/site"
+  ( cd "$ROOT" && cargo run --quiet --release -- build --output "$SITE" --base-url http://127.0.0.1/repo/ --quiet )
+fi
+
+node "$HERE/run.mjs" "$SITE" --base-path /repo/ "$@"
