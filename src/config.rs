@@ -88,6 +88,9 @@ impl Config {
         let sm = SourceMap::new(path, text);
         match toml::from_str::<Config>(&sm.text) {
             Ok(mut c) => {
+                for field in [&mut c.title, &mut c.subtitle, &mut c.description] {
+                    *field = field.replace('\'', "’");
+                }
                 if !c.base_url.is_empty() && !c.base_url.ends_with('/') {
                     c.base_url.push('/');
                 }

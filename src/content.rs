@@ -348,7 +348,7 @@ pub fn parse_page(sm: SourceMap, diags: &mut Diagnostics) -> Option<Page> {
         return None;
     };
     let fm_text = &text[fm_start..fm_end];
-    let front: FrontMatter = match toml::from_str(fm_text) {
+    let mut front: FrontMatter = match toml::from_str(fm_text) {
         Ok(f) => f,
         Err(e) => {
             let at = fm_start + e.span().map(|s| s.start).unwrap_or(0);
@@ -356,6 +356,14 @@ pub fn parse_page(sm: SourceMap, diags: &mut Diagnostics) -> Option<Page> {
             return None;
         }
     };
+    // typographic apostrophes in what is displayed, as smart punctuation does in bodies
+    for field in [
+        &mut front.title,
+        &mut front.subtitle,
+        &mut front.description,
+    ] {
+        *field = field.replace('\'', "’");
+    }
     // a stray `+++` line in the body is almost always a broken front matter
     let mut ok = true;
     let mut p = body_start;

@@ -34,6 +34,7 @@ pub struct IndexEntry {
     pub name: String,
     pub sort: String,
     pub dates: String,
+    /// Inline HTML (register texts are Markdown: `*Amauta*`).
     pub description: String,
     pub description_fr: String,
     pub description_es: String,
@@ -260,13 +261,13 @@ pub fn resolve(
         let dates = match (&p.born, &p.died) {
             (Some(b), Some(d)) => format!("{b}–{d}"),
             (Some(b), None) => format!("{b}–"),
-            (None, Some(d)) => format!("–{d}"),
+            (None, Some(d)) => format!("?–{d}"),
             (None, None) => String::new(),
         };
         let description = if ui == "es" && !p.description.es.is_empty() {
-            p.description.es.clone()
+            markup::inline_html(&p.description.es)
         } else {
-            p.description.fr.clone()
+            markup::inline_html(&p.description.fr)
         };
         let (k, raw) = collation_key(&p.sort);
         for (forms, kind) in [(&p.pseudonyms, "pseudonym"), (&p.variants, "variant")] {
@@ -295,9 +296,9 @@ pub fn resolve(
                 sort: p.sort.clone(),
                 dates,
                 description,
-                description_fr: p.description.fr.clone(),
-                description_es: p.description.es.clone(),
-                remark: p.remark.clone(),
+                description_fr: markup::inline_html(&p.description.fr),
+                description_es: markup::inline_html(&p.description.es),
+                remark: p.remark.as_deref().map(markup::inline_html),
                 variants: p.variants.clone(),
                 pseudonyms: p.pseudonyms.clone(),
                 texts,

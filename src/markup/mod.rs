@@ -139,6 +139,24 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
+/// A short Markdown text (a register description) as inline HTML, with
+/// smart punctuation, without the enclosing paragraph.
+pub fn inline_html(md: &str) -> String {
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(
+        &mut html,
+        Parser::new_ext(md, Options::ENABLE_SMART_PUNCTUATION),
+    );
+    let trimmed = html.trim_end();
+    match trimmed
+        .strip_prefix("<p>")
+        .and_then(|t| t.strip_suffix("</p>"))
+    {
+        Some(inner) if !inner.contains("<p>") => inner.to_string(),
+        _ => trimmed.to_string(),
+    }
+}
+
 /// `Dürer & Co` → `durer-co`: ASCII, lowercase, hyphens.
 pub fn slugify(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
