@@ -321,13 +321,38 @@ pub struct Renderer<'a> {
     uses: HashMap<String, (bool, bool)>,
 }
 
-/// Whether `text` names `var` as a whole word (conservative: prose counts too).
+/// Whether the tags (`{{ … }}`, `{% … %}`) of template `text` name the
+/// variable `var`: as a whole word, not as an attribute (`ui.texts`).
+/// Conservative: a string or a macro argument of that name counts too.
 fn names(text: &str, var: &str) -> bool {
     let ident = |c: char| c.is_alphanumeric() || c == '_';
-    text.match_indices(var).any(|(i, _)| {
-        !text[..i].chars().next_back().is_some_and(ident)
-            && !text[i + var.len()..].chars().next().is_some_and(ident)
-    })
+    let mut rest = text;
+    while let Some(open) = rest.find(['{']) {
+        let after = &rest[open + 1..];
+        let close = match after.chars().next() {
+            Some('{') => "}}",
+            Some('%') => "%}",
+            _ => {
+                rest = after;
+                continue;
+            }
+        };
+        let inner = &after[1..];
+        let end = inner.find(close).unwrap_or(inner.len());
+        let tag = &inner[..end];
+        let hit = tag.match_indices(var).any(|(i, _)| {
+            !tag[..i]
+                .chars()
+                .next_back()
+                .is_some_and(|c| ident(c) || c == '.')
+                && !tag[i + var.len()..].chars().next().is_some_and(ident)
+        });
+        if hit {
+            return true;
+        }
+        rest = &inner[end..];
+    }
+    false
 }
 
 impl Templates {
@@ -732,4 +757,23 @@ fn page_context(
             "meta": cite.meta(),
         },
     })
+}
+
+#[cfg(test)]
+mod names_tests {
+    use super::names;
+
+    #[test]
+    fn a_variable_is_named_only_in_tags_and_not_as_an_attribute() {
+        assert!(names("{% for t in texts %}{% endfor %}", "texts"));
+        assert!(names("{{ texts | length }}", "texts"));
+        assert!(names("{{ macros::list(items=texts) }}", "texts"));
+        assert!(!names(
+            "<li class=\"nav-texts\">{{ ui.texts }}</li>",
+            "texts"
+        ));
+        assert!(!names("{% for t in all_texts %}{% endfor %}", "texts"));
+        assert!(!names("texts {# no tag #}", "texts"));
+        assert!(names("{% include \"x.html\" %}", "include"));
+    }
 }

@@ -1,0 +1,196 @@
+//! Builds of a generated corpus (bench/corpus.rs) are byte-identical from run
+//! to run (the build is parallel); the streamed build writes exactly what
+//! render_site renders; a rebuild over an existing output (which writes only
+//! the changed files) equals a fresh build; a failing rebuild leaves the old
+//! output identical.
+
+#[path = "../bench/corpus.rs"]
+mod corpus;
+
+use apparat::{build, render_site, BuildOptions};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Every entry under `dir`: files with their bytes, folders as `None`.
+fn tree(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    for e in walkdir::WalkDir::new(dir).min_depth(1) {
+        let e = e.expect("walk");
+        let rel = e
+            .path()
+            .strip_prefix(dir)
+            .expect("prefix")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let v = if e.file_type().is_dir() {
+            None
+        } else {
+            Some(fs::read(e.path()).expect("read"))
+        };
+        out.insert(rel, v);
+    }
+    out
+}
+
+fn assert_same(a: &Path, b: &Path) {
+    let (ta, tb) = (tree(a), tree(b));
+    let ka: Vec<&String> = ta.keys().collect();
+    let kb: Vec<&String> = tb.keys().collect();
+    if ka != kb {
+        let only_a: Vec<_> = ka.iter().filter(|k| !tb.contains_key(**k)).collect();
+        let only_b: Vec<_> = kb.iter().filter(|k| !ta.contains_key(**k)).collect();
+        panic!(
+            "different paths: only in {}: {only_a:?}; only in {}: {only_b:?}",
+            a.display(),
+            b.display()
+        );
+    }
+    for (k, v) in &ta {
+        assert!(
+            tb[k] == *v,
+            "{k} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+fn opts(root: &Path, out: &Path) -> BuildOptions {
+    BuildOptions {
+        root: root.to_path_buf(),
+        output: Some(out.to_path_buf()),
+        ..Default::default()
+    }
+}
+
+fn corpus(n: usize, nav: corpus::Nav) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    corpus::generate(n, dir.path(), nav).expect("generate");
+    let root = dir.path().join("apparat");
+    (dir, root)
+}
+
+/// Temporary folders of the writer left beside `out`.
+fn leftovers(out: &Path) -> Vec<String> {
+    let name = out
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    fs::read_dir(out.parent().expect("parent"))
+        .expect("read parent")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&format!(".{name}.apparat-")))
+        .collect()
+}
+
+#[test]
+fn two_builds_of_50_texts_are_byte_identical() {
+    let (dir, root) = corpus(50, corpus::Nav::Editorial);
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let (s, _) = build(&opts(&root, &a)).expect("first build");
+    assert_eq!(s.pages, 52);
+    build(&opts(&root, &b)).expect("second build");
+    assert_same(&a, &b);
+    // the apparatus is there: notes, mentions in the index, parallel block, emendations
+    let page = fs::read_to_string(a.join("textes/t00001/index.html")).expect("page");
+    assert!(page.contains("class=\"parallel\""), "parallel block");
+    assert!(page.contains("id=\"apparatus\""), "emendations");
+    let index = fs::read_to_string(a.join("personnes/index.html")).expect("index");
+    assert!(
+        index.contains("t00050/#m-"),
+        "mentions of the last text indexed"
+    );
+}
+
+#[test]
+fn the_streamed_build_writes_what_render_site_renders() {
+    // built-in templates: every page's context holds the list of texts
+    let (dir, root) = corpus(12, corpus::Nav::Builtin);
+    let out = dir.path().join("out");
+    let (summary, _) = build(&opts(&root, &out)).expect("build");
+    let (files, rs, _) = render_site(&opts(&root, &out)).expect("render_site");
+    assert_eq!(summary.files, files.len());
+    assert_eq!(rs.files, files.len());
+    let on_disk: BTreeMap<String, Vec<u8>> = tree(&out)
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+    let rendered: BTreeMap<String, Vec<u8>> =
+        files.into_iter().map(|f| (f.path, f.bytes)).collect();
+    assert_eq!(
+        on_disk.keys().collect::<Vec<_>>(),
+        rendered.keys().collect::<Vec<_>>()
+    );
+    for (k, v) in &rendered {
+        assert!(on_disk[k] == *v, "{k} differs");
+    }
+}
+
+#[test]
+fn a_rebuild_over_an_existing_output_equals_a_fresh_build() {
+    let (dir, root) = corpus(12, corpus::Nav::Editorial);
+    let out = dir.path().join("public");
+    build(&opts(&root, &out)).expect("first build");
+    // the edition changes: one text edited, one removed, a static file added
+    let t3 = root.join("content/textes/t00003.md");
+    let text = fs::read_to_string(&t3).expect("t3");
+    fs::write(&t3, text.replacen("Lettre 3", "Lettre trois", 1)).expect("edit");
+    fs::remove_file(root.join("content/textes/t00007.md")).expect("remove");
+    fs::create_dir_all(root.join("static/textes")).expect("static");
+    fs::write(root.join("static/textes/notice.txt"), "notice\n").expect("static file");
+    // and the old output has drifted: a stray file, a stray folder, an edited
+    // file, a folder where a file goes, a file where a folder goes
+    fs::write(out.join("stray.html"), "x").expect("stray");
+    fs::create_dir_all(out.join("stray/deep")).expect("stray dir");
+    fs::write(out.join("stray/deep/x.html"), "x").expect("stray deep");
+    fs::write(out.join("textes/t00001/index.html"), "edited by hand").expect("edit out");
+    fs::remove_file(out.join("robots.txt")).expect("rm robots");
+    fs::create_dir_all(out.join("robots.txt/inner")).expect("dir for file");
+    fs::remove_dir_all(out.join("textes/t00002/source")).expect("rm source");
+    fs::write(out.join("textes/t00002/source"), "file for dir").expect("file for dir");
+    build(&opts(&root, &out)).expect("rebuild");
+    let fresh = dir.path().join("fresh");
+    build(&opts(&root, &fresh)).expect("fresh build");
+    assert_same(&out, &fresh);
+    assert!(!out.join("textes/t00007").exists());
+    assert!(leftovers(&out).is_empty(), "{:?}", leftovers(&out));
+    // and a rebuild where nothing changed changes nothing
+    build(&opts(&root, &out)).expect("second rebuild");
+    assert_same(&out, &fresh);
+}
+
+#[test]
+fn a_failing_rebuild_leaves_the_old_output_identical() {
+    let (dir, root) = corpus(12, corpus::Nav::Editorial);
+    let out = dir.path().join("public");
+    build(&opts(&root, &out)).expect("first build");
+    let before = tree(&out);
+
+    // fails while resolving: an unknown person
+    let t5 = root.join("content/textes/t00005.md");
+    let good = fs::read_to_string(&t5).expect("t5");
+    fs::write(&t5, format!("{good}\n[Personne](person:nobody-here)\n")).expect("bad");
+    let d = build(&opts(&root, &out)).expect_err("unknown person");
+    assert!(d.to_string().contains("nobody-here"), "{d}");
+    assert!(tree(&out) == before, "output changed by a failed build");
+    fs::write(&t5, &good).expect("restore");
+
+    // fails while writing, after every page was rendered and staged: a static
+    // file where the output needs a folder
+    fs::create_dir_all(root.join("static/textes")).expect("static");
+    fs::write(root.join("static/textes/t00004"), "in the way").expect("conflict");
+    fs::write(
+        root.join("content/textes/t00001.md"),
+        fs::read_to_string(root.join("content/textes/t00001.md"))
+            .expect("t1")
+            .replacen("Lettre 1", "Lettre un", 1),
+    )
+    .expect("edit t1");
+    let d = build(&opts(&root, &out)).expect_err("write conflict");
+    assert!(d.to_string().contains("cannot write the site"), "{d}");
+    assert!(tree(&out) == before, "output changed by a failed build");
+    assert!(leftovers(&out).is_empty(), "{:?}", leftovers(&out));
+}
