@@ -301,6 +301,9 @@ pub fn render_all(
 /// What every page of one render shares, computed once: the site, interface
 /// strings, listings, text order, translations. Pages are then rendered one by
 /// one ([`Renderer::render_entry`]), in any order or in parallel.
+/// Above this many texts, the header no longer lists them (see `menu_texts`).
+pub const MENU_TEXTS_MAX: usize = 24;
+
 pub struct Renderer<'a> {
     ed: &'a Edition,
     templates: &'a Templates,
@@ -310,6 +313,9 @@ pub struct Renderer<'a> {
     site: serde_json::Value,
     order: Vec<&'a Entry>,
     texts: Vec<PageSummary>,
+    /// The texts for the header menu: all of them in a small edition, none
+    /// past [`MENU_TEXTS_MAX`] (the menu then links to the home page's contents).
+    menu_texts: Vec<PageSummary>,
     nav: Vec<PageSummary>,
     /// The edition texts in listing order, and each one's position by URL.
     text_list: Vec<&'a Entry>,
@@ -469,6 +475,11 @@ impl<'a> Renderer<'a> {
             ui,
             site,
             order,
+            menu_texts: if texts.len() <= MENU_TEXTS_MAX {
+                texts.clone()
+            } else {
+                Vec::new()
+            },
             texts,
             nav,
             text_list,
@@ -496,6 +507,7 @@ impl<'a> Renderer<'a> {
         ctx.insert("site", &self.site);
         ctx.insert("ui", &self.ui);
         ctx.insert("mode", self.settings.mode);
+        ctx.insert("menu_texts", &self.menu_texts);
         self.complete(&mut ctx, template);
         ctx
     }
