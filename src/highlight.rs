@@ -3,7 +3,7 @@
 
 use syntect::highlighting::ThemeSet;
 use syntect::html::{css_for_theme_with_class_style, ClassStyle, ClassedHTMLGenerator};
-use syntect::parsing::SyntaxSet;
+use syntect::parsing::{SyntaxDefinition, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
 const STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
@@ -12,7 +12,7 @@ thread_local! {
     /// One syntax set per thread: syntect compiles its regexes lazily inside the
     /// set, and threads sharing one set contend on those caches (measured: 1.5×
     /// the CPU time with 2 threads; see BENCHMARKS.md).
-    static SYNTAXES: SyntaxSet = SyntaxSet::load_defaults_newlines();
+    static SYNTAXES: SyntaxSet = syntax_set();
 }
 
 fn escape(s: &str) -> String {
@@ -25,12 +25,22 @@ pub fn highlight(code: &str, lang: &str) -> String {
     SYNTAXES.with(|set| highlight_with(set, code, lang))
 }
 
+/// syntect's default syntaxes plus the edition dialect (`apparat-markdown.sublime-syntax`).
+fn syntax_set() -> SyntaxSet {
+    let mut builder = SyntaxSet::load_defaults_newlines().into_builder();
+    if let Ok(def) = SyntaxDefinition::load_from_str(APPARAT_MD, true, None) {
+        builder.add(def);
+    }
+    builder.build()
+}
+
+const APPARAT_MD: &str = include_str!("apparat-markdown.sublime-syntax");
+
 fn highlight_with(set: &SyntaxSet, code: &str, lang: &str) -> String {
     let token = match lang {
-        "markdown" | "example" => "md",
+        "md" | "markdown" | "example" => "apparat-md",
         other => other,
     };
-    // TOML is not among syntect's defaults; its syntax is close enough to INI/"Makefile"-free YAML? no: use plain.
     let syntax = set.find_syntax_by_token(token);
     let lang_class = escape(if lang.is_empty() { "text" } else { lang });
     let body = match syntax {
@@ -75,4 +85,26 @@ pub fn stylesheet() -> String {
         }
     }
     css
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_edition_dialect_is_highlighted() {
+        let html = super::highlight(
+            "+++\ntitle = \"T\"\n+++\n# Titre\n\nUn [X](person:x)[^1] et {~~a~>b~~}.\n",
+            "md",
+        );
+        for class in [
+            "hl-punctuation",
+            "hl-attribute-name",
+            "hl-heading",
+            "hl-footnote",
+            "hl-emendation",
+            "hl-link",
+        ] {
+            assert!(html.contains(class), "{class} missing in {html}");
+        }
+        assert!(!html.contains("style="));
+    }
 }
