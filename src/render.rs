@@ -61,7 +61,11 @@ pub fn load_templates(root: &Path, diags: &mut Diagnostics) -> Option<Templates>
                     continue;
                 }
             };
-            if !entry.file_type().is_file() {
+            let file_name = entry.file_name().to_string_lossy();
+            if !entry.file_type().is_file()
+                || file_name.starts_with('.')
+                || file_name == "README.md"
+            {
                 continue;
             }
             let Ok(rel) = entry.path().strip_prefix(root) else {
