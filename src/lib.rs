@@ -310,10 +310,10 @@ fn output_dir(opts: &BuildOptions, config: &config::Config) -> PathBuf {
 /// Builds the site and writes it atomically. On error the previous output is untouched.
 ///
 /// The same files as [`render_site`], but streamed: pages are rendered in
-/// parallel and each is written as soon as it is ready into a new folder beside
-/// the output (files equal to the previous output's are hard-linked, not
-/// written), which replaces the output only once everything succeeded. Memory
-/// holds one page per thread, not the whole site.
+/// parallel and each is written as soon as it is ready into a folder beside
+/// the output; over an existing output only files whose bytes changed are
+/// written, and they are moved in only once everything succeeded (see
+/// [`output`]). Memory holds one page per thread, not the whole site.
 pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics> {
     use rayon::prelude::*;
     use std::collections::{HashMap, HashSet};
