@@ -36,7 +36,7 @@ pub struct Source {
 
 /// What a page is: an edition text (numbered paragraphs, apparatus, citation)
 /// or an editorial page.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Text,
@@ -195,14 +195,24 @@ pub fn read_text(root: &Path, rel: &Path, diags: &mut Diagnostics) -> Option<Sou
     }
 }
 
-/// Walks `content/` and reads every page and the register.
-pub fn load(root: &Path, include_drafts: bool, diags: &mut Diagnostics) -> Content {
-    let mut content = Content::default();
+/// The files of `content/`, in path order: pages (`.md`) and the register.
+#[derive(Debug, Clone, Default)]
+pub struct Walked {
+    /// Every `.md` file, relative to the site root.
+    pub pages: Vec<PathBuf>,
+    /// `persons.toml` files, relative to the site root.
+    pub registers: Vec<PathBuf>,
+}
+
+/// Walks `content/` (sorted, following links), reporting unreadable entries
+/// and link loops. `None` when there is no `content/` folder.
+pub fn walk(root: &Path, diags: &mut Diagnostics) -> Option<Walked> {
     let content_dir = root.join("content");
     if !content_dir.is_dir() {
         diags.file_error(Path::new("content"), "no content/ folder");
-        return content;
+        return None;
     }
+    let mut walked = Walked::default();
     let walker = WalkDir::new(&content_dir)
         .follow_links(true)
         .sort_by_file_name();
@@ -232,19 +242,46 @@ pub fn load(root: &Path, include_drafts: bool, diags: &mut Diagnostics) -> Conte
         };
         let rel = rel.to_path_buf();
         match rel.extension().and_then(|e| e.to_str()) {
-            Some("md") => {
-                if let Some(page) = load_page(root, &rel, diags) {
-                    if !page.front.draft || include_drafts {
-                        content.pages.push(page);
-                    }
-                }
-            }
+            Some("md") => walked.pages.push(rel),
             Some("toml") if rel.file_name().and_then(|n| n.to_str()) == Some("persons.toml") => {
-                load_register(root, &rel, &mut content.register, diags);
+                walked.registers.push(rel)
             }
             _ => {}
         }
     }
+    Some(walked)
+}
+
+/// Reads the register files found by [`walk`].
+pub fn load_registers(root: &Path, walked: &Walked, diags: &mut Diagnostics) -> Register {
+    let mut register = Register::default();
+    for rel in &walked.registers {
+        load_register(root, rel, &mut register, diags);
+    }
+    register
+}
+
+/// Walks `content/` and reads every page (in parallel) and the register.
+pub fn load(root: &Path, include_drafts: bool, diags: &mut Diagnostics) -> Content {
+    use rayon::prelude::*;
+    let Some(walked) = walk(root, diags) else {
+        return Content::default();
+    };
+    let loaded: Vec<(Option<Page>, Diagnostics)> = walked
+        .pages
+        .par_iter()
+        .map(|rel| {
+            let mut d = Diagnostics::default();
+            let page = load_page(root, rel, &mut d).filter(|p| !p.front.draft || include_drafts);
+            (page, d)
+        })
+        .collect();
+    let mut content = Content::default();
+    for (page, d) in loaded {
+        diags.extend(d);
+        content.pages.extend(page);
+    }
+    content.register = load_registers(root, &walked, diags);
     content
 }
 

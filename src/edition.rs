@@ -3,21 +3,34 @@
 //! previous/next. Every reference error is found here; `apparat check` stops here.
 
 use crate::config::Config;
-use crate::content::{Content, Kind, Page, Person};
+use crate::content::{Kind, Page, Person, Register};
 use crate::diagnostics::Diagnostics;
 use crate::markup::{self, Document, ParseOptions};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A page with its parsed document.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub page: Page,
     pub doc: Document,
+    /// Hash of the page's path and text: with the site configuration, it
+    /// determines `doc` (used to tell which pages must be rendered again).
+    pub hash: u64,
+}
+
+/// A stable 64-bit hash (std's SipHash with fixed keys: the same in every run).
+pub fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
 }
 
 /// One occurrence of a person in the index.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Hash, Serialize)]
 pub struct Occurrence {
     pub page_title: String,
     /// URL of the mention (`/paris-1978/#m-humbert-droz-3`).
@@ -28,7 +41,7 @@ pub struct Occurrence {
 }
 
 /// A person with every occurrence, for the index.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Hash, Serialize)]
 pub struct IndexEntry {
     pub id: String,
     pub name: String,
@@ -47,7 +60,7 @@ pub struct IndexEntry {
     pub letter: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Hash, Serialize)]
 pub struct TextOccurrences {
     pub title: String,
     pub url: String,
@@ -55,7 +68,7 @@ pub struct TextOccurrences {
 }
 
 /// « Luis → Humbert-Droz, Jules »
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Hash, Serialize)]
 pub struct CrossRef {
     pub form: String,
     pub target: String,
@@ -66,7 +79,7 @@ pub struct CrossRef {
 }
 
 /// An index line: a person or a cross-reference.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Hash, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum IndexLine {
     Person(IndexEntry),
@@ -76,7 +89,7 @@ pub enum IndexLine {
 /// The resolved edition.
 #[derive(Debug, Clone, Default)]
 pub struct Edition {
-    pub entries: Vec<Entry>,
+    pub entries: Vec<Arc<Entry>>,
     pub index: Vec<IndexLine>,
     pub persons: usize,
     pub notes: usize,
@@ -125,40 +138,131 @@ pub fn parse_options(config: &Config, page: &Page) -> ParseOptions {
     }
 }
 
+/// Parses one loaded page.
+pub fn parse_page(config: &Config, page: Page, diags: &mut Diagnostics) -> Entry {
+    let opts = parse_options(config, &page);
+    let mut doc = markup::parse(page.body(), page.body_start, &page.src, &opts, diags);
+    doc.html.shrink_to_fit();
+    let hash = hash_of(&(&page.src.path, &page.src.text));
+    Entry { page, doc, hash }
+}
+
 /// Parses every page (load → parse), in parallel; entries and diagnostics
 /// come out in page order.
-pub fn parse_all(config: &Config, content: &Content, diags: &mut Diagnostics) -> Vec<Entry> {
+pub fn parse_all(config: &Config, pages: Vec<Page>, diags: &mut Diagnostics) -> Vec<Arc<Entry>> {
     use rayon::prelude::*;
-    let parsed: Vec<(Entry, Diagnostics)> = content
-        .pages
-        .par_iter()
+    let parsed: Vec<(Entry, Diagnostics)> = pages
+        .into_par_iter()
         .map(|page| {
             let mut d = Diagnostics::default();
-            let opts = parse_options(config, page);
-            let doc = markup::parse(page.body(), page.body_start, &page.src, &opts, &mut d);
-            let entry = Entry {
-                page: page.clone(),
-                doc,
-            };
+            let entry = parse_page(config, page, &mut d);
             (entry, d)
         })
         .collect();
     let mut entries = Vec::with_capacity(parsed.len());
     for (e, d) in parsed {
         diags.extend(d);
-        entries.push(e);
+        entries.push(Arc::new(e));
     }
+    entries
+}
+
+/// What identifies a file's state on disk without reading it.
+type Stamp = (u64, Option<std::time::SystemTime>, u64);
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let m = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let ino = std::os::unix::fs::MetadataExt::ino(&m);
+    #[cfg(not(unix))]
+    let ino = 0;
+    Some((m.len(), m.modified().ok(), ino))
+}
+
+/// One content file as last loaded and parsed.
+#[derive(Clone)]
+struct CachedFile {
+    stamp: Option<Stamp>,
+    /// `None`: not a page of the site (a draft left out, or a load error).
+    entry: Option<Arc<Entry>>,
+    diags: Diagnostics,
+}
+
+/// Loaded and parsed pages kept between builds (`serve`): a file whose size,
+/// modification time and inode are unchanged, and that the caller did not
+/// name as changed, is not read or parsed again. A change of the site
+/// configuration or of the options drops everything.
+#[derive(Default)]
+pub struct ParseCache {
+    key: u64,
+    files: HashMap<PathBuf, CachedFile>,
+    /// Files read and parsed by the last call of [`load_and_parse`].
+    pub parsed: usize,
+}
+
+/// load → parse for the `.md` files found by the walk, in parallel, reusing
+/// what `cache` holds for files unchanged since (see [`ParseCache`]); `changed`
+/// names files known to have changed. Entries and diagnostics come out in path
+/// order, as [`parse_all`] gives them.
+pub fn load_and_parse(
+    root: &Path,
+    config: &Config,
+    drafts: bool,
+    pages: &[PathBuf],
+    changed: &HashSet<PathBuf>,
+    cache: &mut ParseCache,
+    diags: &mut Diagnostics,
+) -> Vec<Arc<Entry>> {
+    use rayon::prelude::*;
+    let key = hash_of(&(serde_json::to_string(config).unwrap_or_default(), drafts));
+    if key != cache.key {
+        cache.files.clear();
+        cache.key = key;
+    }
+    let old = &cache.files;
+    let loaded: Vec<(CachedFile, bool)> = pages
+        .par_iter()
+        .map(|rel| {
+            let st = stamp(&root.join(rel));
+            if let Some(c) = old.get(rel) {
+                if st.is_some() && c.stamp == st && !changed.contains(rel) {
+                    return (c.clone(), false);
+                }
+            }
+            let mut d = Diagnostics::default();
+            let entry = crate::content::load_page(root, rel, &mut d)
+                .filter(|p| !p.front.draft || drafts)
+                .map(|p| Arc::new(parse_page(config, p, &mut d)));
+            (
+                CachedFile {
+                    stamp: st,
+                    entry,
+                    diags: d,
+                },
+                true,
+            )
+        })
+        .collect();
+    let mut entries = Vec::with_capacity(loaded.len());
+    let mut files = HashMap::with_capacity(loaded.len());
+    cache.parsed = 0;
+    for (rel, (c, parsed)) in pages.iter().zip(loaded) {
+        cache.parsed += usize::from(parsed);
+        diags.extend(c.diags.clone());
+        entries.extend(c.entry.clone());
+        files.insert(rel.clone(), c);
+    }
+    cache.files = files;
     entries
 }
 
 /// resolve: checks every cross-reference and builds the index.
 pub fn resolve(
     config: &Config,
-    content: &Content,
-    entries: Vec<Entry>,
+    register: &Register,
+    entries: Vec<Arc<Entry>>,
     diags: &mut Diagnostics,
 ) -> Edition {
-    let register = &content.register;
     let mut by_id: HashMap<&str, &Person> = HashMap::new();
     for p in &register.persons {
         let id = p.id.get_ref().as_str();
@@ -318,9 +422,9 @@ pub fn resolve(
 }
 
 /// Position of each text among the texts (weight, then title).
-fn text_order(entries: &[Entry]) -> HashMap<usize, usize> {
+fn text_order(entries: &[Arc<Entry>]) -> HashMap<usize, usize> {
     let mut idx: Vec<usize> = (0..entries.len()).collect();
-    idx.sort_by(|&a, &b| listing_cmp(&entries[a].page, &entries[b].page));
+    idx.sort_by_cached_key(|&i| listing_key(&entries[i].page));
     idx.into_iter()
         .enumerate()
         .map(|(pos, ei)| (ei, pos))
@@ -329,11 +433,12 @@ fn text_order(entries: &[Entry]) -> HashMap<usize, usize> {
 
 /// Listing order: weight, then title (accent-insensitive), then path.
 pub fn listing_cmp(a: &Page, b: &Page) -> std::cmp::Ordering {
-    (a.front.weight, collation_key(&a.front.title), &a.rel).cmp(&(
-        b.front.weight,
-        collation_key(&b.front.title),
-        &b.rel,
-    ))
+    listing_key(a).cmp(&listing_key(b))
+}
+
+/// The key of [`listing_cmp`], for sorting by cached key.
+pub fn listing_key(p: &Page) -> (i64, (String, String), String) {
+    (p.front.weight, collation_key(&p.front.title), p.rel.clone())
 }
 
 fn suggestion<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> String {

@@ -20,7 +20,9 @@ pub mod rewrite;
 
 use diagnostics::Diagnostics;
 use output::SiteFile;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// What to build, and how.
@@ -44,6 +46,11 @@ pub struct Summary {
     pub notes: usize,
     pub persons: usize,
     pub files: usize,
+    /// Content files read and parsed (fewer than the pages when a session
+    /// reused what did not change).
+    pub parsed: usize,
+    /// Entries (a page with its source view and citations) rendered.
+    pub rendered: usize,
     pub millis: u128,
     pub output: PathBuf,
 }
@@ -66,8 +73,25 @@ impl Summary {
     }
 }
 
+/// With `APPARAT_TIMINGS` set in the environment, prints how long a phase
+/// took to stderr (for profiling; see BENCHMARKS.md).
+pub fn timing(phase: &str, since: Instant) {
+    if std::env::var_os("APPARAT_TIMINGS").is_some() {
+        eprintln!("timing: {phase} {} ms", since.elapsed().as_millis());
+    }
+}
+
 /// load → parse → resolve: every check, nothing written.
 pub fn check(opts: &BuildOptions) -> (Option<(config::Config, edition::Edition)>, Diagnostics) {
+    check_with(opts, &HashSet::new(), &mut edition::ParseCache::default())
+}
+
+/// [`check`] reusing the pages `cache` holds (see [`edition::ParseCache`]).
+fn check_with(
+    opts: &BuildOptions,
+    changed: &HashSet<PathBuf>,
+    cache: &mut edition::ParseCache,
+) -> (Option<(config::Config, edition::Edition)>, Diagnostics) {
     let mut diags = Diagnostics::default();
     let Some(mut config) = config::Config::load(&opts.root, &mut diags) else {
         // still report content problems
@@ -80,9 +104,22 @@ pub fn check(opts: &BuildOptions) -> (Option<(config::Config, edition::Edition)>
             config.base_url.push('/');
         }
     }
-    let content = content::load(&opts.root, opts.drafts, &mut diags);
-    let entries = edition::parse_all(&config, &content, &mut diags);
-    let ed = edition::resolve(&config, &content, entries, &mut diags);
+    let t = Instant::now();
+    let walked = content::walk(&opts.root, &mut diags).unwrap_or_default();
+    let entries = edition::load_and_parse(
+        &opts.root,
+        &config,
+        opts.drafts,
+        &walked.pages,
+        changed,
+        cache,
+        &mut diags,
+    );
+    let register = content::load_registers(&opts.root, &walked, &mut diags);
+    timing("load + parse", t);
+    let t = Instant::now();
+    let ed = edition::resolve(&config, &register, entries, &mut diags);
+    timing("resolve", t);
     (Some((config, ed)), diags)
 }
 
@@ -95,8 +132,12 @@ struct Prepared {
     diags: Diagnostics,
 }
 
-fn prepare(opts: &BuildOptions) -> Result<Prepared, Diagnostics> {
-    let (checked, mut diags) = check(opts);
+fn prepare(
+    opts: &BuildOptions,
+    changed: &HashSet<PathBuf>,
+    cache: &mut edition::ParseCache,
+) -> Result<Prepared, Diagnostics> {
+    let (checked, mut diags) = check_with(opts, changed, cache);
     let templates = render::load_templates(&opts.root, &mut diags);
     let (Some((config, ed)), Some(templates)) = (checked, templates) else {
         return Err(diags);
@@ -233,58 +274,200 @@ fn tail_files(
 pub fn render_site(
     opts: &BuildOptions,
 ) -> Result<(Vec<SiteFile>, Summary, Diagnostics), Diagnostics> {
-    use rayon::prelude::*;
-    let start = Instant::now();
-    let Prepared {
-        config,
-        ed,
-        templates,
-        version,
-        mut diags,
-    } = prepare(opts)?;
-    let settings = render::RenderSettings {
-        config: &config,
-        mode: mode(opts),
-        version,
-    };
-    let rendered = render::render_all(&ed, &templates, &settings, &mut diags);
+    let mut session = Session::default();
+    let result = session.render(opts, &[]);
+    // the session shares the files' bytes: without it, they are ours alone
+    drop(session);
+    let (files, summary, diags) = result?;
+    let files = files
+        .into_iter()
+        .map(|f| SiteFile {
+            path: f.path,
+            bytes: Arc::try_unwrap(f.bytes).unwrap_or_else(|shared| (*shared).clone()),
+        })
+        .collect();
+    Ok((files, summary, diags))
+}
+
+/// A file of a site built in memory; its bytes are shared with the
+/// [`Session`] that built it, and with the next build if they did not change.
+#[derive(Debug, Clone)]
+pub struct SharedFile {
+    pub path: String,
+    pub bytes: Arc<Vec<u8>>,
+}
+
+/// An entry's files as last rendered and rewritten.
+#[derive(Clone)]
+struct RenderedEntry {
+    fingerprint: u64,
+    files: Vec<SharedFile>,
+    urls: Vec<String>,
+    diags: Diagnostics,
+}
+
+/// Incremental builds in memory, for `serve`: between two builds a session
+/// keeps every page as loaded and parsed, and every entry's files as
+/// rendered and rewritten. A build then reads and parses only the content
+/// files that changed (see [`edition::ParseCache`]), resolves the whole
+/// edition again (cross-references, the person index), and renders only the
+/// entries whose [`render::Renderer::fingerprint`] changed. The result is
+/// the same, byte for byte, as a build from scratch (tested).
+#[derive(Default)]
+pub struct Session {
+    parse: edition::ParseCache,
+    rendered: HashMap<PathBuf, RenderedEntry>,
+}
+
+impl Session {
+    /// Builds the whole site in memory. `changed`: files known to have
+    /// changed since the last call (as a file watcher reports them, absolute
+    /// or relative to the root); files not named are checked by size,
+    /// modification time and inode.
+    pub fn render(
+        &mut self,
+        opts: &BuildOptions,
+        changed: &[PathBuf],
+    ) -> Result<(Vec<SharedFile>, Summary, Diagnostics), Diagnostics> {
+        use rayon::prelude::*;
+        let start = Instant::now();
+        let changed: HashSet<PathBuf> = changed
+            .iter()
+            .map(|p| p.strip_prefix(&opts.root).unwrap_or(p).to_path_buf())
+            .collect();
+        let Prepared {
+            config,
+            ed,
+            templates,
+            version,
+            mut diags,
+        } = prepare(opts, &changed, &mut self.parse)?;
+        let parsed = self.parse.parsed;
+        let settings = render::RenderSettings {
+            config: &config,
+            mode: mode(opts),
+            version,
+        };
+        let t = Instant::now();
+        let renderer = render::Renderer::new(&ed, &templates, &settings);
+        let base_path = base_path(&config.base_url);
+        let salt = edition::hash_of(&(opts.offline, opts.live_reload, &base_path));
+        let old = &self.rendered;
+        let results: Vec<(Result<RenderedEntry, Diagnostics>, bool)> = (0..renderer.len())
+            .into_par_iter()
+            .map(|i| {
+                let key = &ed.entries[i].page.src.path;
+                let fingerprint = edition::hash_of(&(renderer.fingerprint(i), salt));
+                match old.get(key) {
+                    Some(r) if r.fingerprint == fingerprint => (Ok(r.clone()), false),
+                    _ => {
+                        let (files, d) = renderer.render_entry(i);
+                        (
+                            finish_entry(fingerprint, files, d, opts, &config, &base_path),
+                            true,
+                        )
+                    }
+                }
+            })
+            .collect();
+        let (f404, d404) = renderer.render_404();
+        let not_found = finish_entry(
+            0,
+            f404.into_iter().collect(),
+            d404,
+            opts,
+            &config,
+            &base_path,
+        );
+        timing("render + rewrite", t);
+        let mut rendered = HashMap::with_capacity(results.len());
+        let mut files: Vec<SharedFile> = Vec::new();
+        let mut urls = Vec::new();
+        let mut count = 0;
+        for (i, (r, fresh)) in results.into_iter().enumerate() {
+            count += usize::from(fresh);
+            match r {
+                Ok(r) => {
+                    diags.extend(r.diags.clone());
+                    files.extend(r.files.iter().cloned());
+                    urls.extend(r.urls.iter().cloned());
+                    rendered.insert(ed.entries[i].page.src.path.clone(), r);
+                }
+                Err(d) => diags.extend(d),
+            }
+        }
+        match not_found {
+            Ok(r) => {
+                diags.extend(r.diags);
+                files.extend(r.files);
+                urls.extend(r.urls);
+            }
+            Err(d) => diags.extend(d),
+        }
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        self.rendered = rendered;
+        let Some(tail) = tail_files(opts, &config, urls, &mut diags) else {
+            return Err(diags);
+        };
+        files.extend(tail.into_iter().map(|f| SharedFile {
+            path: f.path,
+            bytes: Arc::new(f.bytes),
+        }));
+        // a path claimed twice goes to the first file that claims it
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files.dedup_by(|a, b| a.path == b.path);
+        let summary = Summary {
+            pages: ed.entries.len(),
+            notes: ed.notes,
+            persons: ed.persons,
+            files: files.len(),
+            parsed,
+            rendered: count,
+            millis: start.elapsed().as_millis(),
+            output: output_dir(opts, &config),
+        };
+        Ok((files, summary, diags))
+    }
+}
+
+/// Rewrites an entry's rendered files, or gathers why it failed.
+fn finish_entry(
+    fingerprint: u64,
+    files: Vec<render::OutputFile>,
+    diags: Diagnostics,
+    opts: &BuildOptions,
+    config: &config::Config,
+    base_path: &str,
+) -> Result<RenderedEntry, Diagnostics> {
     if diags.has_errors() {
         return Err(diags);
     }
-    let base_path = base_path(&config.base_url);
-    let finished: Vec<_> = rendered
-        .into_par_iter()
-        .map(|f| finish(f, opts, &config, &base_path))
-        .collect();
-    let mut files: Vec<SiteFile> = Vec::new();
-    let mut urls = Vec::new();
-    for r in finished {
-        match r {
+    let mut done = RenderedEntry {
+        fingerprint,
+        files: Vec::with_capacity(files.len()),
+        urls: Vec::new(),
+        diags,
+    };
+    let mut errors = Diagnostics::default();
+    for f in files {
+        match finish(f, opts, config, base_path) {
             Ok((f, url)) => {
-                urls.extend(url);
-                files.push(f);
+                done.urls.extend(url);
+                done.files.push(SharedFile {
+                    path: f.path,
+                    bytes: Arc::new(f.bytes),
+                });
             }
-            Err(d) => diags.push(d),
+            Err(d) => errors.push(d),
         }
     }
-    if diags.has_errors() {
-        return Err(diags);
+    if errors.is_empty() {
+        Ok(done)
+    } else {
+        Err(errors)
     }
-    let Some(tail) = tail_files(opts, &config, urls, &mut diags) else {
-        return Err(diags);
-    };
-    files.extend(tail);
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    files.dedup_by(|a, b| a.path == b.path);
-    let summary = Summary {
-        pages: ed.entries.len(),
-        notes: ed.notes,
-        persons: ed.persons,
-        files: files.len(),
-        millis: start.elapsed().as_millis(),
-        output: output_dir(opts, &config),
-    };
-    Ok((files, summary, diags))
 }
 
 /// The path part of a base URL (`https://u.github.io/repo/` → `/repo/`).
@@ -316,7 +499,6 @@ fn output_dir(opts: &BuildOptions, config: &config::Config) -> PathBuf {
 /// [`output`]). Memory holds one page per thread, not the whole site.
 pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics> {
     use rayon::prelude::*;
-    use std::collections::{HashMap, HashSet};
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let start = Instant::now();
     let Prepared {
@@ -325,13 +507,15 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         templates,
         version,
         mut diags,
-    } = prepare(opts)?;
+    } = prepare(opts, &HashSet::new(), &mut edition::ParseCache::default())?;
     let settings = render::RenderSettings {
         config: &config,
         mode: mode(opts),
         version,
     };
+    let t = Instant::now();
     let renderer = render::Renderer::new(&ed, &templates, &settings);
+    timing("renderer", t);
     let out = output_dir(opts, &config);
     let base_path = base_path(&config.base_url);
     // a path is written by the first file that claims it, as render_site's
@@ -394,6 +578,7 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         }
         done
     };
+    let t = Instant::now();
     let mut results: Vec<Done> = (0..n)
         .into_par_iter()
         .map(|i| {
@@ -403,6 +588,7 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         .collect();
     let (f404, d404) = renderer.render_404();
     results.push(one(n, f404.into_iter().collect(), d404));
+    timing("render + rewrite + stage", t);
     let mut urls = Vec::new();
     let mut rewrite_diags = Diagnostics::default();
     let mut io_error = None;
@@ -439,15 +625,19 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         }
         written.fetch_add(1, Ordering::Relaxed);
     }
+    let t = Instant::now();
     if let Err(e) = staging.commit() {
         diags.file_error(&out, format!("cannot write the site: {e}"));
         return Err(diags);
     }
+    timing("commit", t);
     let summary = Summary {
         pages: ed.entries.len(),
         notes: ed.notes,
         persons: ed.persons,
         files: written.into_inner(),
+        parsed: ed.entries.len(),
+        rendered: n,
         millis: start.elapsed().as_millis(),
         output: out,
     };

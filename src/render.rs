@@ -9,7 +9,7 @@
 use crate::config::Config;
 use crate::content::{Kind, Page};
 use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
-use crate::edition::{Edition, Entry};
+use crate::edition::{hash_of, Edition, Entry};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -223,7 +223,7 @@ impl Templates {
     }
 }
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Clone, Hash)]
 struct PageSummary {
     title: String,
     subtitle: String,
@@ -329,6 +329,11 @@ pub struct Renderer<'a> {
     by_original: HashMap<&'a str, Vec<usize>>,
     /// Per template: does it (with its parents, macros, includes) name `texts`, `nav`?
     uses: HashMap<String, (bool, bool)>,
+    /// Hashes of what every page may read (see [`Renderer::fingerprint`]).
+    global_hash: u64,
+    texts_hash: u64,
+    nav_hash: u64,
+    index_hash: u64,
 }
 
 /// Whether the tags (`{{ … }}`, `{% … %}`) of template `text` name the
@@ -417,14 +422,8 @@ impl<'a> Renderer<'a> {
                 format!("/{}/", config.persons_page.trim_matches('/')).into(),
             );
         }
-        let mut order: Vec<&Entry> = ed.entries.iter().collect();
-        order.sort_by_cached_key(|e| {
-            (
-                e.page.front.weight,
-                crate::edition::collation_key(&e.page.front.title),
-                e.page.rel.clone(),
-            )
-        });
+        let mut order: Vec<&Entry> = ed.entries.iter().map(|e| &**e).collect();
+        order.sort_by_cached_key(|e| crate::edition::listing_key(&e.page));
         let texts: Vec<PageSummary> = order
             .iter()
             .filter(|e| e.page.front.kind == Kind::Text)
@@ -471,7 +470,23 @@ impl<'a> Renderer<'a> {
                 )
             })
             .collect();
+        let menu_texts = if texts.len() <= MENU_TEXTS_MAX {
+            texts.clone()
+        } else {
+            Vec::new()
+        };
+        let global_hash = hash_of(&(
+            &templates.sources,
+            serde_json::to_string(&site).unwrap_or_default(),
+            settings.mode,
+            &ui_lang,
+            &menu_texts,
+        ));
         Renderer {
+            global_hash,
+            texts_hash: hash_of(&texts),
+            nav_hash: hash_of(&nav),
+            index_hash: hash_of(&ed.index),
             ed,
             templates,
             settings,
@@ -479,11 +494,7 @@ impl<'a> Renderer<'a> {
             ui,
             site,
             order,
-            menu_texts: if texts.len() <= MENU_TEXTS_MAX {
-                texts.clone()
-            } else {
-                Vec::new()
-            },
+            menu_texts,
             texts,
             nav,
             text_list,
@@ -567,19 +578,12 @@ impl<'a> Renderer<'a> {
         let page_value = self.page_context(entry);
         ctx.insert("page", &page_value);
         if page.is_section {
-            let folder = page.section_folder();
-            let pages: Vec<PageSummary> = self
-                .order
-                .iter()
-                .filter(|e| !e.page.is_section && e.page.parent_section() == folder)
-                .map(|e| summary(&e.page, config))
-                .collect();
             ctx.insert("section", &summary(page, config));
-            ctx.insert("pages", &pages);
+            ctx.insert("pages", &self.section_pages(page));
         } else {
             ctx.insert("pages", &Vec::<PageSummary>::new());
         }
-        if template == "persons.html" || page.rel == config.persons_page.trim_matches('/') {
+        if self.is_persons_page(page, &template) {
             ctx.insert("persons", &self.ed.index);
         }
         if !self.templates.has(&template) {
@@ -654,7 +658,67 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn page_context(&self, entry: &Entry) -> serde_json::Value {
+    /// The pages a section lists.
+    fn section_pages(&self, page: &Page) -> Vec<PageSummary> {
+        let folder = page.section_folder();
+        self.order
+            .iter()
+            .filter(|e| !e.page.is_section && e.page.parent_section() == folder)
+            .map(|e| summary(&e.page, self.settings.config))
+            .collect()
+    }
+
+    fn is_persons_page(&self, page: &Page, template: &str) -> bool {
+        template == "persons.html"
+            || page.rel == self.settings.config.persons_page.trim_matches('/')
+    }
+
+    /// A hash of everything entry `i`'s files are made from: the page's own
+    /// source, its previous and next texts and translations, and whatever
+    /// else its templates may read (the templates themselves, the site
+    /// configuration and version, the list of texts, the section's pages,
+    /// the person index). Equal fingerprints give byte-identical files, so an
+    /// incremental build renders again only the entries whose fingerprint changed.
+    pub fn fingerprint(&self, i: usize) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let Some(entry) = self.ed.entries.get(i) else {
+            return 0;
+        };
+        let page = &entry.page;
+        let template = self.template_of(page);
+        let mut reads = self.uses.get(&template).copied().unwrap_or((true, true));
+        if page.front.kind == Kind::Text {
+            let (t, n) = self
+                .uses
+                .get("source.html")
+                .copied()
+                .unwrap_or((true, true));
+            reads = (reads.0 || t, reads.1 || n);
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (self.global_hash, entry.hash, &template).hash(&mut h);
+        self.neighbours(entry).hash(&mut h);
+        if reads.0 {
+            self.texts_hash.hash(&mut h);
+        }
+        if reads.1 {
+            self.nav_hash.hash(&mut h);
+        }
+        if page.is_section {
+            self.section_pages(page).hash(&mut h);
+        }
+        if self.is_persons_page(page, &template) {
+            self.index_hash.hash(&mut h);
+        }
+        h.finish()
+    }
+
+    /// The previous and next texts of `entry`, and its translations: pages
+    /// that translate it, or the page it translates.
+    fn neighbours(
+        &self,
+        entry: &Entry,
+    ) -> (Option<PageSummary>, Option<PageSummary>, Vec<PageSummary>) {
         let config = self.settings.config;
         let page = &entry.page;
         let (mut prev, mut next) = (None, None);
@@ -668,7 +732,6 @@ impl<'a> Renderer<'a> {
                 }
             }
         }
-        // translations: pages that translate this one, or the page this one translates
         let mut related: Vec<usize> = self
             .by_original
             .get(page.rel.as_str())
@@ -685,9 +748,14 @@ impl<'a> Renderer<'a> {
             .filter(|other| other.url != page.url)
             .map(|other| summary(other, config))
             .collect();
+        (prev, next, translations)
+    }
+
+    fn page_context(&self, entry: &Entry) -> serde_json::Value {
+        let (prev, next, translations) = self.neighbours(entry);
         page_context(
             entry,
-            config,
+            self.settings.config,
             &self.ui_lang,
             &self.settings.version,
             prev,

@@ -11,7 +11,7 @@
 //!   the next good build clears it.
 
 use apparat::diagnostics::Diagnostics;
-use apparat::BuildOptions;
+use apparat::{BuildOptions, Session};
 use lol_html::html_content::ContentType;
 use lol_html::{element, rewrite_str, RewriteStrSettings};
 use notify_debouncer_mini::notify::event::{AccessKind, AccessMode, Event, EventKind};
@@ -67,11 +67,11 @@ struct Site {
 }
 
 impl Site {
-    fn new(files: Vec<apparat::output::SiteFile>) -> Site {
+    fn new(files: Vec<apparat::SharedFile>) -> Site {
         Site {
             files: files
                 .into_iter()
-                .map(|f| (f.path, Bytes(Arc::new(f.bytes))))
+                .map(|f| (f.path, Bytes(f.bytes)))
                 .collect(),
         }
     }
@@ -81,6 +81,8 @@ impl Site {
     }
 
     /// Paths whose bytes differ between two builds (added, removed or changed).
+    /// Files an incremental build did not render again share their bytes
+    /// with the previous site and compare in constant time.
     fn changed_paths(&self, new: &Site) -> Vec<String> {
         let mut changed: Vec<String> = new
             .files
@@ -540,17 +542,28 @@ retry: 1000\nevent: hello\ndata: {}-{generation}\n\n",
     }
 }
 
-/// Builds the site in memory.
-fn build(opts: &BuildOptions) -> Result<(Site, apparat::Summary, Diagnostics), Diagnostics> {
-    let (files, summary, warnings) = apparat::render_site(opts)?;
+/// Builds the site in memory, reusing what the session kept of the last build.
+fn build(
+    session: &mut Session,
+    opts: &BuildOptions,
+    changed: &[PathBuf],
+) -> Result<(Site, apparat::Summary, Diagnostics), Diagnostics> {
+    let (files, summary, warnings) = session.render(opts, changed)?;
     Ok((Site::new(files), summary, warnings))
 }
 
 fn summary_line(s: &apparat::Summary, ms: u128) -> String {
-    format!(
+    let mut line = format!(
         "built {} pages, {} notes, {} persons in {ms} ms",
         s.pages, s.notes, s.persons
-    )
+    );
+    if s.parsed < s.pages || s.rendered < s.pages {
+        line.push_str(&format!(
+            " ({} parsed, {} rendered again)",
+            s.parsed, s.rendered
+        ));
+    }
+    line
 }
 
 fn print_failure(d: &Diagnostics) {
@@ -639,7 +652,8 @@ Stop the other server, or choose another port with --port (--port 0 picks a free
     };
 
     let start = Instant::now();
-    let state = match build(&build_opts) {
+    let mut session = Session::default();
+    let state = match build(&mut session, &build_opts, &[]) {
         Ok((site, summary, warnings)) => {
             if !warnings.is_empty() {
                 eprintln!("{warnings}");
@@ -688,13 +702,13 @@ Stop the other server, or choose another port with --port (--port 0 picks a free
     if opts.open {
         open_browser(&url);
     }
-    watch_loop(&root, &build_opts, &shared);
+    watch_loop(&root, &build_opts, &shared, &mut session);
     Ok(())
 }
 
 /// Watches the sources and rebuilds on every (debounced) change; keeps the
 /// reload channel alive with heartbeats. Never returns.
-fn watch_loop(root: &Path, build_opts: &BuildOptions, shared: &Shared) {
+fn watch_loop(root: &Path, build_opts: &BuildOptions, shared: &Shared, session: &mut Session) {
     let (tx, rx) = mpsc::channel::<DebounceEventResult>();
     let mut watched: HashSet<PathBuf> = HashSet::new();
     let config = notify_debouncer_mini::Config::default().with_timeout(DEBOUNCE);
@@ -764,7 +778,7 @@ fn watch_loop(root: &Path, build_opts: &BuildOptions, shared: &Shared) {
             .map(|p| p.display().to_string())
             .collect();
         println!("changed: {}", names.join(", "));
-        rebuild(build_opts, shared);
+        rebuild(session, build_opts, shared, &changed);
     }
 }
 
@@ -837,9 +851,9 @@ fn add_watches(root: &Path, debouncer: &mut Option<Debouncer>, watched: &mut Has
 }
 
 /// Rebuilds, swaps the served site on success, and tells the pages.
-fn rebuild(build_opts: &BuildOptions, shared: &Shared) {
+fn rebuild(session: &mut Session, build_opts: &BuildOptions, shared: &Shared, changed: &[PathBuf]) {
     let start = Instant::now();
-    let result = build(build_opts);
+    let result = build(session, build_opts, changed);
     let mut state = shared.state.write().unwrap_or_else(PoisonError::into_inner);
     let (event, data) = match result {
         Ok((site, summary, warnings)) => {

@@ -102,8 +102,8 @@ fn run(text: String) {
     let opts =
         apparat::edition::parse_options(&config(), content.pages.first().unwrap_or(&dummy()));
     let _ = apparat::markup::parse(&body.text, 0, &body, &opts, &mut diags);
-    let entries = parse_all(&config(), &content, &mut diags);
-    let ed = resolve(&config(), &content, entries, &mut diags);
+    let entries = parse_all(&config(), content.pages, &mut diags);
+    let ed = resolve(&config(), &content.register, entries, &mut diags);
     // every diagnostic formats
     let _ = diags.to_string();
     let _ = ed.index.len();

@@ -1,0 +1,214 @@
+//! Incremental builds (`serve`): after every kind of edit, a [`Session`]
+//! that reuses what did not change gives the same files, byte for byte, as a
+//! build from scratch — and it really is incremental: the summary says how
+//! many pages were read and parsed, and how many rendered again.
+
+#[path = "../bench/corpus.rs"]
+mod corpus;
+
+use apparat::{render_site, BuildOptions, Session, Summary};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn opts(root: &Path) -> BuildOptions {
+    BuildOptions {
+        root: root.to_path_buf(),
+        output: Some(root.join("public")),
+        base_url: Some("http://127.0.0.1:1111/".into()),
+        live_reload: true,
+        ..Default::default()
+    }
+}
+
+/// Builds incrementally, builds from scratch, and asserts the two sites
+/// are identical. Returns the incremental build's summary.
+fn step(session: &mut Session, root: &Path, changed: &[&str]) -> Summary {
+    let changed: Vec<PathBuf> = changed.iter().map(|c| root.join(c)).collect();
+    let (files, summary, _) = match session.render(&opts(root), &changed) {
+        Ok(r) => r,
+        Err(d) => panic!("incremental build failed:\n{d}"),
+    };
+    let (full, _, _) = match render_site(&opts(root)) {
+        Ok(r) => r,
+        Err(d) => panic!("full build failed:\n{d}"),
+    };
+    let inc: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let fresh: Vec<&str> = full.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(inc, fresh, "the incremental build has other files");
+    for (a, b) in files.iter().zip(&full) {
+        assert!(
+            a.bytes.as_slice() == b.bytes.as_slice(),
+            "{} differs from a full build",
+            a.path
+        );
+    }
+    summary
+}
+
+fn edit(root: &Path, rel: &str, from: &str, to: &str) {
+    let path = root.join(rel);
+    let text = fs::read_to_string(&path).expect("read");
+    assert!(text.contains(from), "{rel} does not contain {from:?}");
+    fs::write(&path, text.replacen(from, to, 1)).expect("write");
+}
+
+fn text(i: usize) -> String {
+    format!("content/textes/t{i:05}.md")
+}
+
+#[test]
+fn every_kind_of_edit_gives_the_full_build() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    corpus::generate(30, dir.path(), corpus::Nav::Editorial).expect("corpus");
+    let root = dir.path().join("apparat");
+    fs::create_dir_all(root.join("static")).expect("static");
+    fs::write(root.join("static/extra.css"), "p { color: black }\n").expect("css");
+    let mut s = Session::default();
+
+    let first = step(&mut s, &root, &[]);
+    assert_eq!(first.parsed, first.pages, "{first:?}");
+    assert_eq!(first.rendered, first.pages);
+
+    // nothing changed: nothing is read, parsed or rendered again
+    let same = step(&mut s, &root, &[]);
+    assert_eq!((same.parsed, same.rendered), (0, 0), "{same:?}");
+
+    // a word in the body of one text: that text alone
+    edit(&root, &text(7), "Tout", "Toute");
+    let one = step(&mut s, &root, &[&text(7)]);
+    assert_eq!((one.parsed, one.rendered), (1, 1), "{one:?}");
+
+    // the same, found by the file's size and time, without being named
+    edit(&root, &text(8), "Tout", "Toute");
+    let found = step(&mut s, &root, &[]);
+    assert_eq!((found.parsed, found.rendered), (1, 1), "{found:?}");
+
+    // a title: the text, its neighbours, the home page, the person index
+    edit(&root, &text(12), "title = \"", "title = \"Nouvelle ");
+    let title = step(&mut s, &root, &[&text(12)]);
+    assert_eq!(title.parsed, 1);
+    assert!(title.rendered >= 4, "{title:?}");
+    assert!(title.rendered < title.pages, "{title:?}");
+
+    // a person mention added: the text and the person index
+    edit(
+        &root,
+        &text(3),
+        "Tout",
+        "[Pierre](person:bouvier-henri-205) tout",
+    );
+    let mention = step(&mut s, &root, &[&text(3)]);
+    assert_eq!((mention.parsed, mention.rendered), (1, 2), "{mention:?}");
+
+    // a new paragraph before the mentions renumbers them in the index
+    edit(
+        &root,
+        &text(3),
+        "+++\n\n",
+        "+++\n\nUn paragraphe de plus.\n\n",
+    );
+    step(&mut s, &root, &[&text(3)]);
+
+    // a text removed, a text added
+    fs::remove_file(root.join(text(20))).expect("remove");
+    step(&mut s, &root, &[&text(20)]);
+    fs::write(
+        root.join("content/textes/t09999.md"),
+        "+++\ntitle = \"Lettre ajoutée\"\nkind = \"text\"\nweight = 15\n+++\n\nUn texte [Bouvier](person:bouvier-henri-205) de plus.[^1]\n\n[^1]: Une note.\n",
+    )
+    .expect("add");
+    let added = step(&mut s, &root, &["content/textes/t09999.md"]);
+    assert_eq!(added.parsed, 1);
+
+    // the register
+    let reg = fs::read_to_string(root.join("content/persons.toml")).expect("register");
+    let first_name = reg
+        .lines()
+        .find_map(|l| l.strip_prefix("name = \""))
+        .expect("a name")
+        .trim_end_matches('"')
+        .to_string();
+    edit(
+        &root,
+        "content/persons.toml",
+        &format!("name = \"{first_name}\""),
+        &format!("name = \"{first_name} (corrigé)\""),
+    );
+    let register = step(&mut s, &root, &["content/persons.toml"]);
+    assert_eq!(register.parsed, 0, "{register:?}");
+
+    // a template: every page
+    edit(
+        &root,
+        "templates/base.html",
+        "</footer>",
+        "<p>Pied.</p></footer>",
+    );
+    let template = step(&mut s, &root, &["templates/base.html"]);
+    assert_eq!(template.parsed, 0);
+    assert_eq!(template.rendered, template.pages, "{template:?}");
+
+    // the configuration: everything
+    edit(
+        &root,
+        "site.toml",
+        "Édition synthétique",
+        "Édition modifiée",
+    );
+    let config = step(&mut s, &root, &["site.toml"]);
+    assert_eq!(config.parsed, config.pages, "{config:?}");
+
+    // a static file
+    fs::write(root.join("static/extra.css"), "p { color: navy }\n").expect("css");
+    let css = step(&mut s, &root, &["static/extra.css"]);
+    assert_eq!((css.parsed, css.rendered), (0, 0), "{css:?}");
+
+    // an error, then its fix
+    edit(&root, &text(5), "Tout", "[X](person:nobody) Tout");
+    assert!(s.render(&opts(&root), &[root.join(text(5))]).is_err());
+    edit(&root, &text(5), "[X](person:nobody) Tout", "Tout");
+    let fixed = step(&mut s, &root, &[&text(5)]);
+    assert_eq!(fixed.parsed, 1, "{fixed:?}");
+}
+
+/// The edition itself: translations, sections, parallel blocks, editorial notes.
+#[test]
+fn the_edition_rebuilds_incrementally() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for d in ["content", "templates", "static"] {
+        copy_tree(&repo.join(d), &root.join(d));
+    }
+    fs::copy(repo.join("site.toml"), root.join("site.toml")).expect("site.toml");
+    let mut s = Session::default();
+    step(&mut s, root, &[]);
+
+    edit(
+        root,
+        "content/humanite-1927.md",
+        "conserve la leçon",
+        "conserve ici la leçon",
+    );
+    let one = step(&mut s, root, &["content/humanite-1927.md"]);
+    assert_eq!(one.parsed, 1, "{one:?}");
+    assert!(one.rendered < one.pages, "{one:?}");
+
+    edit(root, "content/principes.md", "title = \"", "title = \"Les ");
+    step(&mut s, root, &["content/principes.md"]);
+
+    edit(root, "content/persons.toml", "sort = \"", "sort = \"A");
+    step(&mut s, root, &["content/persons.toml"]);
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from) {
+        let e = e.expect("walk");
+        let dest = to.join(e.path().strip_prefix(from).expect("prefix"));
+        if e.file_type().is_dir() {
+            fs::create_dir_all(&dest).expect("mkdir");
+        } else {
+            fs::copy(e.path(), &dest).expect("copy");
+        }
+    }
+}
