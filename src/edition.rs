@@ -7,7 +7,7 @@ use crate::content::{Kind, Page, Person, Register};
 use crate::diagnostics::Diagnostics;
 use crate::markup::{self, Document, ParseOptions};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,6 +20,12 @@ pub struct Entry {
     /// Hash of the page's path and text: with the site configuration, it
     /// determines `doc` (used to tell which pages must be rendered again).
     pub hash: u64,
+    /// One per mention of `doc.mentions`, for the person index.
+    pub occurrences: Vec<Arc<Occurrence>>,
+    /// Hash of what this page gives the person index: kind and occurrences.
+    pub index_hash: u64,
+    /// Its key in listing order ([`listing_key`]).
+    pub listing: ListingKey,
 }
 
 /// A stable 64-bit hash (std's SipHash with fixed keys: the same in every run).
@@ -64,7 +70,7 @@ pub struct IndexEntry {
 pub struct TextOccurrences {
     pub title: String,
     pub url: String,
-    pub occurrences: Vec<Occurrence>,
+    pub occurrences: Vec<Arc<Occurrence>>,
 }
 
 /// « Luis → Humbert-Droz, Jules »
@@ -90,7 +96,10 @@ pub enum IndexLine {
 #[derive(Debug, Clone, Default)]
 pub struct Edition {
     pub entries: Vec<Arc<Entry>>,
-    pub index: Vec<IndexLine>,
+    pub index: Arc<Vec<IndexLine>>,
+    /// A hash of everything the index is made from (the register, and the
+    /// texts' occurrences in text order), cheaper than hashing the index.
+    pub index_hash: u64,
     pub persons: usize,
     pub notes: usize,
 }
@@ -144,7 +153,29 @@ pub fn parse_page(config: &Config, page: Page, diags: &mut Diagnostics) -> Entry
     let mut doc = markup::parse(page.body(), page.body_start, &page.src, &opts, diags);
     doc.html.shrink_to_fit();
     let hash = hash_of(&(&page.src.path, &page.src.text));
-    Entry { page, doc, hash }
+    let occurrences: Vec<Arc<Occurrence>> = doc
+        .mentions
+        .iter()
+        .map(|m| {
+            Arc::new(Occurrence {
+                page_title: page.front.title.clone(),
+                url: format!("{}#{}", page.url, m.anchor),
+                para: m.para,
+                note: m.note.clone(),
+                form: m.form.clone(),
+            })
+        })
+        .collect();
+    let persons: Vec<&str> = doc.mentions.iter().map(|m| m.person.as_str()).collect();
+    let index_hash = hash_of(&(page.front.kind, persons, &occurrences));
+    Entry {
+        listing: listing_key(&page),
+        page,
+        doc,
+        hash,
+        occurrences,
+        index_hash,
+    }
 }
 
 /// Parses every page (load → parse), in parallel; entries and diagnostics
@@ -180,12 +211,13 @@ fn stamp(path: &Path) -> Option<Stamp> {
 }
 
 /// One content file as last loaded and parsed.
-#[derive(Clone)]
 struct CachedFile {
     stamp: Option<Stamp>,
     /// `None`: not a page of the site (a draft left out, or a load error).
     entry: Option<Arc<Entry>>,
     diags: Diagnostics,
+    /// The build that last saw the file.
+    epoch: u64,
 }
 
 /// Loaded and parsed pages kept between builds (`serve`): a file whose size,
@@ -195,9 +227,12 @@ struct CachedFile {
 #[derive(Default)]
 pub struct ParseCache {
     key: u64,
+    epoch: u64,
     files: HashMap<PathBuf, CachedFile>,
     /// Files read and parsed by the last call of [`load_and_parse`].
     pub parsed: usize,
+    /// The last person index, with its [`Edition::index_hash`].
+    pub index: Option<(u64, Arc<Vec<IndexLine>>)>,
 }
 
 /// load → parse for the `.md` files found by the walk, in parallel, reusing
@@ -220,39 +255,46 @@ pub fn load_and_parse(
         cache.key = key;
     }
     let old = &cache.files;
-    let loaded: Vec<(CachedFile, bool)> = pages
+    // `None`: unchanged, reuse the cached file
+    let loaded: Vec<Option<CachedFile>> = pages
         .par_iter()
         .map(|rel| {
             let st = stamp(&root.join(rel));
             if let Some(c) = old.get(rel) {
                 if st.is_some() && c.stamp == st && !changed.contains(rel) {
-                    return (c.clone(), false);
+                    return None;
                 }
             }
             let mut d = Diagnostics::default();
             let entry = crate::content::load_page(root, rel, &mut d)
                 .filter(|p| !p.front.draft || drafts)
                 .map(|p| Arc::new(parse_page(config, p, &mut d)));
-            (
-                CachedFile {
-                    stamp: st,
-                    entry,
-                    diags: d,
-                },
-                true,
-            )
+            Some(CachedFile {
+                stamp: st,
+                entry,
+                diags: d,
+                epoch: 0,
+            })
         })
         .collect();
+    cache.epoch += 1;
+    let epoch = cache.epoch;
     let mut entries = Vec::with_capacity(loaded.len());
-    let mut files = HashMap::with_capacity(loaded.len());
     cache.parsed = 0;
-    for (rel, (c, parsed)) in pages.iter().zip(loaded) {
-        cache.parsed += usize::from(parsed);
-        diags.extend(c.diags.clone());
-        entries.extend(c.entry.clone());
-        files.insert(rel.clone(), c);
+    for (rel, new) in pages.iter().zip(loaded) {
+        if let Some(mut c) = new {
+            cache.parsed += 1;
+            c.epoch = epoch;
+            cache.files.insert(rel.clone(), c);
+        }
+        if let Some(c) = cache.files.get_mut(rel) {
+            c.epoch = epoch;
+            diags.extend(c.diags.clone());
+            entries.extend(c.entry.clone());
+        }
     }
-    cache.files = files;
+    // files gone since the last build
+    cache.files.retain(|_, c| c.epoch == epoch);
     entries
 }
 
@@ -261,6 +303,18 @@ pub fn resolve(
     config: &Config,
     register: &Register,
     entries: Vec<Arc<Entry>>,
+    diags: &mut Diagnostics,
+) -> Edition {
+    resolve_with(config, register, entries, None, diags)
+}
+
+/// [`resolve`], reusing `previous` (an index with its [`Edition::index_hash`])
+/// if the index would be the same.
+pub fn resolve_with(
+    config: &Config,
+    register: &Register,
+    entries: Vec<Arc<Entry>>,
+    previous: Option<&(u64, Arc<Vec<IndexLine>>)>,
     diags: &mut Diagnostics,
 ) -> Edition {
     let mut by_id: HashMap<&str, &Person> = HashMap::new();
@@ -290,13 +344,30 @@ pub fn resolve(
     let has_persons_page = entries.iter().any(|e| e.page.rel == persons_rel);
     let ui = config.ui_lang();
 
-    // mentions → register
-    let mut occurrences: BTreeMap<String, Vec<(usize, Occurrence)>> = BTreeMap::new();
-    let mut mentioned: HashMap<String, usize> = HashMap::new();
+    // the index is made from the register (with the interface language) and
+    // the texts' occurrences in text order: when those did not change, the
+    // index of the last build is reused
     let order = text_order(&entries);
+    let mut by_order: Vec<usize> = (0..entries.len()).collect();
+    by_order.sort_by_key(|&i| order[i]);
+    let index_hash = hash_of(&(
+        register.src.as_ref().map(|s| s.text.as_str()),
+        ui,
+        by_order
+            .iter()
+            .map(|&i| (&entries[i].page.url, entries[i].index_hash))
+            .collect::<Vec<_>>(),
+    ));
+    let reused = previous
+        .filter(|(h, _)| *h == index_hash)
+        .map(|(_, index)| Arc::clone(index));
+
+    // mentions → register
+    let mut occurrences: HashMap<&str, Vec<(usize, &Arc<Occurrence>)>> = HashMap::new();
+    let mut mentioned: HashSet<&str> = HashSet::new();
     for (ei, e) in entries.iter().enumerate() {
-        for m in &e.doc.mentions {
-            if !by_id.contains_key(m.person.as_str()) {
+        for (m, o) in e.doc.mentions.iter().zip(&e.occurrences) {
+            let Some((&id, _)) = by_id.get_key_value(m.person.as_str()) else {
                 let hint = suggestion(&m.person, by_id.keys().copied());
                 diags.push(
                     e.page
@@ -304,21 +375,11 @@ pub fn resolve(
                         .error(m.offset, format!("unknown person id `{}`{hint}", m.person)),
                 );
                 continue;
+            };
+            mentioned.insert(id);
+            if reused.is_none() && e.page.front.kind == Kind::Text {
+                occurrences.entry(id).or_default().push((ei, o));
             }
-            *mentioned.entry(m.person.clone()).or_default() += 1;
-            if e.page.front.kind != Kind::Text {
-                continue;
-            }
-            occurrences.entry(m.person.clone()).or_default().push((
-                ei,
-                Occurrence {
-                    page_title: e.page.front.title.clone(),
-                    url: format!("{}#{}", e.page.url, m.anchor),
-                    para: m.para,
-                    note: m.note.clone(),
-                    form: m.form.clone(),
-                },
-            ));
         }
     }
     if !mentioned.is_empty() && !has_persons_page {
@@ -328,7 +389,7 @@ pub fn resolve(
         );
     }
     for p in &register.persons {
-        if !mentioned.contains_key(p.id.get_ref()) {
+        if !mentioned.contains(p.id.get_ref().as_str()) {
             if let Some(sm) = &register.src {
                 diags.push(sm.warning(
                     p.id.span().start,
@@ -338,27 +399,41 @@ pub fn resolve(
         }
     }
 
-    // the index: persons and cross-references, accent-insensitive order
+    let notes = entries.iter().map(|e| e.doc.notes.len()).sum();
+    let index = reused
+        .unwrap_or_else(|| Arc::new(build_index(register, ui, &entries, &order, occurrences)));
+    Edition {
+        index_hash,
+        persons: register.persons.len(),
+        index,
+        entries,
+        notes,
+    }
+}
+
+/// The person index: persons and cross-references, accent-insensitive order.
+fn build_index(
+    register: &Register,
+    ui: &str,
+    entries: &[Arc<Entry>],
+    order: &[usize],
+    mut occurrences: HashMap<&str, Vec<(usize, &Arc<Occurrence>)>>,
+) -> Vec<IndexLine> {
     let mut lines: Vec<(String, String, IndexLine)> = Vec::new();
     for p in &register.persons {
         let id = p.id.get_ref().clone();
-        let mut occ = occurrences.remove(&id).unwrap_or_default();
-        occ.sort_by_key(|(ei, o)| {
-            (
-                order.get(ei).copied().unwrap_or(usize::MAX),
-                o.para.unwrap_or(0),
-            )
-        });
+        let mut occ = occurrences.remove(id.as_str()).unwrap_or_default();
+        occ.sort_by_key(|(ei, o)| (order[*ei], o.para.unwrap_or(0)));
         let mut texts: Vec<TextOccurrences> = Vec::new();
         let count = occ.len();
         for (ei, o) in occ {
             let page = &entries[ei].page;
             match texts.last_mut() {
-                Some(t) if t.url == page.url => t.occurrences.push(o),
+                Some(t) if t.url == page.url => t.occurrences.push(Arc::clone(o)),
                 _ => texts.push(TextOccurrences {
                     title: page.front.title.clone(),
                     url: page.url.clone(),
-                    occurrences: vec![o],
+                    occurrences: vec![Arc::clone(o)],
                 }),
             }
         }
@@ -412,23 +487,18 @@ pub fn resolve(
         ));
     }
     lines.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-    let notes = entries.iter().map(|e| e.doc.notes.len()).sum();
-    Edition {
-        persons: register.persons.len(),
-        index: lines.into_iter().map(|(_, _, l)| l).collect(),
-        entries,
-        notes,
-    }
+    lines.into_iter().map(|(_, _, l)| l).collect()
 }
 
-/// Position of each text among the texts (weight, then title).
-fn text_order(entries: &[Arc<Entry>]) -> HashMap<usize, usize> {
+/// Position of each entry in listing order (weight, then title), by entry index.
+fn text_order(entries: &[Arc<Entry>]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..entries.len()).collect();
-    idx.sort_by_cached_key(|&i| listing_key(&entries[i].page));
-    idx.into_iter()
-        .enumerate()
-        .map(|(pos, ei)| (ei, pos))
-        .collect()
+    idx.sort_by(|&a, &b| entries[a].listing.cmp(&entries[b].listing));
+    let mut pos = vec![0; entries.len()];
+    for (p, ei) in idx.into_iter().enumerate() {
+        pos[ei] = p;
+    }
+    pos
 }
 
 /// Listing order: weight, then title (accent-insensitive), then path.
@@ -436,8 +506,11 @@ pub fn listing_cmp(a: &Page, b: &Page) -> std::cmp::Ordering {
     listing_key(a).cmp(&listing_key(b))
 }
 
+/// Weight, collation key of the title, path.
+pub type ListingKey = (i64, (String, String), String);
+
 /// The key of [`listing_cmp`], for sorting by cached key.
-pub fn listing_key(p: &Page) -> (i64, (String, String), String) {
+pub fn listing_key(p: &Page) -> ListingKey {
     (p.front.weight, collation_key(&p.front.title), p.rel.clone())
 }
 

@@ -106,6 +106,8 @@ fn check_with(
     }
     let t = Instant::now();
     let walked = content::walk(&opts.root, &mut diags).unwrap_or_default();
+    timing("walk", t);
+    let t = Instant::now();
     let entries = edition::load_and_parse(
         &opts.root,
         &config,
@@ -115,10 +117,19 @@ fn check_with(
         cache,
         &mut diags,
     );
-    let register = content::load_registers(&opts.root, &walked, &mut diags);
     timing("load + parse", t);
     let t = Instant::now();
-    let ed = edition::resolve(&config, &register, entries, &mut diags);
+    let register = content::load_registers(&opts.root, &walked, &mut diags);
+    timing("register", t);
+    let t = Instant::now();
+    let ed = edition::resolve_with(
+        &config,
+        &register,
+        entries,
+        cache.index.as_ref(),
+        &mut diags,
+    );
+    cache.index = Some((ed.index_hash, Arc::clone(&ed.index)));
     timing("resolve", t);
     (Some((config, ed)), diags)
 }
@@ -138,14 +149,18 @@ fn prepare(
     cache: &mut edition::ParseCache,
 ) -> Result<Prepared, Diagnostics> {
     let (checked, mut diags) = check_with(opts, changed, cache);
+    let t = Instant::now();
     let templates = render::load_templates(&opts.root, &mut diags);
+    timing("templates", t);
     let (Some((config, ed)), Some(templates)) = (checked, templates) else {
         return Err(diags);
     };
     if diags.has_errors() {
         return Err(diags);
     }
+    let t = Instant::now();
     let version = git_version(&opts.root);
+    timing("git version", t);
     Ok(Prepared {
         config,
         ed,
@@ -298,7 +313,6 @@ pub struct SharedFile {
 }
 
 /// An entry's files as last rendered and rewritten.
-#[derive(Clone)]
 struct RenderedEntry {
     fingerprint: u64,
     files: Vec<SharedFile>,
@@ -316,7 +330,7 @@ struct RenderedEntry {
 #[derive(Default)]
 pub struct Session {
     parse: edition::ParseCache,
-    rendered: HashMap<PathBuf, RenderedEntry>,
+    rendered: HashMap<PathBuf, Arc<RenderedEntry>>,
 }
 
 impl Session {
@@ -350,10 +364,12 @@ impl Session {
         };
         let t = Instant::now();
         let renderer = render::Renderer::new(&ed, &templates, &settings);
+        timing("renderer", t);
+        let t = Instant::now();
         let base_path = base_path(&config.base_url);
         let salt = edition::hash_of(&(opts.offline, opts.live_reload, &base_path));
         let old = &self.rendered;
-        let results: Vec<(Result<RenderedEntry, Diagnostics>, bool)> = (0..renderer.len())
+        let results: Vec<(Result<Arc<RenderedEntry>, Diagnostics>, bool)> = (0..renderer.len())
             .into_par_iter()
             .map(|i| {
                 let key = &ed.entries[i].page.src.path;
@@ -362,10 +378,8 @@ impl Session {
                     Some(r) if r.fingerprint == fingerprint => (Ok(r.clone()), false),
                     _ => {
                         let (files, d) = renderer.render_entry(i);
-                        (
-                            finish_entry(fingerprint, files, d, opts, &config, &base_path),
-                            true,
-                        )
+                        let done = finish_entry(fingerprint, files, d, opts, &config, &base_path);
+                        (done.map(Arc::new), true)
                     }
                 }
             })
@@ -380,6 +394,7 @@ impl Session {
             &base_path,
         );
         timing("render + rewrite", t);
+        let t = Instant::now();
         let mut rendered = HashMap::with_capacity(results.len());
         let mut files: Vec<SharedFile> = Vec::new();
         let mut urls = Vec::new();
@@ -418,6 +433,7 @@ impl Session {
         // a path claimed twice goes to the first file that claims it
         files.sort_by(|a, b| a.path.cmp(&b.path));
         files.dedup_by(|a, b| a.path == b.path);
+        timing("collect", t);
         let summary = Summary {
             pages: ed.entries.len(),
             notes: ed.notes,

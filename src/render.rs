@@ -321,8 +321,7 @@ pub struct Renderer<'a> {
     /// past [`MENU_TEXTS_MAX`] (the menu then links to the home page's contents).
     menu_texts: Vec<PageSummary>,
     nav: Vec<PageSummary>,
-    /// The edition texts in listing order, and each one's position by URL.
-    text_list: Vec<&'a Entry>,
+    /// Each edition text's position in `texts`, by URL.
     text_pos: HashMap<&'a str, usize>,
     /// Entries by `rel`, and entries by the `rel` they translate.
     by_rel: HashMap<&'a str, Vec<usize>>,
@@ -332,6 +331,8 @@ pub struct Renderer<'a> {
     /// Hashes of what every page may read (see [`Renderer::fingerprint`]).
     global_hash: u64,
     texts_hash: u64,
+    /// Hash of each text's summary, aligned with `texts`.
+    text_hashes: Vec<u64>,
     nav_hash: u64,
     index_hash: u64,
 }
@@ -423,7 +424,7 @@ impl<'a> Renderer<'a> {
             );
         }
         let mut order: Vec<&Entry> = ed.entries.iter().map(|e| &**e).collect();
-        order.sort_by_cached_key(|e| crate::edition::listing_key(&e.page));
+        order.sort_by(|a, b| a.listing.cmp(&b.listing));
         let texts: Vec<PageSummary> = order
             .iter()
             .filter(|e| e.page.front.kind == Kind::Text)
@@ -485,8 +486,9 @@ impl<'a> Renderer<'a> {
         Renderer {
             global_hash,
             texts_hash: hash_of(&texts),
+            text_hashes: texts.iter().map(hash_of).collect(),
             nav_hash: hash_of(&nav),
-            index_hash: hash_of(&ed.index),
+            index_hash: ed.index_hash,
             ed,
             templates,
             settings,
@@ -497,7 +499,6 @@ impl<'a> Renderer<'a> {
             menu_texts,
             texts,
             nav,
-            text_list,
             text_pos,
             by_rel,
             by_original,
@@ -697,7 +698,10 @@ impl<'a> Renderer<'a> {
         }
         let mut h = std::collections::hash_map::DefaultHasher::new();
         (self.global_hash, entry.hash, &template).hash(&mut h);
-        self.neighbours(entry).hash(&mut h);
+        let (prev, next) = self.prev_next(entry);
+        prev.map(|i| self.text_hashes[i]).hash(&mut h);
+        next.map(|i| self.text_hashes[i]).hash(&mut h);
+        self.translations(entry).hash(&mut h);
         if reads.0 {
             self.texts_hash.hash(&mut h);
         }
@@ -713,25 +717,38 @@ impl<'a> Renderer<'a> {
         h.finish()
     }
 
-    /// The previous and next texts of `entry`, and its translations: pages
-    /// that translate it, or the page it translates.
+    /// Positions in `texts` of the previous and next texts of `entry`.
+    fn prev_next(&self, entry: &Entry) -> (Option<usize>, Option<usize>) {
+        let page = &entry.page;
+        if page.front.kind != Kind::Text {
+            return (None, None);
+        }
+        match self.text_pos.get(page.url.as_str()) {
+            Some(&pos) => (
+                pos.checked_sub(1),
+                Some(pos + 1).filter(|&n| n < self.texts.len()),
+            ),
+            None => (None, None),
+        }
+    }
+
+    /// The previous and next texts of `entry`, and its translations.
     fn neighbours(
         &self,
         entry: &Entry,
     ) -> (Option<PageSummary>, Option<PageSummary>, Vec<PageSummary>) {
+        let (prev, next) = self.prev_next(entry);
+        (
+            prev.map(|i| self.texts[i].clone()),
+            next.map(|i| self.texts[i].clone()),
+            self.translations(entry),
+        )
+    }
+
+    /// Pages that translate `entry`, or the page it translates.
+    fn translations(&self, entry: &Entry) -> Vec<PageSummary> {
         let config = self.settings.config;
         let page = &entry.page;
-        let (mut prev, mut next) = (None, None);
-        if page.front.kind == Kind::Text {
-            if let Some(&pos) = self.text_pos.get(page.url.as_str()) {
-                if pos > 0 {
-                    prev = Some(summary(&self.text_list[pos - 1].page, config));
-                }
-                if pos + 1 < self.text_list.len() {
-                    next = Some(summary(&self.text_list[pos + 1].page, config));
-                }
-            }
-        }
         let mut related: Vec<usize> = self
             .by_original
             .get(page.rel.as_str())
@@ -742,13 +759,12 @@ impl<'a> Renderer<'a> {
         }
         related.sort_unstable();
         related.dedup();
-        let translations: Vec<PageSummary> = related
+        related
             .into_iter()
             .map(|i| &self.ed.entries[i].page)
             .filter(|other| other.url != page.url)
             .map(|other| summary(other, config))
-            .collect();
-        (prev, next, translations)
+            .collect()
     }
 
     fn page_context(&self, entry: &Entry) -> serde_json::Value {

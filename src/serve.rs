@@ -47,7 +47,12 @@ const RELOAD_JS: &[u8] = include_bytes!("reload.js");
 const OVERLAY_CSS: &[u8] = include_bytes!("overlay.css");
 const WORKERS: usize = 4;
 const HEARTBEAT: Duration = Duration::from_secs(15);
-const DEBOUNCE: Duration = Duration::from_millis(150);
+/// A file is rebuilt once it has been quiet this long (an editor's save is
+/// one write, or a write and a rename, well within it).
+const DEBOUNCE: Duration = Duration::from_millis(50);
+/// After a change, other changes arriving within this gap join the same
+/// rebuild (several files saved together, a `git checkout`).
+const BURST_GAP: Duration = Duration::from_millis(30);
 /// A rebuild waits at most this long for a burst of changes to end.
 const MAX_BURST: Duration = Duration::from_secs(2);
 
@@ -711,7 +716,10 @@ Stop the other server, or choose another port with --port (--port 0 picks a free
 fn watch_loop(root: &Path, build_opts: &BuildOptions, shared: &Shared, session: &mut Session) {
     let (tx, rx) = mpsc::channel::<DebounceEventResult>();
     let mut watched: HashSet<PathBuf> = HashSet::new();
-    let config = notify_debouncer_mini::Config::default().with_timeout(DEBOUNCE);
+    // no batch mode: it may hold events back for up to twice the timeout
+    let config = notify_debouncer_mini::Config::default()
+        .with_timeout(DEBOUNCE)
+        .with_batch_mode(false);
     let mut debouncer = match new_debouncer_opt::<_, ChangeWatcher>(config, tx) {
         Ok(d) => Some(d),
         Err(e) => {
@@ -753,7 +761,7 @@ fn watch_loop(root: &Path, build_opts: &BuildOptions, shared: &Shared, session: 
                 Err(e) => eprintln!("warning: watching: {e}"),
             }
             if burst.elapsed() < MAX_BURST {
-                next = rx.recv_timeout(DEBOUNCE).ok();
+                next = rx.recv_timeout(BURST_GAP).ok();
             }
         }
         changed.retain(|p| is_source(root, p));
@@ -861,10 +869,12 @@ fn rebuild(session: &mut Session, build_opts: &BuildOptions, shared: &Shared, ch
                 eprintln!("{warnings}");
             }
             let was_broken = state.error.is_some();
+            let t = Instant::now();
             let changed = match &state.site {
                 Some(old) => old.changed_paths(&site),
                 None => vec!["*".into()],
             };
+            apparat::timing("compare", t);
             state.site = Some(Arc::new(site));
             state.error = None;
             let ms = start.elapsed().as_millis();
