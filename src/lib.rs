@@ -198,6 +198,7 @@ fn finish(
                 } else {
                     None
                 },
+                insert: f.insert,
             };
             match rewrite::rewrite(&html, url, &ropts) {
                 Ok(s) => s.into_bytes(),

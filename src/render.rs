@@ -268,6 +268,8 @@ pub struct OutputFile {
     pub bytes: Vec<u8>,
     /// The page URL when the file is an HTML page (for the rewrite stage).
     pub page_url: Option<String>,
+    /// HTML the rewrite stage puts in place of `<!--apparat:insert-->`.
+    pub insert: Option<String>,
 }
 
 pub struct RenderSettings<'a> {
@@ -599,23 +601,42 @@ impl<'a> Renderer<'a> {
                 path: out_path(&page.url),
                 bytes: html.into_bytes(),
                 page_url: Some(page.url.clone()),
+                insert: None,
             }),
             Err(d) => diags.push(d),
         }
         if page.front.kind == Kind::Text {
             // a view of the page's own Markdown source
             let url = format!("{}source/", page.url);
-            ctx.insert(
-                "source_html",
-                &crate::highlight::highlight(&page.src.text, "md"),
-            );
+            // the highlighted source holds no URL and no anchor: the rewrite
+            // stage puts it in place of a marker instead of parsing it
+            let marker = format!("<!--{}-->", crate::rewrite::INSERT_MARKER);
+            ctx.insert("source_html", &marker);
             self.complete(&mut ctx, "source.html");
             match self.templates.render("source.html", &ctx) {
-                Ok(html) => files.push(OutputFile {
-                    path: out_path(&url),
-                    bytes: html.into_bytes(),
-                    page_url: Some(url),
-                }),
+                Ok(html) => {
+                    let source = crate::highlight::highlight(&page.src.text, "md");
+                    // a template that does not print the marker exactly once
+                    // (or escapes it) gets the source rendered in place
+                    let (html, insert) = if html.matches(&marker).count() == 1 {
+                        (html, Some(source))
+                    } else {
+                        ctx.insert("source_html", &source);
+                        match self.templates.render("source.html", &ctx) {
+                            Ok(html) => (html, None),
+                            Err(d) => {
+                                diags.push(d);
+                                return (files, diags);
+                            }
+                        }
+                    };
+                    files.push(OutputFile {
+                        path: out_path(&url),
+                        bytes: html.into_bytes(),
+                        page_url: Some(url),
+                        insert,
+                    })
+                }
                 Err(d) => diags.push(d),
             }
             let cite = crate::citation::Citation::new(page, config, &self.settings.version);
@@ -623,11 +644,13 @@ impl<'a> Renderer<'a> {
                 path: format!("{}citation.bib", page.url.trim_start_matches('/')),
                 bytes: cite.bibtex().into_bytes(),
                 page_url: None,
+                insert: None,
             });
             files.push(OutputFile {
                 path: format!("{}citation.json", page.url.trim_start_matches('/')),
                 bytes: cite.csl_json().into_bytes(),
                 page_url: None,
+                insert: None,
             });
         }
         (files, diags)
@@ -649,6 +672,7 @@ impl<'a> Renderer<'a> {
                     path: "404.html".into(),
                     bytes: html.into_bytes(),
                     page_url: Some("/404.html".into()),
+                    insert: None,
                 }),
                 diags,
             ),

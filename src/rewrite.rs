@@ -5,12 +5,18 @@
 //! - every root-relative URL (`/persons/#x`) → relative to the page (`../persons/#x`),
 //!   so that one output works under `/`, under `/repo/`, and (with `offline`,
 //!   which names `index.html`) from disk;
-//! - in serve mode, the live-reload script.
+//! - in serve mode, the live-reload script;
+//! - the comment `<!--apparat:insert-->` → [`RewriteOptions::insert`], verbatim:
+//!   large generated fragments that hold no URL and no anchor (a text's
+//!   highlighted source) are put in place without going through the parser.
 
 use crate::i18n::t;
 use crate::markup::escape_html;
 use lol_html::html_content::ContentType;
-use lol_html::{element, rewrite_str, RewriteStrSettings};
+use lol_html::{doc_comments, element, rewrite_str, RewriteStrSettings};
+
+/// The comment a template leaves where [`RewriteOptions::insert`] goes.
+pub const INSERT_MARKER: &str = "apparat:insert";
 
 #[derive(Debug, Clone, Default)]
 pub struct RewriteOptions {
@@ -23,6 +29,8 @@ pub struct RewriteOptions {
     /// For pages served at unknown depths (404.html): prefix root-relative URLs
     /// with this absolute path (`/repo/`) instead of making them relative.
     pub absolute_prefix: Option<String>,
+    /// HTML that replaces the comment `<!--apparat:insert-->`, as it is.
+    pub insert: Option<String>,
 }
 
 /// `../` repeated once per folder of the page URL.
@@ -129,10 +137,21 @@ pub fn rewrite(html: &str, page_url: &str, opts: &RewriteOptions) -> Result<Stri
             Ok(())
         }));
     }
+    let insert = opts.insert.clone();
+    let document_content_handlers = match insert {
+        Some(fragment) => vec![doc_comments!(move |c| {
+            if c.text() == INSERT_MARKER {
+                c.replace(&fragment, ContentType::Html);
+            }
+            Ok(())
+        })],
+        None => Vec::new(),
+    };
     rewrite_str(
         html,
         RewriteStrSettings {
             element_content_handlers: handlers,
+            document_content_handlers,
             ..RewriteStrSettings::new()
         },
     )

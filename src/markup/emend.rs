@@ -26,7 +26,7 @@ pub enum Piece<'a> {
 pub fn split(text: &str) -> Vec<Piece<'_>> {
     let mut out = Vec::new();
     let mut rest_start = 0;
-    let mut i = 0;
+    let mut i = text.find('{').unwrap_or(text.len());
     while i < text.len() {
         let tail = &text[i..];
         if tail.starts_with("{~~") {
@@ -107,7 +107,12 @@ pub fn split(text: &str) -> Vec<Piece<'_>> {
                 }
             }
         }
-        i += tail.chars().next().map(char::len_utf8).unwrap_or(1);
+        // on to the next `{`
+        let next = i + tail.chars().next().map(char::len_utf8).unwrap_or(1);
+        i = match text[next..].find('{') {
+            Some(j) => next + j,
+            None => text.len(),
+        };
     }
     if rest_start < text.len() {
         out.push(Piece::Text(&text[rest_start..]));
@@ -146,5 +151,7 @@ mod tests {
         assert!(matches!(split("{~~a~>b")[0], Piece::Bad { at: 0, .. }));
         assert!(matches!(split("{~~~>~~}")[0], Piece::Bad { .. }));
         assert_eq!(split("plain [sic]"), vec![Piece::Text("plain [sic]")]);
+        // after an emendation, the scan resumes on a multi-byte character
+        assert_eq!(split("{++a++}”{")[1], Piece::Text("”{"));
     }
 }

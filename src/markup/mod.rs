@@ -936,26 +936,23 @@ impl<'a, 's> Emitter<'a, 's> {
 /// no-break (U+00A0 before a colon, U+202F otherwise), so no line starts with them.
 pub fn french_spacing(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let chars: Vec<char> = s.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        if c == ' ' {
-            let next = chars.get(i + 1).copied();
-            let prev = if i > 0 {
-                chars.get(i - 1).copied()
-            } else {
-                None
-            };
-            if next == Some(':') {
-                out.push('\u{a0}');
-                continue;
-            }
-            if matches!(next, Some(';' | '!' | '?' | '»')) || prev == Some('«') {
-                out.push('\u{202f}');
-                continue;
-            }
-        }
-        out.push(c);
+    // every space is ASCII: copy the runs between spaces as they are
+    let mut start = 0;
+    for (i, _) in s.match_indices(' ') {
+        let next = s[i + 1..].chars().next();
+        let prev = s[..i].chars().next_back();
+        let nbsp = if next == Some(':') {
+            '\u{a0}'
+        } else if matches!(next, Some(';' | '!' | '?' | '»')) || prev == Some('«') {
+            '\u{202f}'
+        } else {
+            continue;
+        };
+        out.push_str(&s[start..i]);
+        out.push(nbsp);
+        start = i + 1;
     }
+    out.push_str(&s[start..]);
     out
 }
 
