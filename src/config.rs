@@ -41,6 +41,10 @@ pub struct Config {
     /// Content path (without `.md`) of the person index page.
     #[serde(default = "default_persons_page")]
     pub persons_page: String,
+    /// Above this many occurrences, the person index is divided into one page
+    /// per initial letter, and mentions link to their letter's page (0: never).
+    #[serde(default = "default_persons_split")]
+    pub persons_split: usize,
     /// Credit shown on translation columns of parallel blocks.
     #[serde(default = "default_credit")]
     pub translation_credit: String,
@@ -60,6 +64,9 @@ fn default_output() -> String {
 }
 fn default_persons_page() -> String {
     "personnes".into()
+}
+fn default_persons_split() -> usize {
+    2000
 }
 fn default_credit() -> String {
     "traduction de l'édition".into()

@@ -73,6 +73,27 @@ pub struct TextOccurrences {
     pub occurrences: Vec<Arc<Occurrence>>,
 }
 
+impl IndexEntry {
+    /// The entry with its count but not its occurrences.
+    pub fn without_occurrences(&self) -> IndexEntry {
+        IndexEntry {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            sort: self.sort.clone(),
+            dates: self.dates.clone(),
+            description: self.description.clone(),
+            description_fr: self.description_fr.clone(),
+            description_es: self.description_es.clone(),
+            remark: self.remark.clone(),
+            variants: self.variants.clone(),
+            pseudonyms: self.pseudonyms.clone(),
+            texts: Vec::new(),
+            count: self.count,
+            letter: self.letter.clone(),
+        }
+    }
+}
+
 /// « Luis → Humbert-Droz, Jules »
 #[derive(Debug, Clone, Hash, Serialize)]
 pub struct CrossRef {

@@ -33,6 +33,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("pseudonym", "pseudonyme", "seudónimo"),
     ("variant", "variante", "variante"),
     ("occurrences", "Occurrences", "Apariciones"),
+    ("index_letters", "Index par lettre", "Índice por letra"),
     ("no_occurrence", "aucune occurrence dans les textes", "ninguna aparición en los textos"),
     ("previous", "Texte précédent", "Texto anterior"),
     ("next", "Texte suivant", "Texto siguiente"),

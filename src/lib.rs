@@ -77,7 +77,20 @@ impl Summary {
 /// took to stderr (for profiling; see BENCHMARKS.md).
 pub fn timing(phase: &str, since: Instant) {
     if std::env::var_os("APPARAT_TIMINGS").is_some() {
-        eprintln!("timing: {phase} {} ms", since.elapsed().as_millis());
+        // peak and current resident memory, where the system says (Linux)
+        let mem = std::fs::read_to_string("/proc/self/status")
+            .map(|s| {
+                s.lines()
+                    .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
+                    .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+                    .collect::<Vec<_>>()
+                    .join(", now ")
+            })
+            .unwrap_or_default();
+        eprintln!(
+            "timing: {phase} {} ms (peak memory {mem})",
+            since.elapsed().as_millis()
+        );
     }
 }
 
@@ -182,9 +195,7 @@ fn mode(opts: &BuildOptions) -> &'static str {
 /// returns the page URL for the sitemap (none for 404.html and non-pages).
 fn finish(
     f: render::OutputFile,
-    opts: &BuildOptions,
-    config: &config::Config,
-    base_path: &str,
+    (opts, config, base_path, persons): FinishWith,
 ) -> Result<(SiteFile, Option<String>), diagnostics::Diagnostic> {
     let bytes = match &f.page_url {
         Some(url) => {
@@ -199,6 +210,7 @@ fn finish(
                     None
                 },
                 insert: f.insert,
+                persons: persons.cloned(),
             };
             match rewrite::rewrite(&html, url, &ropts) {
                 Ok(s) => s.into_bytes(),
@@ -331,7 +343,8 @@ struct RenderedEntry {
 #[derive(Default)]
 pub struct Session {
     parse: edition::ParseCache,
-    rendered: HashMap<PathBuf, Arc<RenderedEntry>>,
+    /// By content file and unit ([`render::Renderer::units`]).
+    rendered: HashMap<(PathBuf, usize), Arc<RenderedEntry>>,
 }
 
 impl Session {
@@ -370,17 +383,21 @@ impl Session {
         let base_path = base_path(&config.base_url);
         let salt = edition::hash_of(&(opts.offline, opts.live_reload, &base_path));
         let old = &self.rendered;
-        let results: Vec<(Result<Arc<RenderedEntry>, Diagnostics>, bool)> = (0..renderer.len())
-            .into_par_iter()
-            .map(|i| {
-                let key = &ed.entries[i].page.src.path;
-                let fingerprint = edition::hash_of(&(renderer.fingerprint(i), salt));
-                match old.get(key) {
+        let persons = renderer.person_pages.as_ref();
+        let units: Vec<(usize, usize)> = (0..renderer.len())
+            .flat_map(|i| (0..renderer.units(i)).map(move |u| (i, u)))
+            .collect();
+        let results: Vec<(Result<Arc<RenderedEntry>, Diagnostics>, bool)> = units
+            .par_iter()
+            .map(|&(i, u)| {
+                let key = (ed.entries[i].page.src.path.clone(), u);
+                let fingerprint = edition::hash_of(&(renderer.fingerprint_unit(i, u), salt));
+                match old.get(&key) {
                     Some(r) if r.fingerprint == fingerprint => (Ok(r.clone()), false),
                     _ => {
-                        let (files, d) = renderer.render_entry(i);
-                        let done = finish_entry(fingerprint, files, d, opts, &config, &base_path);
-                        (done.map(Arc::new), true)
+                        let (files, d) = renderer.render_unit(i, u, None);
+                        let at = (opts, &config, base_path.as_str(), persons);
+                        (finish_entry(fingerprint, files, d, at).map(Arc::new), true)
                     }
                 }
             })
@@ -390,9 +407,7 @@ impl Session {
             0,
             f404.into_iter().collect(),
             d404,
-            opts,
-            &config,
-            &base_path,
+            (opts, &config, base_path.as_str(), persons),
         );
         timing("render + rewrite", t);
         let t = Instant::now();
@@ -400,14 +415,14 @@ impl Session {
         let mut files: Vec<SharedFile> = Vec::new();
         let mut urls = Vec::new();
         let mut count = 0;
-        for (i, (r, fresh)) in results.into_iter().enumerate() {
+        for (&(i, u), (r, fresh)) in units.iter().zip(results) {
             count += usize::from(fresh);
             match r {
                 Ok(r) => {
                     diags.extend(r.diags.clone());
                     files.extend(r.files.iter().cloned());
                     urls.extend(r.urls.iter().cloned());
-                    rendered.insert(ed.entries[i].page.src.path.clone(), r);
+                    rendered.insert((ed.entries[i].page.src.path.clone(), u), r);
                 }
                 Err(d) => diags.extend(d),
             }
@@ -449,14 +464,20 @@ impl Session {
     }
 }
 
+/// What the rewrite stage needs besides the file.
+type FinishWith<'a> = (
+    &'a BuildOptions,
+    &'a config::Config,
+    &'a str,
+    Option<&'a Arc<rewrite::PersonPages>>,
+);
+
 /// Rewrites an entry's rendered files, or gathers why it failed.
 fn finish_entry(
     fingerprint: u64,
     files: Vec<render::OutputFile>,
     diags: Diagnostics,
-    opts: &BuildOptions,
-    config: &config::Config,
-    base_path: &str,
+    at: FinishWith,
 ) -> Result<RenderedEntry, Diagnostics> {
     if diags.has_errors() {
         return Err(diags);
@@ -469,7 +490,7 @@ fn finish_entry(
     };
     let mut errors = Diagnostics::default();
     for f in files {
-        match finish(f, opts, config, base_path) {
+        match finish(f, at) {
             Ok((f, url)) => {
                 done.urls.extend(url);
                 done.files.push(SharedFile {
@@ -520,11 +541,23 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
     let start = Instant::now();
     let Prepared {
         config,
-        ed,
+        mut ed,
         templates,
         version,
         mut diags,
     } = prepare(opts, &HashSet::new(), &mut edition::ParseCache::default())?;
+    // memory: each page's body HTML is taken out of the edition and freed as
+    // soon as the page is rendered (the entries are ours alone: no cache)
+    let bodies: Vec<std::sync::Mutex<Option<String>>> = ed
+        .entries
+        .iter_mut()
+        .map(|e| std::sync::Mutex::new(Arc::get_mut(e).map(|e| std::mem::take(&mut e.doc.html))))
+        .collect();
+    let take_body = |i: usize| -> Option<String> {
+        bodies
+            .get(i)
+            .and_then(|m| m.lock().ok().and_then(|mut b| b.take()))
+    };
     let settings = render::RenderSettings {
         config: &config,
         mode: mode(opts),
@@ -571,7 +604,10 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
             return done;
         }
         for f in files {
-            match finish(f, opts, &config, &base_path) {
+            match finish(
+                f,
+                (opts, &config, &base_path, renderer.person_pages.as_ref()),
+            ) {
                 Ok((f, url)) => {
                     done.urls.extend(url);
                     if claims.get(&f.path) != Some(&i) || failed.load(Ordering::Relaxed) {
@@ -596,13 +632,23 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         done
     };
     let t = Instant::now();
-    let mut results: Vec<Done> = (0..n)
+    // the person index, by far the largest page, last: most bodies are freed by then
+    let (index_pages, pages): (Vec<usize>, Vec<usize>) =
+        (0..n).partition(|&i| renderer.is_persons_entry(i));
+    let mut results: Vec<Done> = pages
         .into_par_iter()
         .map(|i| {
-            let (files, d) = renderer.render_entry(i);
+            let (files, d) = renderer.render_entry_with(i, take_body(i));
             one(i, files, d)
         })
         .collect();
+    for i in index_pages {
+        let mut body = take_body(i);
+        for u in 0..renderer.units(i) {
+            let (files, d) = renderer.render_unit(i, u, body.take());
+            results.push(one(i, files, d));
+        }
+    }
     let (f404, d404) = renderer.render_404();
     results.push(one(n, f404.into_iter().collect(), d404));
     timing("render + rewrite + stage", t);

@@ -330,6 +330,10 @@ pub struct Renderer<'a> {
     by_original: HashMap<&'a str, Vec<usize>>,
     /// Per template: does it (with its parents, macros, includes) name `texts`, `nav`?
     uses: HashMap<String, (bool, bool)>,
+    /// The person index divided by letter, in large editions.
+    split: Vec<LetterPage>,
+    /// Where each person's entry is, when the index is divided.
+    pub person_pages: Option<std::sync::Arc<crate::rewrite::PersonPages>>,
     /// Hashes of what every page may read (see [`Renderer::fingerprint`]).
     global_hash: u64,
     texts_hash: u64,
@@ -337,6 +341,85 @@ pub struct Renderer<'a> {
     text_hashes: Vec<u64>,
     nav_hash: u64,
     index_hash: u64,
+}
+
+/// One page of a person index divided by initial letter.
+struct LetterPage {
+    letter: String,
+    url: String,
+    /// Positions of its lines in the index.
+    lines: std::ops::Range<usize>,
+    /// Hash of its lines.
+    hash: u64,
+}
+
+#[derive(Serialize)]
+struct LetterLink<'a> {
+    letter: &'a str,
+    url: &'a str,
+}
+
+/// The index divided by initial letter when it holds more than `limit`
+/// occurrences (0: never), with each person's page.
+fn split_index(
+    index: &[crate::edition::IndexLine],
+    persons_url: &str,
+    limit: usize,
+) -> (Vec<LetterPage>, Option<crate::rewrite::PersonPages>) {
+    use crate::edition::IndexLine;
+    let total: usize = index
+        .iter()
+        .map(|l| match l {
+            IndexLine::Person(p) => p.count,
+            IndexLine::Xref(_) => 0,
+        })
+        .sum();
+    if limit == 0 || total <= limit {
+        return (Vec::new(), None);
+    }
+    let letter_of = |l: &IndexLine| match l {
+        IndexLine::Person(p) => p.letter.clone(),
+        IndexLine::Xref(x) => x.letter.clone(),
+    };
+    let mut pages: Vec<LetterPage> = Vec::new();
+    let mut slugs: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for (i, line) in index.iter().enumerate() {
+        let letter = letter_of(line);
+        match pages.last_mut() {
+            Some(p) if p.letter == letter => p.lines.end = i + 1,
+            _ => {
+                let base = match crate::markup::slugify(&letter) {
+                    s if s.is_empty() => "0".to_string(),
+                    s => s,
+                };
+                let mut slug = base.clone();
+                let mut n = 1;
+                while !slugs.insert(slug.clone()) {
+                    n += 1;
+                    slug = format!("{base}-{n}");
+                }
+                pages.push(LetterPage {
+                    url: format!("{persons_url}{slug}/"),
+                    letter,
+                    lines: i..i + 1,
+                    hash: 0,
+                });
+            }
+        }
+    }
+    let mut map = crate::rewrite::PersonPages {
+        base: persons_url.to_string(),
+        pages: HashMap::new(),
+    };
+    for p in &mut pages {
+        p.hash = hash_of(&index[p.lines.clone()]);
+        for line in &index[p.lines.clone()] {
+            if let IndexLine::Person(e) = line {
+                map.pages.insert(e.id.clone(), p.url.clone());
+            }
+        }
+    }
+    (pages, Some(map))
 }
 
 /// Whether the tags (`{{ … }}`, `{% … %}`) of template `text` name the
@@ -478,14 +561,28 @@ impl<'a> Renderer<'a> {
         } else {
             Vec::new()
         };
+        let persons_url = format!("/{}/", config.persons_page.trim_matches('/'));
+        let (split, person_pages) = split_index(&ed.index, &persons_url, config.persons_split);
+        let pages_of: Vec<(&str, &str)> = split
+            .iter()
+            .map(|p| (p.letter.as_str(), p.url.as_str()))
+            .collect();
+        let mut placed: Vec<(&String, &String)> = person_pages
+            .as_ref()
+            .map(|m| m.pages.iter().collect())
+            .unwrap_or_default();
+        placed.sort();
         let global_hash = hash_of(&(
             &templates.sources,
             serde_json::to_string(&site).unwrap_or_default(),
             settings.mode,
             &ui_lang,
             &menu_texts,
+            (pages_of, placed),
         ));
         Renderer {
+            split,
+            person_pages: person_pages.map(std::sync::Arc::new),
             global_hash,
             texts_hash: hash_of(&texts),
             text_hashes: texts.iter().map(hash_of).collect(),
@@ -559,6 +656,9 @@ impl<'a> Renderer<'a> {
         };
         let page = &entry.page;
         let mut v = vec![out_path(&page.url)];
+        if self.is_persons_entry(i) {
+            v.extend(self.split.iter().map(|p| out_path(&p.url)));
+        }
         if page.front.kind == Kind::Text {
             v.push(out_path(&format!("{}source/", page.url)));
             v.push(format!("{}citation.bib", page.url.trim_start_matches('/')));
@@ -569,6 +669,137 @@ impl<'a> Renderer<'a> {
 
     /// Renders entry `i`: its page, and for a text the source view and citations.
     pub fn render_entry(&self, i: usize) -> (Vec<OutputFile>, Diagnostics) {
+        self.render_entry_with(i, None)
+    }
+
+    /// Whether entry `i` is the person index (the largest page by far).
+    pub fn is_persons_entry(&self, i: usize) -> bool {
+        self.ed
+            .entries
+            .get(i)
+            .is_some_and(|e| self.is_persons_page(&e.page, &self.template_of(&e.page)))
+    }
+
+    /// How many units entry `i` renders in: 1, and for a person index
+    /// divided by letter, one more per letter page.
+    pub fn units(&self, i: usize) -> usize {
+        if self.is_persons_entry(i) {
+            1 + self.split.len()
+        } else {
+            1
+        }
+    }
+
+    /// [`Renderer::fingerprint`] of one unit of entry `i`.
+    pub fn fingerprint_unit(&self, i: usize, unit: usize) -> u64 {
+        match unit.checked_sub(1).and_then(|k| self.split.get(k)) {
+            Some(letter) => {
+                let hash = self.ed.entries.get(i).map(|e| e.hash);
+                hash_of(&(self.global_hash, hash, &letter.url, letter.hash))
+            }
+            None => self.fingerprint(i),
+        }
+    }
+
+    /// Renders one unit of entry `i`: unit 0 is [`Renderer::render_entry_with`],
+    /// the others the letter pages of a divided person index.
+    pub fn render_unit(
+        &self,
+        i: usize,
+        unit: usize,
+        content: Option<String>,
+    ) -> (Vec<OutputFile>, Diagnostics) {
+        let Some(k) = unit.checked_sub(1) else {
+            return self.render_entry_with(i, content);
+        };
+        let mut diags = Diagnostics::default();
+        let (Some(entry), Some(letter)) = (self.ed.entries.get(i), self.split.get(k)) else {
+            return (Vec::new(), diags);
+        };
+        let page = &entry.page;
+        let template = self.template_of(page);
+        let mut page_value = self.page_context(entry, Some(String::new()));
+        if let Some(obj) = page_value.as_object_mut() {
+            let title = format!("{} : {}", page.front.title, letter.letter);
+            let permalink = format!(
+                "{}{}",
+                self.settings.config.base_url,
+                letter.url.trim_start_matches('/')
+            );
+            obj.insert("title".into(), title.into());
+            obj.insert("url".into(), letter.url.clone().into());
+            obj.insert("permalink".into(), permalink.into());
+        }
+        let mut ctx =
+            Context::from_value(serde_json::json!({ "page": page_value })).unwrap_or_default();
+        ctx.extend(self.base_context(&template));
+        ctx.insert("pages", &Vec::<PageSummary>::new());
+        self.persons_context(&mut ctx, Some(k));
+        match self.templates.render(&template, &ctx) {
+            Ok(html) => (
+                vec![OutputFile {
+                    path: out_path(&letter.url),
+                    bytes: html.into_bytes(),
+                    page_url: Some(letter.url.clone()),
+                    insert: None,
+                }],
+                diags,
+            ),
+            Err(d) => {
+                diags.push(d);
+                (Vec::new(), diags)
+            }
+        }
+    }
+
+    /// `persons` (the index lines to show), `letter_pages` (the letter pages
+    /// of a divided index, else empty) and `index_letter` (the letter of this
+    /// page, else empty). The first page of a divided index shows every
+    /// entry without its occurrences.
+    fn persons_context(&self, ctx: &mut Context, letter: Option<usize>) {
+        use crate::edition::IndexLine;
+        let links: Vec<LetterLink> = self
+            .split
+            .iter()
+            .map(|p| LetterLink {
+                letter: &p.letter,
+                url: &p.url,
+            })
+            .collect();
+        ctx.insert("letter_pages", &links);
+        match letter.and_then(|k| self.split.get(k)) {
+            Some(p) => {
+                ctx.insert("index_letter", &p.letter);
+                ctx.insert("persons", &self.ed.index[p.lines.clone()]);
+            }
+            None if self.split.is_empty() => {
+                ctx.insert("index_letter", "");
+                ctx.insert("persons", &*self.ed.index);
+            }
+            None => {
+                ctx.insert("index_letter", "");
+                let overview: Vec<IndexLine> = self
+                    .ed
+                    .index
+                    .iter()
+                    .map(|l| match l {
+                        IndexLine::Person(p) => IndexLine::Person(p.without_occurrences()),
+                        other => other.clone(),
+                    })
+                    .collect();
+                ctx.insert("persons", &overview);
+            }
+        }
+    }
+
+    /// [`Renderer::render_entry`] with the entry's body HTML given (taken
+    /// out of the edition, so that it is freed once the page is rendered);
+    /// `None`: the body held by the edition.
+    pub fn render_entry_with(
+        &self,
+        i: usize,
+        content: Option<String>,
+    ) -> (Vec<OutputFile>, Diagnostics) {
         let mut files = Vec::new();
         let mut diags = Diagnostics::default();
         let Some(entry) = self.ed.entries.get(i) else {
@@ -577,9 +808,11 @@ impl<'a> Renderer<'a> {
         let config = self.settings.config;
         let page = &entry.page;
         let template = self.template_of(page);
-        let mut ctx = self.base_context(&template);
-        let page_value = self.page_context(entry);
-        ctx.insert("page", &page_value);
+        let page_value = self.page_context(entry, content);
+        // moved into the context, not copied
+        let mut ctx =
+            Context::from_value(serde_json::json!({ "page": page_value })).unwrap_or_default();
+        ctx.extend(self.base_context(&template));
         if page.is_section {
             ctx.insert("section", &summary(page, config));
             ctx.insert("pages", &self.section_pages(page));
@@ -587,7 +820,7 @@ impl<'a> Renderer<'a> {
             ctx.insert("pages", &Vec::<PageSummary>::new());
         }
         if self.is_persons_page(page, &template) {
-            ctx.insert("persons", &self.ed.index);
+            self.persons_context(&mut ctx, None);
         }
         if !self.templates.has(&template) {
             diags.push(page.src.error(
@@ -791,10 +1024,11 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
-    fn page_context(&self, entry: &Entry) -> serde_json::Value {
+    fn page_context(&self, entry: &Entry, content: Option<String>) -> serde_json::Value {
         let (prev, next, translations) = self.neighbours(entry);
         page_context(
             entry,
+            content,
             self.settings.config,
             &self.ui_lang,
             &self.settings.version,
@@ -814,8 +1048,10 @@ fn out_path(url: &str) -> String {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn page_context(
     entry: &Entry,
+    content: Option<String>,
     config: &Config,
     ui_lang: &str,
     version: &Version,
@@ -856,7 +1092,7 @@ fn page_context(
         "rel": page.rel,
         "is_section": page.is_section,
         "permalink": permalink,
-        "content": doc.html,
+        "content": content.unwrap_or_else(|| doc.html.clone()),
         "toc": doc.headings,
         "notes": doc.notes,
         "author_notes": author_notes,

@@ -31,6 +31,32 @@ pub struct RewriteOptions {
     pub absolute_prefix: Option<String>,
     /// HTML that replaces the comment `<!--apparat:insert-->`, as it is.
     pub insert: Option<String>,
+    /// Where each person's entry is when the index is divided by letter.
+    pub persons: Option<std::sync::Arc<PersonPages>>,
+}
+
+/// The pages of a person index divided by initial letter: links to
+/// `base#id` (as parse writes them) go to the page holding `id`.
+#[derive(Debug, Clone, Default)]
+pub struct PersonPages {
+    /// The index's URL (`/personnes/`).
+    pub base: String,
+    /// Person id → URL of its letter's page (`/personnes/b/`).
+    pub pages: std::collections::HashMap<String, String>,
+}
+
+impl PersonPages {
+    /// `url` sent to the page of the person it names, if it names one.
+    pub fn map<'u>(&self, url: &'u str) -> std::borrow::Cow<'u, str> {
+        let target = url
+            .strip_prefix(self.base.as_str())
+            .and_then(|rest| rest.strip_prefix('#'))
+            .and_then(|id| self.pages.get(id).map(|page| (page, id)));
+        match target {
+            Some((page, id)) => format!("{page}#{id}").into(),
+            None => url.into(),
+        }
+    }
 }
 
 /// `../` repeated once per folder of the page URL.
@@ -64,13 +90,18 @@ pub fn rewrite(html: &str, page_url: &str, opts: &RewriteOptions) -> Result<Stri
         let page_url = page_url.to_string();
         let offline = opts.offline;
         let prefix = opts.absolute_prefix.clone();
+        let persons = opts.persons.clone();
         move |el: &mut lol_html::html_content::Element| {
             if let Some(v) = el.get_attribute(attr) {
+                let mapped = match &persons {
+                    Some(p) => p.map(&v).into_owned(),
+                    None => v.clone(),
+                };
                 let new = match &prefix {
-                    Some(p) if v.starts_with('/') && !v.starts_with("//") => {
-                        format!("{}{}", p, v.trim_start_matches('/'))
+                    Some(p) if mapped.starts_with('/') && !mapped.starts_with("//") => {
+                        format!("{}{}", p, mapped.trim_start_matches('/'))
                     }
-                    _ => relativize(&v, &page_url, offline),
+                    _ => relativize(&mapped, &page_url, offline),
                 };
                 if new != v {
                     el.set_attribute(attr, &new)?;

@@ -212,3 +212,107 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A large person index is divided into one page per initial letter; every
+/// link still finds its target, and an edit re-renders only its letter's page.
+#[test]
+fn a_large_index_is_divided_by_letter() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    corpus::generate(30, dir.path(), corpus::Nav::Editorial).expect("corpus");
+    let root = dir.path().join("apparat");
+    let site = fs::read_to_string(root.join("site.toml")).expect("site.toml");
+    fs::write(
+        root.join("site.toml"),
+        format!("{site}persons_split = 100\n"),
+    )
+    .expect("write");
+    let mut s = Session::default();
+    let first = step(&mut s, &root, &[]);
+    assert!(
+        first.rendered > first.pages,
+        "letter pages are units: {first:?}"
+    );
+
+    let (files, _, _) = render_site(&opts(&root)).expect("build");
+    let pages: std::collections::HashMap<&str, String> = files
+        .iter()
+        .filter(|f| f.path.ends_with(".html"))
+        .map(|f| {
+            (
+                f.path.as_str(),
+                String::from_utf8_lossy(&f.bytes).into_owned(),
+            )
+        })
+        .collect();
+    let letters: Vec<&&str> = pages
+        .keys()
+        .filter(|p| p.starts_with("personnes/") && p.matches('/').count() == 2)
+        .collect();
+    assert!(letters.len() > 5, "letter pages: {letters:?}");
+    let first_text = &pages["textes/t00001/index.html"];
+    assert!(
+        first_text.contains("href=\"../../personnes/")
+            && !first_text.contains("href=\"../../personnes/#"),
+        "mentions link to letter pages"
+    );
+    // every link between pages finds its page and its anchor
+    let mut checked = 0;
+    for (path, html) in &pages {
+        let base: Vec<&str> = path.split('/').collect();
+        for href in html
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|h| h.split('"').next())
+        {
+            if href.contains(':') || href.starts_with("//") {
+                continue;
+            }
+            let (target, frag) = href.split_once('#').unwrap_or((href, ""));
+            let mut parts: Vec<&str> = base[..base.len() - 1].to_vec();
+            for seg in target.split('/') {
+                match seg {
+                    "" | "." => {}
+                    ".." => {
+                        parts.pop();
+                    }
+                    s => parts.push(s),
+                }
+            }
+            let mut file = parts.join("/");
+            if target.is_empty() {
+                file = path.to_string();
+            } else if target.ends_with('/') || target == "." || target == ".." {
+                file = if file.is_empty() {
+                    "index.html".into()
+                } else {
+                    format!("{file}/index.html")
+                };
+            }
+            if !file.ends_with(".html") {
+                continue;
+            }
+            let Some(t) = pages.get(file.as_str()) else {
+                panic!("{path}: link {href} to a missing page {file}");
+            };
+            if !frag.is_empty() {
+                assert!(
+                    t.contains(&format!("id=\"{frag}\"")),
+                    "{path}: link {href}: no #{frag} in {file}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000, "{checked} links checked");
+
+    // a mention added: the text, the overview and one letter page
+    edit(
+        &root,
+        &text(3),
+        "Tout",
+        "[Pierre](person:bouvier-henri-205) tout",
+    );
+    let mention = step(&mut s, &root, &[&text(3)]);
+    assert_eq!(mention.parsed, 1, "{mention:?}");
+    assert_eq!(mention.rendered, 3, "{mention:?}");
+}
