@@ -113,11 +113,34 @@ pub enum IndexLine {
     Xref(CrossRef),
 }
 
+/// The person index: its lines, and a hash of each line (computed once,
+/// in parallel, and kept with the index when a later build reuses it).
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    pub lines: Vec<IndexLine>,
+    pub line_hashes: Vec<u64>,
+}
+
+impl Index {
+    pub fn new(lines: Vec<IndexLine>) -> Index {
+        use rayon::prelude::*;
+        let line_hashes = lines.par_iter().map(hash_of).collect();
+        Index { lines, line_hashes }
+    }
+}
+
+impl std::ops::Deref for Index {
+    type Target = [IndexLine];
+    fn deref(&self) -> &[IndexLine] {
+        &self.lines
+    }
+}
+
 /// The resolved edition.
 #[derive(Debug, Clone, Default)]
 pub struct Edition {
     pub entries: Vec<Arc<Entry>>,
-    pub index: Arc<Vec<IndexLine>>,
+    pub index: Arc<Index>,
     /// A hash of everything the index is made from (the register, and the
     /// texts' occurrences in text order), cheaper than hashing the index.
     pub index_hash: u64,
@@ -253,7 +276,19 @@ pub struct ParseCache {
     /// Files read and parsed by the last call of [`load_and_parse`].
     pub parsed: usize,
     /// The last person index, with its [`Edition::index_hash`].
-    pub index: Option<(u64, Arc<Vec<IndexLine>>)>,
+    pub index: Option<(u64, Arc<Index>)>,
+    /// Keep no body HTML: each page's is dropped once parsed, and the
+    /// renderer parses the page again ([`reparse_html`]). The build of a
+    /// large edition then never holds every body at once.
+    pub lean: bool,
+}
+
+/// A page's body HTML, parsed again (deterministic: the same as the first
+/// parse); its diagnostics were reported by the first.
+pub fn reparse_html(config: &Config, page: &Page) -> String {
+    let opts = parse_options(config, page);
+    let mut d = Diagnostics::default();
+    markup::parse(page.body(), page.body_start, &page.src, &opts, &mut d).html
 }
 
 /// load → parse for the `.md` files found by the walk, in parallel, reusing
@@ -276,6 +311,7 @@ pub fn load_and_parse(
         cache.key = key;
     }
     let old = &cache.files;
+    let lean = cache.lean;
     // `None`: unchanged, reuse the cached file
     let loaded: Vec<Option<CachedFile>> = pages
         .par_iter()
@@ -289,7 +325,13 @@ pub fn load_and_parse(
             let mut d = Diagnostics::default();
             let entry = crate::content::load_page(root, rel, &mut d)
                 .filter(|p| !p.front.draft || drafts)
-                .map(|p| Arc::new(parse_page(config, p, &mut d)));
+                .map(|p| {
+                    let mut e = parse_page(config, p, &mut d);
+                    if lean {
+                        e.doc.html = String::new();
+                    }
+                    Arc::new(e)
+                });
             Some(CachedFile {
                 stamp: st,
                 entry,
@@ -335,7 +377,7 @@ pub fn resolve_with(
     config: &Config,
     register: &Register,
     entries: Vec<Arc<Entry>>,
-    previous: Option<&(u64, Arc<Vec<IndexLine>>)>,
+    previous: Option<&(u64, Arc<Index>)>,
     diags: &mut Diagnostics,
 ) -> Edition {
     let mut by_id: HashMap<&str, &Person> = HashMap::new();
@@ -421,8 +463,10 @@ pub fn resolve_with(
     }
 
     let notes = entries.iter().map(|e| e.doc.notes.len()).sum();
-    let index = reused
-        .unwrap_or_else(|| Arc::new(build_index(register, ui, &entries, &order, occurrences)));
+    let index = reused.unwrap_or_else(|| {
+        let lines = build_index(register, ui, &entries, &order, occurrences);
+        Arc::new(Index::new(lines))
+    });
     Edition {
         index_hash,
         persons: register.persons.len(),

@@ -539,24 +539,22 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
     use rayon::prelude::*;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let start = Instant::now();
+    // memory: the edition holds no body HTML; each page's is made again
+    // when the page is rendered, and freed with it
+    let mut lean = edition::ParseCache::default();
+    lean.lean = true;
     let Prepared {
         config,
-        mut ed,
+        ed,
         templates,
         version,
         mut diags,
-    } = prepare(opts, &HashSet::new(), &mut edition::ParseCache::default())?;
-    // memory: each page's body HTML is taken out of the edition and freed as
-    // soon as the page is rendered (the entries are ours alone: no cache)
-    let bodies: Vec<std::sync::Mutex<Option<String>>> = ed
-        .entries
-        .iter_mut()
-        .map(|e| std::sync::Mutex::new(Arc::get_mut(e).map(|e| std::mem::take(&mut e.doc.html))))
-        .collect();
+    } = prepare(opts, &HashSet::new(), &mut lean)?;
+    drop(lean);
     let take_body = |i: usize| -> Option<String> {
-        bodies
+        ed.entries
             .get(i)
-            .and_then(|m| m.lock().ok().and_then(|mut b| b.take()))
+            .map(|e| edition::reparse_html(&config, &e.page))
     };
     let settings = render::RenderSettings {
         config: &config,

@@ -362,7 +362,7 @@ struct LetterLink<'a> {
 /// The index divided by initial letter when it holds more than `limit`
 /// occurrences (0: never), with each person's page.
 fn split_index(
-    index: &[crate::edition::IndexLine],
+    index: &crate::edition::Index,
     persons_url: &str,
     limit: usize,
 ) -> (Vec<LetterPage>, Option<crate::rewrite::PersonPages>) {
@@ -412,7 +412,7 @@ fn split_index(
         pages: HashMap::new(),
     };
     for p in &mut pages {
-        p.hash = hash_of(&index[p.lines.clone()]);
+        p.hash = hash_of(&index.line_hashes[p.lines.clone()]);
         for line in &index[p.lines.clone()] {
             if let IndexLine::Person(e) = line {
                 map.pages.insert(e.id.clone(), p.url.clone());
@@ -774,7 +774,7 @@ impl<'a> Renderer<'a> {
             }
             None if self.split.is_empty() => {
                 ctx.insert("index_letter", "");
-                ctx.insert("persons", &*self.ed.index);
+                ctx.insert("persons", &self.ed.index.lines);
             }
             None => {
                 ctx.insert("index_letter", "");
