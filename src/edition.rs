@@ -3,7 +3,7 @@
 //! previous/next. Every reference error is found here; `apparat check` stops here.
 
 use crate::config::Config;
-use crate::content::{Kind, Page, Person, Register};
+use crate::content::{Kind, Page, Register};
 use crate::diagnostics::Diagnostics;
 use crate::markup::{self, Document, ParseOptions};
 use serde::Serialize;
@@ -380,10 +380,11 @@ pub fn resolve_with(
     previous: Option<&(u64, Arc<Index>)>,
     diags: &mut Diagnostics,
 ) -> Edition {
-    let mut by_id: HashMap<&str, &Person> = HashMap::new();
-    for p in &register.persons {
+    // id → position in the register (of its last entry, if duplicated)
+    let mut by_id: HashMap<&str, usize> = HashMap::new();
+    for (pos, p) in register.persons.iter().enumerate() {
         let id = p.id.get_ref().as_str();
-        if by_id.insert(id, p).is_some() {
+        if by_id.insert(id, pos).is_some() {
             if let Some(sm) = &register.src {
                 diags.push(sm.error(p.id.span().start, format!("duplicate person id `{id}`")));
             }
@@ -427,10 +428,10 @@ pub fn resolve_with(
 
     // mentions → register
     let mut occurrences: HashMap<&str, Vec<(usize, &Arc<Occurrence>)>> = HashMap::new();
-    let mut mentioned: HashSet<&str> = HashSet::new();
+    let mut mentioned = vec![false; register.persons.len()];
     for (ei, e) in entries.iter().enumerate() {
         for (m, o) in e.doc.mentions.iter().zip(&e.occurrences) {
-            let Some((&id, _)) = by_id.get_key_value(m.person.as_str()) else {
+            let Some((&id, &pos)) = by_id.get_key_value(m.person.as_str()) else {
                 let hint = suggestion(&m.person, by_id.keys().copied());
                 diags.push(
                     e.page
@@ -439,20 +440,21 @@ pub fn resolve_with(
                 );
                 continue;
             };
-            mentioned.insert(id);
+            mentioned[pos] = true;
             if reused.is_none() && e.page.front.kind == Kind::Text {
                 occurrences.entry(id).or_default().push((ei, o));
             }
         }
     }
-    if !mentioned.is_empty() && !has_persons_page {
+    if mentioned.contains(&true) && !has_persons_page {
         diags.file_error(
             std::path::Path::new("site.toml"),
             format!("persons_page `{persons_rel}` does not exist: add content/{persons_rel}.md (template persons.html)"),
         );
     }
     for p in &register.persons {
-        if !mentioned.contains(p.id.get_ref().as_str()) {
+        let pos = by_id.get(p.id.get_ref().as_str()).copied();
+        if !pos.is_some_and(|pos| mentioned[pos]) {
             if let Some(sm) = &register.src {
                 diags.push(sm.warning(
                     p.id.span().start,

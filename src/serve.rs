@@ -52,7 +52,7 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 const DEBOUNCE: Duration = Duration::from_millis(50);
 /// After a change, other changes arriving within this gap join the same
 /// rebuild (several files saved together, a `git checkout`).
-const BURST_GAP: Duration = Duration::from_millis(30);
+const BURST_GAP: Duration = Duration::from_millis(10);
 /// A rebuild waits at most this long for a burst of changes to end.
 const MAX_BURST: Duration = Duration::from_secs(2);
 
