@@ -380,6 +380,7 @@ pub fn resolve_with(
     previous: Option<&(u64, Arc<Index>)>,
     diags: &mut Diagnostics,
 ) -> Edition {
+    use rayon::prelude::*;
     // id → position in the register (of its last entry, if duplicated)
     let mut by_id: HashMap<&str, usize> = HashMap::new();
     for (pos, p) in register.persons.iter().enumerate() {
@@ -426,23 +427,47 @@ pub fn resolve_with(
         .filter(|(h, _)| *h == index_hash)
         .map(|(_, index)| Arc::clone(index));
 
-    // mentions → register
-    let mut occurrences: HashMap<&str, Vec<(usize, &Arc<Occurrence>)>> = HashMap::new();
+    // mentions → register: every mention checked (in parallel), and the
+    // occurrences gathered by person when the index is built again
+    let checked: Vec<(Vec<bool>, Diagnostics)> = entries
+        .par_chunks(256)
+        .map(|chunk| {
+            let mut seen = vec![false; register.persons.len()];
+            let mut d = Diagnostics::default();
+            for e in chunk {
+                for m in &e.doc.mentions {
+                    match by_id.get(m.person.as_str()) {
+                        Some(&pos) => seen[pos] = true,
+                        None => {
+                            let hint = suggestion(&m.person, by_id.keys().copied());
+                            d.push(e.page.src.error(
+                                m.offset,
+                                format!("unknown person id `{}`{hint}", m.person),
+                            ));
+                        }
+                    }
+                }
+            }
+            (seen, d)
+        })
+        .collect();
     let mut mentioned = vec![false; register.persons.len()];
-    for (ei, e) in entries.iter().enumerate() {
-        for (m, o) in e.doc.mentions.iter().zip(&e.occurrences) {
-            let Some((&id, &pos)) = by_id.get_key_value(m.person.as_str()) else {
-                let hint = suggestion(&m.person, by_id.keys().copied());
-                diags.push(
-                    e.page
-                        .src
-                        .error(m.offset, format!("unknown person id `{}`{hint}", m.person)),
-                );
+    for (seen, d) in checked {
+        diags.extend(d);
+        for (m, s) in mentioned.iter_mut().zip(seen) {
+            *m |= s;
+        }
+    }
+    let mut occurrences: HashMap<&str, Vec<(usize, &Arc<Occurrence>)>> = HashMap::new();
+    if reused.is_none() {
+        for (ei, e) in entries.iter().enumerate() {
+            if e.page.front.kind != Kind::Text {
                 continue;
-            };
-            mentioned[pos] = true;
-            if reused.is_none() && e.page.front.kind == Kind::Text {
-                occurrences.entry(id).or_default().push((ei, o));
+            }
+            for (m, o) in e.doc.mentions.iter().zip(&e.occurrences) {
+                if let Some((&id, _)) = by_id.get_key_value(m.person.as_str()) {
+                    occurrences.entry(id).or_default().push((ei, o));
+                }
             }
         }
     }

@@ -49,8 +49,12 @@ pub struct Summary {
     /// Content files read and parsed (fewer than the pages when a session
     /// reused what did not change).
     pub parsed: usize,
-    /// Entries (a page with its source view and citations) rendered.
+    /// Units rendered (a page with its source view and citations, or a
+    /// letter page of a divided person index).
     pub rendered: usize,
+    /// For a [`Session`]'s builds after the first: the paths whose bytes
+    /// changed since its previous build (added, changed or removed).
+    pub changed: Option<Vec<String>>,
     pub millis: u128,
     pub output: PathBuf,
 }
@@ -345,6 +349,29 @@ pub struct Session {
     parse: edition::ParseCache,
     /// By content file and unit ([`render::Renderer::units`]).
     rendered: HashMap<(PathBuf, usize), Arc<RenderedEntry>>,
+    /// The other files of the last build (404 page, static and generated files).
+    others: HashMap<String, Arc<Vec<u8>>>,
+    /// Whether the session has built once.
+    built: bool,
+}
+
+/// Paths of `new` that are not in `old` with the same bytes, then paths of
+/// `old` that `new` lacks.
+fn diff_files<'a>(
+    old: impl Iterator<Item = &'a SharedFile> + Clone,
+    new: impl Iterator<Item = &'a SharedFile> + Clone,
+    out: &mut Vec<String>,
+) {
+    for f in new.clone() {
+        if !old.clone().any(|o| o.path == f.path && o.bytes == f.bytes) {
+            out.push(f.path.clone());
+        }
+    }
+    for o in old {
+        if !new.clone().any(|f| f.path == o.path) {
+            out.push(o.path.clone());
+        }
+    }
 }
 
 impl Session {
@@ -427,10 +454,11 @@ impl Session {
                 Err(d) => diags.extend(d),
             }
         }
+        let mut not_found_files = Vec::new();
         match not_found {
             Ok(r) => {
                 diags.extend(r.diags);
-                files.extend(r.files);
+                not_found_files = r.files;
                 urls.extend(r.urls);
             }
             Err(d) => diags.extend(d),
@@ -438,14 +466,53 @@ impl Session {
         if diags.has_errors() {
             return Err(diags);
         }
-        self.rendered = rendered;
         let Some(tail) = tail_files(opts, &config, urls, &mut diags) else {
             return Err(diags);
         };
-        files.extend(tail.into_iter().map(|f| SharedFile {
-            path: f.path,
-            bytes: Arc::new(f.bytes),
-        }));
+        let others: Vec<SharedFile> = not_found_files
+            .into_iter()
+            .chain(tail.into_iter().map(|f| SharedFile {
+                path: f.path,
+                bytes: Arc::new(f.bytes),
+            }))
+            .collect();
+        // what changed since the last build, from what was rendered again
+        let mut changed_paths = Vec::new();
+        for (key, r) in &rendered {
+            match self.rendered.get(key) {
+                Some(old) if Arc::ptr_eq(old, r) => {}
+                Some(old) => diff_files(old.files.iter(), r.files.iter(), &mut changed_paths),
+                None => changed_paths.extend(r.files.iter().map(|f| f.path.clone())),
+            }
+        }
+        for (key, old) in &self.rendered {
+            if !rendered.contains_key(key) {
+                changed_paths.extend(old.files.iter().map(|f| f.path.clone()));
+            }
+        }
+        for f in &others {
+            if self.others.get(&f.path) != Some(&f.bytes) {
+                changed_paths.push(f.path.clone());
+            }
+        }
+        let other_paths: HashSet<&str> = others.iter().map(|f| f.path.as_str()).collect();
+        changed_paths.extend(
+            self.others
+                .keys()
+                .filter(|p| !other_paths.contains(p.as_str()))
+                .cloned(),
+        );
+        drop(other_paths);
+        changed_paths.sort();
+        changed_paths.dedup();
+        let changed_paths = self.built.then_some(changed_paths);
+        self.rendered = rendered;
+        self.others = others
+            .iter()
+            .map(|f| (f.path.clone(), Arc::clone(&f.bytes)))
+            .collect();
+        self.built = true;
+        files.extend(others);
         // a path claimed twice goes to the first file that claims it
         files.sort_by(|a, b| a.path.cmp(&b.path));
         files.dedup_by(|a, b| a.path == b.path);
@@ -457,6 +524,7 @@ impl Session {
             files: files.len(),
             parsed,
             rendered: count,
+            changed: changed_paths,
             millis: start.elapsed().as_millis(),
             output: output_dir(opts, &config),
         };
@@ -699,6 +767,7 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         files: written.into_inner(),
         parsed: ed.entries.len(),
         rendered: n,
+        changed: None,
         millis: start.elapsed().as_millis(),
         output: out,
     };

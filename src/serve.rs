@@ -52,7 +52,7 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 const DEBOUNCE: Duration = Duration::from_millis(50);
 /// After a change, other changes arriving within this gap join the same
 /// rebuild (several files saved together, a `git checkout`).
-const BURST_GAP: Duration = Duration::from_millis(10);
+const BURST_GAP: Duration = Duration::from_millis(30);
 /// A rebuild waits at most this long for a burst of changes to end.
 const MAX_BURST: Duration = Duration::from_secs(2);
 
@@ -870,9 +870,10 @@ fn rebuild(session: &mut Session, build_opts: &BuildOptions, shared: &Shared, ch
             }
             let was_broken = state.error.is_some();
             let t = Instant::now();
-            let changed = match &state.site {
-                Some(old) => old.changed_paths(&site),
-                None => vec!["*".into()],
+            let changed = match (&state.site, summary.changed.clone()) {
+                (Some(_), Some(changed)) => changed,
+                (Some(old), None) => old.changed_paths(&site),
+                (None, _) => vec!["*".into()],
             };
             apparat::timing("compare", t);
             state.site = Some(Arc::new(site));

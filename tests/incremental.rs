@@ -20,8 +20,18 @@ fn opts(root: &Path) -> BuildOptions {
     }
 }
 
+/// A built site: paths and bytes.
+type Files = Vec<(String, Vec<u8>)>;
+
+thread_local! {
+    /// The last full build of each edition root, to check `Summary::changed`.
+    static LAST: std::cell::RefCell<std::collections::HashMap<PathBuf, Files>> =
+        Default::default();
+}
+
 /// Builds incrementally, builds from scratch, and asserts the two sites
-/// are identical. Returns the incremental build's summary.
+/// are identical, and that the session names exactly the files that changed
+/// since its previous build. Returns the incremental build's summary.
 fn step(session: &mut Session, root: &Path, changed: &[&str]) -> Summary {
     let changed: Vec<PathBuf> = changed.iter().map(|c| root.join(c)).collect();
     let (files, summary, _) = match session.render(&opts(root), &changed) {
@@ -41,6 +51,34 @@ fn step(session: &mut Session, root: &Path, changed: &[&str]) -> Summary {
             "{} differs from a full build",
             a.path
         );
+    }
+    let now: Files = full.into_iter().map(|f| (f.path, f.bytes)).collect();
+    let before = LAST.with(|l| l.borrow_mut().insert(root.to_path_buf(), now.clone()));
+    match (before, &summary.changed) {
+        (Some(before), Some(reported)) => {
+            let old: std::collections::HashMap<&String, &Vec<u8>> =
+                before.iter().map(|(p, b)| (p, b)).collect();
+            let new: std::collections::HashMap<&String, &Vec<u8>> =
+                now.iter().map(|(p, b)| (p, b)).collect();
+            let mut expected: Vec<String> = now
+                .iter()
+                .filter(|(p, b)| old.get(p) != Some(&b))
+                .map(|(p, _)| p.clone())
+                .chain(
+                    before
+                        .iter()
+                        .filter(|(p, _)| !new.contains_key(p))
+                        .map(|(p, _)| p.clone()),
+                )
+                .collect();
+            expected.sort();
+            assert_eq!(reported, &expected, "changed files");
+        }
+        (None, None) => {}
+        (before, reported) => panic!(
+            "a first build reports no changes, later ones do: {} {reported:?}",
+            before.is_some()
+        ),
     }
     summary
 }
