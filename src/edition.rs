@@ -277,6 +277,14 @@ pub struct ParseCache {
     pub parsed: usize,
     /// The last person index, with its [`Edition::index_hash`].
     pub index: Option<(u64, Arc<Index>)>,
+    /// Trust the caller's list of changed files (a file watcher's): files
+    /// not named are not even looked at, and the last walk of `content/` is
+    /// reused when no named file is new, gone or a folder.
+    pub trust_changes: bool,
+    /// The last walk of `content/`.
+    pub walked: Option<Arc<crate::content::Walked>>,
+    /// The last templates, with the hash of their sources.
+    pub templates: Option<(u64, Arc<crate::render::Templates>)>,
     /// Keep no body HTML: each page's is dropped once parsed, and the
     /// renderer parses the page again ([`reparse_html`]). The build of a
     /// large edition then never holds every body at once.
@@ -289,6 +297,25 @@ pub fn reparse_html(config: &Config, page: &Page) -> String {
     let opts = parse_options(config, page);
     let mut d = Diagnostics::default();
     markup::parse(page.body(), page.body_start, &page.src, &opts, &mut d).html
+}
+
+impl ParseCache {
+    /// The last walk, if it still holds: the changes are trusted, and every
+    /// changed file under `content/` is a page or register already known
+    /// that still exists.
+    pub fn reusable_walk(
+        &self,
+        root: &Path,
+        changed: &HashSet<PathBuf>,
+    ) -> Option<Arc<crate::content::Walked>> {
+        let walked = self.walked.as_ref().filter(|_| self.trust_changes)?;
+        let holds = changed.iter().all(|rel| {
+            !rel.starts_with("content")
+                || ((self.files.contains_key(rel) || walked.registers.contains(rel))
+                    && root.join(rel).is_file())
+        });
+        holds.then(|| Arc::clone(walked))
+    }
 }
 
 /// load → parse for the `.md` files found by the walk, in parallel, reusing
@@ -312,10 +339,14 @@ pub fn load_and_parse(
     }
     let old = &cache.files;
     let lean = cache.lean;
+    let trust = cache.trust_changes;
     // `None`: unchanged, reuse the cached file
     let loaded: Vec<Option<CachedFile>> = pages
         .par_iter()
         .map(|rel| {
+            if trust && !changed.contains(rel) && old.contains_key(rel) {
+                return None;
+            }
             let st = stamp(&root.join(rel));
             if let Some(c) = old.get(rel) {
                 if st.is_some() && c.stamp == st && !changed.contains(rel) {

@@ -122,7 +122,11 @@ fn check_with(
         }
     }
     let t = Instant::now();
-    let walked = content::walk(&opts.root, &mut diags).unwrap_or_default();
+    let walked = match cache.reusable_walk(&opts.root, changed) {
+        Some(w) => w,
+        None => Arc::new(content::walk(&opts.root, &mut diags).unwrap_or_default()),
+    };
+    cache.walked = Some(Arc::clone(&walked));
     timing("walk", t);
     let t = Instant::now();
     let entries = edition::load_and_parse(
@@ -155,7 +159,7 @@ fn check_with(
 struct Prepared {
     config: config::Config,
     ed: edition::Edition,
-    templates: render::Templates,
+    templates: Arc<render::Templates>,
     version: render::Version,
     diags: Diagnostics,
 }
@@ -167,7 +171,15 @@ fn prepare(
 ) -> Result<Prepared, Diagnostics> {
     let (checked, mut diags) = check_with(opts, changed, cache);
     let t = Instant::now();
-    let templates = render::load_templates(&opts.root, &mut diags);
+    let sources = render::read_templates(&opts.root, &mut diags);
+    let key = edition::hash_of(&sources);
+    let templates = match &cache.templates {
+        Some((k, t)) if *k == key => Some(Arc::clone(t)),
+        _ => render::compile_templates(sources, &mut diags).map(Arc::new),
+    };
+    if let Some(t) = &templates {
+        cache.templates = Some((key, Arc::clone(t)));
+    }
     timing("templates", t);
     let (Some((config, ed)), Some(templates)) = (checked, templates) else {
         return Err(diags);
@@ -353,6 +365,16 @@ pub struct Session {
     others: HashMap<String, Arc<Vec<u8>>>,
     /// Whether the session has built once.
     built: bool,
+}
+
+impl Session {
+    /// A session for a file watcher: the files it names as changed are the
+    /// only ones that changed (files not named are not looked at).
+    pub fn trusting_changes() -> Session {
+        let mut s = Session::default();
+        s.parse.trust_changes = true;
+        s
+    }
 }
 
 /// Paths of `new` that are not in `old` with the same bytes, then paths of

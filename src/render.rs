@@ -36,6 +36,14 @@ pub struct Templates {
 
 /// Loads built-in then edition templates; reports parse errors with name and line.
 pub fn load_templates(root: &Path, diags: &mut Diagnostics) -> Option<Templates> {
+    compile_templates(read_templates(root, diags), diags)
+}
+
+/// Template sources by name: the built-in ones, then the edition's.
+pub type TemplateSources = BTreeMap<String, (PathBuf, String)>;
+
+/// Reads the built-in then the edition templates.
+pub fn read_templates(root: &Path, diags: &mut Diagnostics) -> TemplateSources {
     let mut sources: BTreeMap<String, (PathBuf, String)> = BUILTIN
         .iter()
         .map(|(n, s)| {
@@ -80,6 +88,11 @@ pub fn load_templates(root: &Path, diags: &mut Diagnostics) -> Option<Templates>
             }
         }
     }
+    sources
+}
+
+/// Parses template sources; reports parse errors with name and line.
+pub fn compile_templates(sources: TemplateSources, diags: &mut Diagnostics) -> Option<Templates> {
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".xml"]);
     // tera's default escaper also turns `/` into `&#x2F;`, which hides URLs from

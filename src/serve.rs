@@ -657,7 +657,8 @@ Stop the other server, or choose another port with --port (--port 0 picks a free
     };
 
     let start = Instant::now();
-    let mut session = Session::default();
+    // the watcher names every changed file: nothing else is looked at
+    let mut session = Session::trusting_changes();
     let state = match build(&mut session, &build_opts, &[]) {
         Ok((site, summary, warnings)) => {
             if !warnings.is_empty() {
