@@ -360,11 +360,14 @@ struct RenderedEntry {
 pub struct Session {
     parse: edition::ParseCache,
     /// By content file and unit ([`render::Renderer::units`]).
-    rendered: HashMap<(PathBuf, usize), Arc<RenderedEntry>>,
+    /// (Keyed by the hash of the file's path, and the unit.)
+    rendered: HashMap<(u64, usize), Arc<RenderedEntry>>,
     /// The other files of the last build (404 page, static and generated files).
     others: HashMap<String, Arc<Vec<u8>>>,
     /// Whether the session has built once.
     built: bool,
+    /// The 404 page as last rendered.
+    not_found: Option<RenderedEntry>,
 }
 
 impl Session {
@@ -439,7 +442,7 @@ impl Session {
         let results: Vec<(Result<Arc<RenderedEntry>, Diagnostics>, bool)> = units
             .par_iter()
             .map(|&(i, u)| {
-                let key = (ed.entries[i].page.src.path.clone(), u);
+                let key = (edition::hash_of(&ed.entries[i].page.src.path), u);
                 let fingerprint = edition::hash_of(&(renderer.fingerprint_unit(i, u), salt));
                 match old.get(&key) {
                     Some(r) if r.fingerprint == fingerprint => (Ok(r.clone()), false),
@@ -451,13 +454,25 @@ impl Session {
                 }
             })
             .collect();
-        let (f404, d404) = renderer.render_404();
-        let not_found = finish_entry(
-            0,
-            f404.into_iter().collect(),
-            d404,
-            (opts, &config, base_path.as_str(), persons),
-        );
+        // the 404 page lists the texts: rendered again only if they changed
+        let fingerprint_404 = edition::hash_of(&(renderer.fingerprint_404(), salt));
+        let not_found = match &self.not_found {
+            Some(r) if r.fingerprint == fingerprint_404 => Ok(RenderedEntry {
+                fingerprint: r.fingerprint,
+                files: r.files.clone(),
+                urls: r.urls.clone(),
+                diags: r.diags.clone(),
+            }),
+            _ => {
+                let (f404, d404) = renderer.render_404();
+                finish_entry(
+                    fingerprint_404,
+                    f404.into_iter().collect(),
+                    d404,
+                    (opts, &config, base_path.as_str(), persons),
+                )
+            }
+        };
         timing("render + rewrite", t);
         let t = Instant::now();
         let mut rendered = HashMap::with_capacity(results.len());
@@ -471,17 +486,19 @@ impl Session {
                     diags.extend(r.diags.clone());
                     files.extend(r.files.iter().cloned());
                     urls.extend(r.urls.iter().cloned());
-                    rendered.insert((ed.entries[i].page.src.path.clone(), u), r);
+                    rendered.insert((edition::hash_of(&ed.entries[i].page.src.path), u), r);
                 }
                 Err(d) => diags.extend(d),
             }
         }
         let mut not_found_files = Vec::new();
+        let mut not_found_kept = None;
         match not_found {
             Ok(r) => {
-                diags.extend(r.diags);
-                not_found_files = r.files;
-                urls.extend(r.urls);
+                diags.extend(r.diags.clone());
+                not_found_files = r.files.clone();
+                urls.extend(r.urls.iter().cloned());
+                not_found_kept = Some(r);
             }
             Err(d) => diags.extend(d),
         }
@@ -529,6 +546,7 @@ impl Session {
         changed_paths.dedup();
         let changed_paths = self.built.then_some(changed_paths);
         self.rendered = rendered;
+        self.not_found = not_found_kept;
         self.others = others
             .iter()
             .map(|f| (f.path.clone(), Arc::clone(&f.bytes)))

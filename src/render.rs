@@ -902,6 +902,16 @@ impl<'a> Renderer<'a> {
         (files, diags)
     }
 
+    /// What the 404 page is made from (see [`Renderer::fingerprint`]).
+    pub fn fingerprint_404(&self) -> u64 {
+        let (texts, nav) = self.uses.get("404.html").copied().unwrap_or((true, true));
+        hash_of(&(
+            self.global_hash,
+            texts.then_some(self.texts_hash),
+            nav.then_some(self.nav_hash),
+        ))
+    }
+
     /// The 404 page.
     pub fn render_404(&self) -> (Option<OutputFile>, Diagnostics) {
         let config = self.settings.config;
