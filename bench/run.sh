@@ -14,7 +14,10 @@
 #   BENCH_DIR=/tmp/apparat-bench  corpora, outputs, results (several GB at N=10000)
 #   RUNS=5                        runs per measure (Hugo and the floor: always RUNS)
 #   RUNS_MID=3                    runs for apparat at 1000 <= N < 10000
-#   RUNS_BIG=1                    runs for apparat at N >= 10000
+#   RUNS_BIG=3                    runs for apparat at N >= 10000
+#   SETTLE=3                      seconds to wait after removing an output (fresh
+#                                 state), so that the disk has finished deleting
+#   SERVE_EDITS=11                edits of each kind for the serve measure (0: none)
 #   EXTRA="label=/path/to/apparat[@MAXN] …"  more apparat binaries measured side by
 #                                 side (e.g. a build of an earlier commit), up to N = MAXN
 #   NAV=editorial|builtin         templates of the generated edition (see bench/corpus.rs)
@@ -25,7 +28,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${BENCH_DIR:-/tmp/apparat-bench}
 RUNS=${RUNS:-5}
 RUNS_MID=${RUNS_MID:-3}
-RUNS_BIG=${RUNS_BIG:-1}
+RUNS_BIG=${RUNS_BIG:-3}
+SETTLE=${SETTLE:-3}
+SERVE_EDITS=${SERVE_EDITS:-11}
 NAV=${NAV:-editorial}
 SIZES=("$@")
 [ ${#SIZES[@]} -eq 0 ] && SIZES=(100 1000 10000)
@@ -40,12 +45,13 @@ need hugo hugo
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
 mkdir -p "$WORK/bin" "$WORK/results" "$WORK/out"
-(cd "$ROOT" && cargo build --release --quiet --bin apparat --example gen_corpus --example floor)
+(cd "$ROOT" && cargo build --release --quiet --bin apparat --example gen_corpus --example floor --example serve_latency)
 TARGET=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 # copies, so that a rebuild of the tree during the run changes nothing
 cp "$TARGET/release/apparat" "$WORK/bin/apparat"
 cp "$TARGET/release/examples/gen_corpus" "$WORK/bin/gen_corpus"
 cp "$TARGET/release/examples/floor" "$WORK/bin/floor"
+cp "$TARGET/release/examples/serve_latency" "$WORK/bin/serve_latency"
 
 {
   echo "date: $(date -u +%FT%TZ)"
@@ -63,7 +69,7 @@ measure() {
   local rss="$WORK/results/$tag.rss"
   rm -f "$rss"
   local prepare="sync"
-  [ "$state" = fresh ] && prepare="rm -rf '$out' && sync"
+  [ "$state" = fresh ] && prepare="rm -rf '$out' && sync && sleep $SETTLE"
   if [ "$state" = rebuild ] && [ ! -d "$out" ]; then
     eval "$cmd" >/dev/null 2>&1
   fi
@@ -105,6 +111,17 @@ for n in "${SIZES[@]}"; do
   done
   rm -rf "$WORK"/out/*-"$n"
 done
+# serve: save → reload on the largest corpus (a copy: the edits are restored,
+# but a run interrupted midway must not change the corpus)
+if [ "$SERVE_EDITS" -gt 0 ]; then
+  n=${SIZES[${#SIZES[@]}-1]}
+  rm -rf "$WORK/serve-$n"
+  cp -r "$WORK/c$n/apparat" "$WORK/serve-$n"
+  echo "== N=$n serve: save → reload ($SERVE_EDITS edits of each kind)" >&2
+  "$WORK/bin/serve_latency" "$WORK/bin/apparat" "$WORK/serve-$n" "$SERVE_EDITS" \
+    | tee "$WORK/results/serve-$n.txt" | grep -E "^(edit|save|first)" >&2
+  rm -rf "$WORK/serve-$n"
+fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$WORK/results/env.txt"
 
 python3 - "$WORK/results" <<'EOF'
