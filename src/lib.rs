@@ -13,6 +13,7 @@ pub mod edition;
 pub mod highlight;
 pub mod i18n;
 pub mod lang;
+pub mod manifest;
 pub mod markup;
 pub mod output;
 pub mod render;
@@ -693,12 +694,26 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
     };
     let failed = AtomicBool::new(false);
     let written = AtomicUsize::new(0);
+    // over an existing output, the manifest of the last build tells which
+    // units are already written as this build would write them
+    let manifest_path = manifest::path_for(&out);
+    let manifest_key = manifest::build_key();
+    let old_manifest = if staging.in_place() {
+        manifest::Manifest::load(&manifest_path, &manifest_key)
+    } else {
+        None
+    };
+    let salt = edition::hash_of(&(opts.offline, opts.live_reload, &base_path));
     #[derive(Default)]
     struct Done {
         render: Diagnostics,
         rewrite: Diagnostics,
         urls: Vec<String>,
         io: Option<std::io::Error>,
+        /// The unit's name, fingerprint and files, for the next manifest;
+        /// `kept`: not rendered, its files are the previous output's.
+        unit: Option<(String, u64, Vec<String>)>,
+        kept: Option<manifest::Unit>,
     }
     let one = |i: usize, files: Vec<render::OutputFile>, render: Diagnostics| {
         let mut done = Done {
@@ -722,6 +737,10 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
                     match staging.put(&f.path, &f.bytes) {
                         Ok(()) => {
                             written.fetch_add(1, Ordering::Relaxed);
+                            done.unit
+                                .get_or_insert_with(Default::default)
+                                .2
+                                .push(f.path);
                         }
                         Err(e) => {
                             failed.store(true, Ordering::Relaxed);
@@ -737,33 +756,66 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         }
         done
     };
+    // one unit: kept as the last build wrote it, or rendered
+    let unit = |i: usize, u: usize, body: &mut Option<String>| -> Done {
+        let name = format!("{}#{u}", ed.entries[i].page.src.path.display());
+        let fingerprint = edition::hash_of(&(renderer.fingerprint_unit(i, u), salt));
+        if let Some(kept) = old_manifest
+            .as_ref()
+            .and_then(|m| m.intact(&name, fingerprint, &out))
+        {
+            let mut done = Done {
+                urls: kept.urls.clone(),
+                ..Default::default()
+            };
+            for f in &kept.files {
+                if let Err(e) = staging.keep(&f.path) {
+                    failed.store(true, Ordering::Relaxed);
+                    done.io = Some(e);
+                }
+            }
+            done.kept = Some(kept.clone());
+            done.unit = Some((name, fingerprint, Vec::new()));
+            return done;
+        }
+        let content = body.take().or_else(|| take_body(i));
+        let (files, d) = renderer.render_unit(i, u, content);
+        let mut done = one(i, files, d);
+        let paths = done.unit.take().map(|u| u.2).unwrap_or_default();
+        done.unit = Some((name, fingerprint, paths));
+        done
+    };
     let t = Instant::now();
     // the person index, by far the largest page, last: most bodies are freed by then
     let (index_pages, pages): (Vec<usize>, Vec<usize>) =
         (0..n).partition(|&i| renderer.is_persons_entry(i));
     let mut results: Vec<Done> = pages
         .into_par_iter()
-        .map(|i| {
-            let (files, d) = renderer.render_entry_with(i, take_body(i));
-            one(i, files, d)
-        })
+        .map(|i| unit(i, 0, &mut None))
         .collect();
     for i in index_pages {
-        let mut body = take_body(i);
+        let mut body = None;
         for u in 0..renderer.units(i) {
-            let (files, d) = renderer.render_unit(i, u, body.take());
-            results.push(one(i, files, d));
+            results.push(unit(i, u, &mut body));
         }
     }
     let (f404, d404) = renderer.render_404();
-    results.push(one(n, f404.into_iter().collect(), d404));
+    let mut not_found = one(n, f404.into_iter().collect(), d404);
+    not_found.unit = None;
+    results.push(not_found);
     timing("render + rewrite + stage", t);
     let mut urls = Vec::new();
     let mut rewrite_diags = Diagnostics::default();
     let mut io_error = None;
+    let mut units = Vec::new();
+    let mut rendered = 0;
     for r in results {
         diags.extend(r.render);
         rewrite_diags.extend(r.rewrite);
+        if let Some((name, fingerprint, paths)) = r.unit {
+            rendered += usize::from(r.kept.is_none());
+            units.push((name, fingerprint, paths, r.urls.clone(), r.kept));
+        }
         urls.extend(r.urls);
         if io_error.is_none() {
             io_error = r.io;
@@ -800,13 +852,38 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         return Err(diags);
     }
     timing("commit", t);
+    // the manifest of what is now in the output; if it cannot be written,
+    // none: the next build renders everything
+    let t = Instant::now();
+    let mut next = manifest::Manifest::new(manifest_key);
+    for (name, fingerprint, paths, urls, kept) in units {
+        let unit = match kept {
+            Some(k) => Some(k),
+            None => paths
+                .iter()
+                .map(|p| manifest::stamp(&out, p))
+                .collect::<Option<Vec<_>>>()
+                .map(|files| manifest::Unit {
+                    fingerprint,
+                    urls,
+                    files,
+                }),
+        };
+        if let Some(unit) = unit {
+            next.units.insert(name, unit);
+        }
+    }
+    if next.save(&manifest_path).is_err() {
+        let _ = std::fs::remove_file(&manifest_path);
+    }
+    timing("manifest", t);
     let summary = Summary {
         pages: ed.entries.len(),
         notes: ed.notes,
         persons: ed.persons,
         files: written.into_inner(),
         parsed: ed.entries.len(),
-        rendered: n,
+        rendered,
         changed: None,
         millis: start.elapsed().as_millis(),
         output: out,

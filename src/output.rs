@@ -106,6 +106,25 @@ impl Staging {
         Ok(())
     }
 
+    /// Keeps the previous output's file at `rel` as it is (over an existing
+    /// output only: the caller knows it is already what this build makes).
+    pub fn keep(&self, rel: &str) -> io::Result<()> {
+        if !self.in_place {
+            return Err(io::Error::other("nothing to keep in a fresh output"));
+        }
+        let mut w = self
+            .written
+            .lock()
+            .map_err(|_| io::Error::other("a writer thread panicked"))?;
+        w.all.insert(rel.to_string());
+        Ok(())
+    }
+
+    /// Whether the output existed: the build updates it in place.
+    pub fn in_place(&self) -> bool {
+        self.in_place
+    }
+
     /// Makes the new site the output.
     pub fn commit(mut self) -> io::Result<()> {
         self.done = true;

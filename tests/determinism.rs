@@ -194,3 +194,45 @@ fn a_failing_rebuild_leaves_the_old_output_identical() {
     assert!(tree(&out) == before, "output changed by a failed build");
     assert!(leftovers(&out).is_empty(), "{:?}", leftovers(&out));
 }
+
+/// A rebuild renders again only what changed since the last build (its
+/// manifest, beside the output), and what was altered in the output by hand;
+/// without a usable manifest it renders everything. Always the fresh result.
+#[test]
+fn a_rebuild_renders_only_what_changed() {
+    let (dir, root) = corpus(20, corpus::Nav::Editorial);
+    let out = dir.path().join("out");
+    let fresh = dir.path().join("fresh");
+    let first = build(&opts(&root, &out)).expect("first build").0;
+    assert_eq!(first.rendered, first.pages);
+
+    let same = build(&opts(&root, &out)).expect("rebuild").0;
+    assert_eq!(same.rendered, 0, "nothing changed: {same:?}");
+
+    let text = root.join("content/textes/t00004.md");
+    let t = fs::read_to_string(&text).expect("text");
+    fs::write(&text, t.replacen("Tout", "Toute", 1)).expect("edit");
+    let one = build(&opts(&root, &out)).expect("rebuild").0;
+    assert_eq!(one.rendered, 1, "one text edited: {one:?}");
+    build(&opts(&root, &fresh)).expect("fresh");
+    assert_same(&out, &fresh);
+
+    // an output file edited by hand, another removed: their units again
+    fs::write(out.join("textes/t00002/index.html"), "edited by hand").expect("tamper");
+    fs::remove_file(out.join("textes/t00003/citation.bib")).expect("remove");
+    let repaired = build(&opts(&root, &out)).expect("rebuild").0;
+    assert_eq!(repaired.rendered, 2, "{repaired:?}");
+    assert_same(&out, &fresh);
+
+    // no manifest, or a broken one: everything, the same output
+    let manifest = dir.path().join(".out.apparat.json");
+    assert!(manifest.is_file(), "the manifest is beside the output");
+    fs::write(&manifest, "{ not json").expect("break");
+    let all = build(&opts(&root, &out)).expect("rebuild").0;
+    assert_eq!(all.rendered, all.pages);
+    fs::remove_file(&manifest).expect("remove manifest");
+    let all = build(&opts(&root, &out)).expect("rebuild").0;
+    assert_eq!(all.rendered, all.pages);
+    assert_same(&out, &fresh);
+    assert!(leftovers(&out).is_empty());
+}
