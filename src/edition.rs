@@ -61,7 +61,7 @@ pub struct IndexEntry {
     pub variants: Vec<String>,
     pub pseudonyms: Vec<String>,
     /// Occurrences grouped by text, in text order.
-    pub texts: Vec<TextOccurrences>,
+    pub texts: Arc<Vec<TextOccurrences>>,
     pub count: usize,
     pub letter: String,
 }
@@ -87,7 +87,7 @@ impl IndexEntry {
             remark: self.remark.clone(),
             variants: self.variants.clone(),
             pseudonyms: self.pseudonyms.clone(),
-            texts: Vec::new(),
+            texts: Arc::new(Vec::new()),
             count: self.count,
             letter: self.letter.clone(),
         }
@@ -119,13 +119,44 @@ pub enum IndexLine {
 pub struct Index {
     pub lines: Vec<IndexLine>,
     pub line_hashes: Vec<u64>,
+    /// The register it was made from (its text and the interface language).
+    register_key: u64,
+    /// Per person: the identity of its occurrences (which ones, in which
+    /// order), its occurrences grouped by text, and the hash of its line;
+    /// what the next index reuses for a person whose occurrences are the same.
+    persons: HashMap<String, (u64, Arc<Vec<TextOccurrences>>, u64)>,
 }
 
 impl Index {
     pub fn new(lines: Vec<IndexLine>) -> Index {
+        Index::with_hashes(lines, Vec::new(), 0, HashMap::new())
+    }
+
+    /// Hashes the lines whose hash is not known (in parallel).
+    fn with_hashes(
+        lines: Vec<IndexLine>,
+        known: Vec<Option<u64>>,
+        register_key: u64,
+        persons: HashMap<String, (u64, Arc<Vec<TextOccurrences>>, u64)>,
+    ) -> Index {
         use rayon::prelude::*;
-        let line_hashes = lines.par_iter().map(hash_of).collect();
-        Index { lines, line_hashes }
+        let line_hashes = lines
+            .par_iter()
+            .enumerate()
+            .map(|(i, l)| {
+                known
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .unwrap_or_else(|| hash_of(l))
+            })
+            .collect();
+        Index {
+            lines,
+            line_hashes,
+            register_key,
+            persons,
+        }
     }
 }
 
@@ -522,8 +553,15 @@ pub fn resolve_with(
 
     let notes = entries.iter().map(|e| e.doc.notes.len()).sum();
     let index = reused.unwrap_or_else(|| {
-        let lines = build_index(register, ui, &entries, &order, occurrences);
-        Arc::new(Index::new(lines))
+        let previous = previous.map(|(_, index)| &**index);
+        Arc::new(build_index(
+            register,
+            ui,
+            &entries,
+            &order,
+            occurrences,
+            previous,
+        ))
     });
     Edition {
         index_hash,
@@ -541,25 +579,46 @@ fn build_index(
     entries: &[Arc<Entry>],
     order: &[usize],
     mut occurrences: HashMap<&str, Vec<(usize, &Arc<Occurrence>)>>,
-) -> Vec<IndexLine> {
-    let mut lines: Vec<(String, String, IndexLine)> = Vec::new();
+    previous: Option<&Index>,
+) -> Index {
+    // a person's line is reused when the register is the same and its
+    // occurrences are the very same ones (unchanged pages keep theirs), in
+    // the same order
+    let register_key = hash_of(&(register.src.as_ref().map(|s| s.text.as_str()), ui));
+    let previous = previous.filter(|p| p.register_key == register_key);
+    let mut persons = HashMap::new();
+    let mut lines: Vec<(String, String, IndexLine, Option<u64>)> = Vec::new();
     for p in &register.persons {
         let id = p.id.get_ref().clone();
         let mut occ = occurrences.remove(id.as_str()).unwrap_or_default();
         occ.sort_by_key(|(ei, o)| (order[*ei], o.para.unwrap_or(0)));
-        let mut texts: Vec<TextOccurrences> = Vec::new();
+        let identity = hash_of(
+            &occ.iter()
+                .map(|(_, o)| Arc::as_ptr(o) as usize)
+                .collect::<Vec<_>>(),
+        );
         let count = occ.len();
-        for (ei, o) in occ {
-            let page = &entries[ei].page;
-            match texts.last_mut() {
-                Some(t) if t.url == page.url => t.occurrences.push(Arc::clone(o)),
-                _ => texts.push(TextOccurrences {
-                    title: page.front.title.clone(),
-                    url: page.url.clone(),
-                    occurrences: vec![Arc::clone(o)],
-                }),
+        let reused = previous
+            .and_then(|prev| prev.persons.get(&id))
+            .filter(|(same, _, _)| *same == identity);
+        let (texts, line_hash) = match reused {
+            Some((_, texts, line_hash)) => (Arc::clone(texts), Some(*line_hash)),
+            None => {
+                let mut texts: Vec<TextOccurrences> = Vec::new();
+                for (ei, o) in occ {
+                    let page = &entries[ei].page;
+                    match texts.last_mut() {
+                        Some(t) if t.url == page.url => t.occurrences.push(Arc::clone(o)),
+                        _ => texts.push(TextOccurrences {
+                            title: page.front.title.clone(),
+                            url: page.url.clone(),
+                            occurrences: vec![Arc::clone(o)],
+                        }),
+                    }
+                }
+                (Arc::new(texts), None)
             }
-        }
+        };
         let dates = match (&p.born, &p.died) {
             (Some(b), Some(d)) => format!("{b}–{d}"),
             (Some(b), None) => format!("{b}–"),
@@ -586,6 +645,7 @@ fn build_index(
                         sort: f.clone(),
                         letter: first_letter(f),
                     }),
+                    None,
                 ));
             }
         }
@@ -603,14 +663,27 @@ fn build_index(
                 remark: p.remark.as_deref().map(markup::inline_html),
                 variants: p.variants.clone(),
                 pseudonyms: p.pseudonyms.clone(),
-                texts,
+                texts: Arc::clone(&texts),
                 count,
                 letter: first_letter(&p.sort),
             }),
+            line_hash,
         ));
+        persons.insert(p.id.get_ref().clone(), (identity, texts, 0));
     }
     lines.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-    lines.into_iter().map(|(_, _, l)| l).collect()
+    let (lines, known): (Vec<IndexLine>, Vec<Option<u64>>) =
+        lines.into_iter().map(|(_, _, l, h)| (l, h)).unzip();
+    let mut index = Index::with_hashes(lines, known, register_key, persons);
+    // each person's line hash, for the next index
+    for (line, h) in index.lines.iter().zip(&index.line_hashes) {
+        if let IndexLine::Person(e) = line {
+            if let Some(entry) = index.persons.get_mut(&e.id) {
+                entry.2 = *h;
+            }
+        }
+    }
+    index
 }
 
 /// Position of each entry in listing order (weight, then title), by entry index.
