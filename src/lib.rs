@@ -62,8 +62,13 @@ pub struct Summary {
 
 impl Summary {
     pub fn line(&self) -> String {
+        let again = if self.rendered < self.pages {
+            format!(" ({} rendered again, the rest unchanged)", self.rendered)
+        } else {
+            String::new()
+        };
         format!(
-            "built {} pages, {} notes, {} persons in {} ms → {}/",
+            "built {} pages, {} notes, {} persons in {} ms → {}/{again}",
             self.pages,
             self.notes,
             self.persons,
