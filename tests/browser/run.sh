@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Browser test tier: installs what it needs (Debian chromium, a Java runtime, the pinned npm
-# packages), builds the edition under the sub-path /repo/ and runs run.mjs on it.
+# packages), builds the edition under the sub-path /repo/ and runs run.mjs on it; then builds
+# it again with its person index divided by letter (persons_split = 10) and runs the page
+# checks (vnu, axe, loading, weight, small screens) on that build too.
 #
 #   tests/browser/run.sh [extra run.mjs options, e.g. --skip lighthouse]
 #
@@ -52,3 +54,19 @@ else
 fi
 
 node "$HERE/run.mjs" "$SITE" --base-path /repo/ "$@"
+
+# ---- the same edition with its person index divided by letter, as a large edition
+# has it (persons_split): the letter pages and the overview get the same checks
+if [ -z "${APPARAT_SITE:-}" ]; then
+  SPLIT="$WORK/split"
+  mkdir -p "$SPLIT/src"
+  cp -r "$ROOT/content" "$ROOT/templates" "$ROOT/static" "$SPLIT/src/"
+  # a top-level key goes before any [table] of site.toml
+  { echo 'persons_split = 10'; cat "$ROOT/site.toml"; } > "$SPLIT/src/site.toml"
+  ( cd "$ROOT" && cargo run --quiet --release -- build --root "$SPLIT/src" --output "$SPLIT/site" \
+      --base-url http://127.0.0.1/repo/ --quiet )
+  [ -f "$SPLIT/site/personnes/m/index.html" ] || { say "the divided index was not built"; exit 1; }
+  say "the edition with its person index divided by letter"
+  APPARAT_SHOTS="$SPLIT/shots" node "$HERE/run.mjs" "$SPLIT/site" --base-path /repo/ \
+    --skip lighthouse,keyboard,shots
+fi
