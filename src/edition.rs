@@ -128,10 +128,6 @@ pub struct Index {
 }
 
 impl Index {
-    pub fn new(lines: Vec<IndexLine>) -> Index {
-        Index::with_hashes(lines, Vec::new(), 0, HashMap::new())
-    }
-
     /// Hashes the lines whose hash is not known (in parallel).
     fn with_hashes(
         lines: Vec<IndexLine>,

@@ -442,13 +442,16 @@ impl Session {
         let salt = edition::hash_of(&(opts.offline, opts.live_reload, &base_path));
         let old = &self.rendered;
         let persons = renderer.person_pages.as_ref();
-        let units: Vec<(usize, usize)> = (0..renderer.len())
-            .flat_map(|i| (0..renderer.units(i)).map(move |u| (i, u)))
+        // (entry, unit, its key in the cache: the hash of the file's path and the unit)
+        let units: Vec<(usize, usize, (u64, usize))> = (0..renderer.len())
+            .flat_map(|i| {
+                let path = edition::hash_of(&ed.entries[i].page.src.path);
+                (0..renderer.units(i)).map(move |u| (i, u, (path, u)))
+            })
             .collect();
         let results: Vec<(Result<Arc<RenderedEntry>, Diagnostics>, bool)> = units
             .par_iter()
-            .map(|&(i, u)| {
-                let key = (edition::hash_of(&ed.entries[i].page.src.path), u);
+            .map(|&(i, u, key)| {
                 let fingerprint = edition::hash_of(&(renderer.fingerprint_unit(i, u), salt));
                 match old.get(&key) {
                     Some(r) if r.fingerprint == fingerprint => (Ok(r.clone()), false),
@@ -485,14 +488,14 @@ impl Session {
         let mut files: Vec<SharedFile> = Vec::new();
         let mut urls = Vec::new();
         let mut count = 0;
-        for (&(i, u), (r, fresh)) in units.iter().zip(results) {
+        for (&(_, _, key), (r, fresh)) in units.iter().zip(results) {
             count += usize::from(fresh);
             match r {
                 Ok(r) => {
                     diags.extend(r.diags.clone());
                     files.extend(r.files.iter().cloned());
                     urls.extend(r.urls.iter().cloned());
-                    rendered.insert((edition::hash_of(&ed.entries[i].page.src.path), u), r);
+                    rendered.insert(key, r);
                 }
                 Err(d) => diags.extend(d),
             }
@@ -762,7 +765,7 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         done
     };
     // one unit: kept as the last build wrote it, or rendered
-    let unit = |i: usize, u: usize, body: &mut Option<String>| -> Done {
+    let unit = |i: usize, u: usize| -> Done {
         let name = format!("{}#{u}", ed.entries[i].page.src.path.display());
         let fingerprint = edition::hash_of(&(renderer.fingerprint_unit(i, u), salt));
         if let Some(kept) = old_manifest
@@ -783,7 +786,8 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
             done.unit = Some((name, fingerprint, Vec::new()));
             return done;
         }
-        let content = body.take().or_else(|| take_body(i));
+        // only the page itself (unit 0) shows the body
+        let content = if u == 0 { take_body(i) } else { None };
         let (files, d) = renderer.render_unit(i, u, content);
         let mut done = one(i, files, d);
         let paths = done.unit.take().map(|u| u.2).unwrap_or_default();
@@ -794,14 +798,10 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
     // the person index, by far the largest page, last: most bodies are freed by then
     let (index_pages, pages): (Vec<usize>, Vec<usize>) =
         (0..n).partition(|&i| renderer.is_persons_entry(i));
-    let mut results: Vec<Done> = pages
-        .into_par_iter()
-        .map(|i| unit(i, 0, &mut None))
-        .collect();
+    let mut results: Vec<Done> = pages.into_par_iter().map(|i| unit(i, 0)).collect();
     for i in index_pages {
-        let mut body = None;
         for u in 0..renderer.units(i) {
-            results.push(unit(i, u, &mut body));
+            results.push(unit(i, u));
         }
     }
     let (f404, d404) = renderer.render_404();

@@ -291,35 +291,9 @@ pub struct RenderSettings<'a> {
     pub version: Version,
 }
 
-/// Renders every page (and the source views, 404) into HTML strings, in
-/// parallel; the files and diagnostics come out in page order, as if rendered
-/// one after the other.
-pub fn render_all(
-    ed: &Edition,
-    templates: &Templates,
-    settings: &RenderSettings,
-    diags: &mut Diagnostics,
-) -> Vec<OutputFile> {
-    use rayon::prelude::*;
-    let renderer = Renderer::new(ed, templates, settings);
-    let rendered: Vec<(Vec<OutputFile>, Diagnostics)> = (0..renderer.len())
-        .into_par_iter()
-        .map(|i| renderer.render_entry(i))
-        .collect();
-    let mut files = Vec::new();
-    for (f, d) in rendered {
-        files.extend(f);
-        diags.extend(d);
-    }
-    let (f, d) = renderer.render_404();
-    files.extend(f);
-    diags.extend(d);
-    files
-}
-
 /// What every page of one render shares, computed once: the site, interface
 /// strings, listings, text order, translations. Pages are then rendered one by
-/// one ([`Renderer::render_entry`]), in any order or in parallel.
+/// one ([`Renderer::render_unit`]), in any order or in parallel.
 /// Above this many texts, the header no longer lists them (see `menu_texts`).
 pub const MENU_TEXTS_MAX: usize = 24;
 
@@ -618,7 +592,7 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// Number of pages ([`Renderer::render_entry`] takes `0..len()`).
+    /// Number of pages ([`Renderer::render_unit`] takes `0..len()`).
     pub fn len(&self) -> usize {
         self.ed.entries.len()
     }
@@ -637,6 +611,13 @@ impl<'a> Renderer<'a> {
         ctx.insert("mode", self.settings.mode);
         ctx.insert("menu_texts", &self.menu_texts);
         self.complete(&mut ctx, template);
+        ctx
+    }
+
+    /// The base context with `page`, which is moved in, not copied.
+    fn page_context_for(&self, page: serde_json::Value, template: &str) -> Context {
+        let mut ctx = Context::from_value(serde_json::json!({ "page": page })).unwrap_or_default();
+        ctx.extend(self.base_context(template));
         ctx
     }
 
@@ -678,11 +659,6 @@ impl<'a> Renderer<'a> {
             v.push(format!("{}citation.json", page.url.trim_start_matches('/')));
         }
         v
-    }
-
-    /// Renders entry `i`: its page, and for a text the source view and citations.
-    pub fn render_entry(&self, i: usize) -> (Vec<OutputFile>, Diagnostics) {
-        self.render_entry_with(i, None)
     }
 
     /// Whether entry `i` is the person index (the largest page by far).
@@ -743,9 +719,7 @@ impl<'a> Renderer<'a> {
             obj.insert("url".into(), letter.url.clone().into());
             obj.insert("permalink".into(), permalink.into());
         }
-        let mut ctx =
-            Context::from_value(serde_json::json!({ "page": page_value })).unwrap_or_default();
-        ctx.extend(self.base_context(&template));
+        let mut ctx = self.page_context_for(page_value, &template);
         ctx.insert("pages", &Vec::<PageSummary>::new());
         self.persons_context(&mut ctx, Some(k));
         match self.templates.render(&template, &ctx) {
@@ -805,9 +779,10 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// [`Renderer::render_entry`] with the entry's body HTML given (taken
-    /// out of the edition, so that it is freed once the page is rendered);
-    /// `None`: the body held by the edition.
+    /// Renders entry `i`: its page, and for a text the source view and
+    /// citations. `content`: the body HTML when the edition holds none (a
+    /// lean build parses it again, and it is freed with the page); `None`:
+    /// the body the edition holds.
     pub fn render_entry_with(
         &self,
         i: usize,
@@ -823,9 +798,7 @@ impl<'a> Renderer<'a> {
         let template = self.template_of(page);
         let page_value = self.page_context(entry, content);
         // moved into the context, not copied
-        let mut ctx =
-            Context::from_value(serde_json::json!({ "page": page_value })).unwrap_or_default();
-        ctx.extend(self.base_context(&template));
+        let mut ctx = self.page_context_for(page_value, &template);
         if page.is_section {
             ctx.insert("section", &summary(page, config));
             ctx.insert("pages", &self.section_pages(page));

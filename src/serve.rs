@@ -84,26 +84,6 @@ impl Site {
     fn get(&self, path: &str) -> Option<&Bytes> {
         self.files.get(path)
     }
-
-    /// Paths whose bytes differ between two builds (added, removed or changed).
-    /// Files an incremental build did not render again share their bytes
-    /// with the previous site and compare in constant time.
-    fn changed_paths(&self, new: &Site) -> Vec<String> {
-        let mut changed: Vec<String> = new
-            .files
-            .iter()
-            .filter(|(p, b)| self.files.get(*p).map(|o| o.0 != b.0).unwrap_or(true))
-            .map(|(p, _)| p.clone())
-            .collect();
-        changed.extend(
-            self.files
-                .keys()
-                .filter(|p| !new.files.contains_key(*p))
-                .cloned(),
-        );
-        changed.sort();
-        changed
-    }
 }
 
 /// What is being served: the last good site, and the diagnostics of the
@@ -870,13 +850,11 @@ fn rebuild(session: &mut Session, build_opts: &BuildOptions, shared: &Shared, ch
                 eprintln!("{warnings}");
             }
             let was_broken = state.error.is_some();
-            let t = Instant::now();
+            // the session knows what changed since its last good build
             let changed = match (&state.site, summary.changed.clone()) {
                 (Some(_), Some(changed)) => changed,
-                (Some(old), None) => old.changed_paths(&site),
-                (None, _) => vec!["*".into()],
+                _ => vec!["*".into()],
             };
-            apparat::timing("compare", t);
             state.site = Some(Arc::new(site));
             state.error = None;
             let ms = start.elapsed().as_millis();
