@@ -636,6 +636,7 @@ Stop the other server, or choose another port with --port (--port 0 picks a free
         live_reload: true,
     };
 
+    let watch = start_watching(&root);
     let start = Instant::now();
     // the watcher names every changed file: nothing else is looked at
     let mut session = Session::trusting_changes();
@@ -688,13 +689,20 @@ Stop the other server, or choose another port with --port (--port 0 picks a free
     if opts.open {
         open_browser(&url);
     }
-    watch_loop(&root, &build_opts, &shared, &mut session);
+    watch_loop(&root, &build_opts, &shared, &mut session, watch);
     Ok(())
 }
 
-/// Watches the sources and rebuilds on every (debounced) change; keeps the
-/// reload channel alive with heartbeats. Never returns.
-fn watch_loop(root: &Path, build_opts: &BuildOptions, shared: &Shared, session: &mut Session) {
+/// The source watcher, with the channel its debounced changes arrive on.
+struct Watch {
+    rx: mpsc::Receiver<DebounceEventResult>,
+    debouncer: Option<Debouncer>,
+    watched: HashSet<PathBuf>,
+}
+
+/// Starts watching the sources. Done before the first build, so that a file
+/// saved while it runs still triggers a rebuild.
+fn start_watching(root: &Path) -> Watch {
     let (tx, rx) = mpsc::channel::<DebounceEventResult>();
     let mut watched: HashSet<PathBuf> = HashSet::new();
     // no batch mode: it may hold events back for up to twice the timeout
@@ -709,7 +717,27 @@ fn watch_loop(root: &Path, build_opts: &BuildOptions, shared: &Shared, session: 
         }
     };
     add_watches(root, &mut debouncer, &mut watched);
+    Watch {
+        rx,
+        debouncer,
+        watched,
+    }
+}
 
+/// Watches the sources and rebuilds on every (debounced) change; keeps the
+/// reload channel alive with heartbeats. Never returns.
+fn watch_loop(
+    root: &Path,
+    build_opts: &BuildOptions,
+    shared: &Shared,
+    session: &mut Session,
+    watch: Watch,
+) {
+    let Watch {
+        rx,
+        mut debouncer,
+        mut watched,
+    } = watch;
     loop {
         let first = match rx.recv_timeout(HEARTBEAT) {
             Ok(r) => r,

@@ -449,25 +449,29 @@ fn reloads_on_change_and_shows_errors_until_fixed() {
     assert!(page.body.contains("Paragraphe révisé"));
     assert!(!page.body.contains("apparat-overlay"));
 
-    // a burst of saves is one rebuild
-    let rebuilds = s.out().matches("changed:").count();
+    // a burst of saves (an editor's "save all", a checkout) is one reload
+    let before = s.out().len();
     let about = std::fs::read_to_string(s.root.join("content/apropos.md")).expect("apropos");
     for i in 0..5 {
         let t = edited.replace("Second paragraphe", &format!("Second paragraphe ({i})"));
         s.write("content/texte.md", &t);
-        std::thread::sleep(Duration::from_millis(20));
         s.write("content/apropos.md", &format!("{about}\nAjout {i}.\n"));
-        std::thread::sleep(Duration::from_millis(20));
     }
     ev.expect("event: reload");
     let later = ev.drain_for(Duration::from_millis(700));
     assert!(later.is_empty(), "more events after one burst: {later:?}");
-    assert_eq!(
-        s.out().matches("changed:").count(),
-        rebuilds + 1,
-        "{}",
-        s.out()
-    );
+    // normally one rebuild; on a loaded machine a stall longer than the
+    // debounce may split the burst, but a rebuild that reads files already
+    // rebuilt must then find nothing new and send nothing
+    let out = s.out();
+    let builds: Vec<&str> = out[before..]
+        .lines()
+        .filter(|l| l.starts_with("built "))
+        .collect();
+    assert!(!builds.is_empty(), "{out}");
+    for extra in &builds[1..] {
+        assert!(extra.ends_with("no change in the output"), "{out}");
+    }
     assert!(s.get("/texte/").body.contains("Second paragraphe (4)"));
     assert!(s.get("/apropos/").body.contains("Ajout 4."));
 
