@@ -374,6 +374,8 @@ pub struct Session {
     built: bool,
     /// The 404 page as last rendered.
     not_found: Option<RenderedEntry>,
+    /// The person index's lines as last rendered.
+    fragments: render::Fragments,
 }
 
 impl Session {
@@ -435,7 +437,8 @@ impl Session {
             version,
         };
         let t = Instant::now();
-        let renderer = render::Renderer::new(&ed, &templates, &settings);
+        let mut renderer = render::Renderer::new(&ed, &templates, &settings)
+            .with_fragments(std::mem::take(&mut self.fragments));
         timing("renderer", t);
         let t = Instant::now();
         let base_path = base_path(&config.base_url);
@@ -482,6 +485,7 @@ impl Session {
                 )
             }
         };
+        self.fragments = renderer.take_fragments();
         timing("render + rewrite", t);
         let t = Instant::now();
         let mut rendered = HashMap::with_capacity(results.len());

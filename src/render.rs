@@ -4,7 +4,8 @@
 //! Context of every page: `site`, `page`, `section` (section pages), `pages`
 //! (the section's pages, listing order), `texts` (every edition text, in order),
 //! `nav` (editorial pages), `ui` (interface strings), `persons` (the index, on
-//! the person-index page only), `mode` (`build` or `serve`).
+//! the person-index page only: each line without its occurrences, with `html`,
+//! the line rendered by `index-entry.html`), `mode` (`build` or `serve`).
 
 use crate::config::Config;
 use crate::content::{Kind, Page};
@@ -23,6 +24,10 @@ const BUILTIN: &[(&str, &str)] = &[
     ("section.html", include_str!("templates/section.html")),
     ("index.html", include_str!("templates/index.html")),
     ("persons.html", include_str!("templates/persons.html")),
+    (
+        "index-entry.html",
+        include_str!("templates/index-entry.html"),
+    ),
     ("source.html", include_str!("templates/source.html")),
     ("404.html", include_str!("templates/404.html")),
     ("macros.html", include_str!("templates/macros.html")),
@@ -328,6 +333,29 @@ pub struct Renderer<'a> {
     text_hashes: Vec<u64>,
     nav_hash: u64,
     index_hash: u64,
+    /// Lines of the person index rendered by an earlier build (read only),
+    /// and those rendered or reused by this one.
+    old_fragments: Fragments,
+    fragments: std::sync::Mutex<HashMap<(u64, u8), std::sync::Arc<str>>>,
+}
+
+/// Lines of the person index as `index-entry.html` rendered them, by line
+/// hash and view, for one set of templates and settings. A serve session
+/// keeps them from one build to the next: a change to one person's
+/// occurrences then renders that line again, not every line of its page.
+#[derive(Default)]
+pub struct Fragments {
+    global: u64,
+    map: HashMap<(u64, u8), std::sync::Arc<str>>,
+}
+
+/// How a line of the index is shown: on the only page of the index, on the
+/// overview of an index divided by letter, or on a letter's page.
+#[derive(Clone, Copy)]
+enum View {
+    Whole = 0,
+    Overview = 1,
+    Letter = 2,
 }
 
 /// One page of a person index divided by initial letter.
@@ -575,6 +603,8 @@ impl<'a> Renderer<'a> {
             text_hashes: texts.iter().map(hash_of).collect(),
             nav_hash: hash_of(&nav),
             index_hash: ed.index_hash,
+            old_fragments: Fragments::default(),
+            fragments: std::sync::Mutex::new(HashMap::new()),
             ed,
             templates,
             settings,
@@ -589,6 +619,36 @@ impl<'a> Renderer<'a> {
             by_rel,
             by_original,
             uses,
+        }
+    }
+
+    /// Reuse the index lines an earlier build rendered, if they were
+    /// rendered with the same templates and settings.
+    pub fn with_fragments(mut self, old: Fragments) -> Self {
+        if old.global == self.global_hash {
+            self.old_fragments = old;
+        }
+        self
+    }
+
+    /// The index lines rendered so far, by this build or an earlier one,
+    /// that the index still holds: for the next build.
+    pub fn take_fragments(&mut self) -> Fragments {
+        let mut map = std::mem::take(
+            self.fragments
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let live: std::collections::HashSet<u64> =
+            self.ed.index.line_hashes.iter().copied().collect();
+        for (key, html) in std::mem::take(&mut self.old_fragments.map) {
+            if live.contains(&key.0) {
+                map.entry(key).or_insert(html);
+            }
+        }
+        Fragments {
+            global: self.global_hash,
+            map,
         }
     }
 
@@ -721,7 +781,10 @@ impl<'a> Renderer<'a> {
         }
         let mut ctx = self.page_context_for(page_value, &template);
         ctx.insert("pages", &Vec::<PageSummary>::new());
-        self.persons_context(&mut ctx, Some(k));
+        if let Err(d) = self.persons_context(&mut ctx, Some(k)) {
+            diags.push(d);
+            return (Vec::new(), diags);
+        }
         match self.templates.render(&template, &ctx) {
             Ok(html) => (
                 vec![OutputFile {
@@ -739,12 +802,12 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// `persons` (the index lines to show), `letter_pages` (the letter pages
-    /// of a divided index, else empty) and `index_letter` (the letter of this
+    /// `persons` (the index lines to show, each with its `html` as
+    /// `index-entry.html` renders it), `letter_pages` (the letter pages of a
+    /// divided index, else empty) and `index_letter` (the letter of this
     /// page, else empty). The first page of a divided index shows every
     /// entry without its occurrences.
-    fn persons_context(&self, ctx: &mut Context, letter: Option<usize>) {
-        use crate::edition::IndexLine;
+    fn persons_context(&self, ctx: &mut Context, letter: Option<usize>) -> Result<(), Diagnostic> {
         let links: Vec<LetterLink> = self
             .split
             .iter()
@@ -754,29 +817,66 @@ impl<'a> Renderer<'a> {
             })
             .collect();
         ctx.insert("letter_pages", &links);
-        match letter.and_then(|k| self.split.get(k)) {
-            Some(p) => {
-                ctx.insert("index_letter", &p.letter);
-                ctx.insert("persons", &self.ed.index[p.lines.clone()]);
+        let index = &self.ed.index;
+        let (range, view, current) = match letter.and_then(|k| self.split.get(k)) {
+            Some(p) => (p.lines.clone(), View::Letter, p.letter.as_str()),
+            None if self.split.is_empty() => (0..index.len(), View::Whole, ""),
+            None => (0..index.len(), View::Overview, ""),
+        };
+        ctx.insert("index_letter", current);
+        let lines = &index.lines[range.clone()];
+        let hashes = &index.line_hashes[range];
+        ctx.insert("persons", &self.index_lines(lines, hashes, view)?);
+        Ok(())
+    }
+
+    /// Index lines for a page: each without its occurrences, with `html`.
+    fn index_lines(
+        &self,
+        lines: &[crate::edition::IndexLine],
+        hashes: &[u64],
+        view: View,
+    ) -> Result<Vec<serde_json::Value>, Diagnostic> {
+        use crate::edition::IndexLine;
+        let mut base = Context::new();
+        base.insert("site", &self.site);
+        base.insert("ui", &self.ui);
+        base.insert("mode", self.settings.mode);
+        base.insert("overview", &matches!(view, View::Overview));
+        base.insert("divided", &!self.split.is_empty());
+        let mut shown = Vec::with_capacity(lines.len());
+        for (line, &hash) in lines.iter().zip(hashes) {
+            let key = (hash, view as u8);
+            let cached = self
+                .fragments
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(&key)
+                .cloned()
+                .or_else(|| self.old_fragments.map.get(&key).cloned());
+            let html = match cached {
+                Some(html) => html,
+                None => {
+                    let mut ctx = base.clone();
+                    ctx.insert("line", line);
+                    std::sync::Arc::from(self.templates.render("index-entry.html", &ctx)?)
+                }
+            };
+            self.fragments
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(key, std::sync::Arc::clone(&html));
+            let light = match line {
+                IndexLine::Person(p) => IndexLine::Person(p.without_occurrences()),
+                other => other.clone(),
+            };
+            let mut value = serde_json::to_value(&light).unwrap_or_default();
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert("html".into(), html.as_ref().into());
             }
-            None if self.split.is_empty() => {
-                ctx.insert("index_letter", "");
-                ctx.insert("persons", &self.ed.index.lines);
-            }
-            None => {
-                ctx.insert("index_letter", "");
-                let overview: Vec<IndexLine> = self
-                    .ed
-                    .index
-                    .iter()
-                    .map(|l| match l {
-                        IndexLine::Person(p) => IndexLine::Person(p.without_occurrences()),
-                        other => other.clone(),
-                    })
-                    .collect();
-                ctx.insert("persons", &overview);
-            }
+            shown.push(value);
         }
+        Ok(shown)
     }
 
     /// Renders entry `i`: its page, and for a text the source view and
@@ -806,7 +906,10 @@ impl<'a> Renderer<'a> {
             ctx.insert("pages", &Vec::<PageSummary>::new());
         }
         if self.is_persons_page(page, &template) {
-            self.persons_context(&mut ctx, None);
+            if let Err(d) = self.persons_context(&mut ctx, None) {
+                diags.push(d);
+                return (files, diags);
+            }
         }
         if !self.templates.has(&template) {
             diags.push(page.src.error(

@@ -358,6 +358,20 @@ fn a_large_index_is_divided_by_letter() {
         }
     }
     assert!(checked > 1000, "{checked} links checked");
+    // the overview links to each entry's occurrences, a letter page lists them
+    let overview = &pages["personnes/index.html"];
+    assert!(overview.contains("class=\"occurrences-link\""));
+    assert!(!overview.contains("class=\"occurrences\""));
+    for letter in &letters {
+        let html = &pages[**letter];
+        assert!(!html.contains("class=\"occurrences-link\""), "{letter}");
+        assert_eq!(
+            html.matches("<li class=\"index-entry\"").count(),
+            html.matches("<ul class=\"occurrences\">").count()
+                + html.matches("<p class=\"none\">").count(),
+            "{letter}"
+        );
+    }
 
     // a mention added: the text, the overview and one letter page
     edit(
@@ -369,4 +383,30 @@ fn a_large_index_is_divided_by_letter() {
     let mention = step(&mut s, &root, &[&text(3)]);
     assert_eq!(mention.parsed, 1, "{mention:?}");
     assert_eq!(mention.rendered, 3, "{mention:?}");
+
+    // the template of one index line (its rendered lines are kept between
+    // builds): the index pages change, and only they
+    let entry = include_str!("../src/templates/index-entry.html");
+    assert!(entry.contains("<li class=\"index-entry\""));
+    fs::create_dir_all(root.join("templates")).expect("templates");
+    fs::write(
+        root.join("templates/index-entry.html"),
+        entry.replace(
+            "<li class=\"index-entry\"",
+            "<li class=\"index-entry modifiée\"",
+        ),
+    )
+    .expect("write");
+    let template = step(&mut s, &root, &["templates/index-entry.html"]);
+    assert_eq!(template.parsed, 0, "{template:?}");
+    let changed = template.changed.expect("changes reported");
+    let mut expected: Vec<String> = pages
+        .iter()
+        .filter(|(p, html)| {
+            p.starts_with("personnes/") && html.contains("<li class=\"index-entry\"")
+        })
+        .map(|(p, _)| p.to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(changed, expected);
 }
