@@ -26,6 +26,43 @@ pub struct Entry {
     pub index_hash: u64,
     /// Its key in listing order ([`listing_key`]).
     pub listing: ListingKey,
+    /// Each mention's position in the register, once looked up.
+    pub resolved: Resolved,
+}
+
+/// The register position of each mention of an entry (`None`: an unknown
+/// id), for the register ids it was looked up in (their hash): an unchanged
+/// page of an unchanged register is not looked up again.
+#[derive(Debug, Default)]
+pub struct Resolved(std::sync::Mutex<Option<(u64, Arc<[Option<u32>]>)>>);
+
+impl Clone for Resolved {
+    fn clone(&self) -> Self {
+        let inner = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Resolved(std::sync::Mutex::new(inner.clone()))
+    }
+}
+
+impl Resolved {
+    /// The positions for register `ids` (by their hash `key`), looked up
+    /// with `lookup` unless known.
+    fn get_or(&self, key: u64, lookup: impl FnOnce() -> Vec<Option<u32>>) -> Arc<[Option<u32>]> {
+        let mut slot = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match &*slot {
+            Some((k, positions)) if *k == key => Arc::clone(positions),
+            _ => {
+                let positions: Arc<[Option<u32>]> = lookup().into();
+                *slot = Some((key, Arc::clone(&positions)));
+                positions
+            }
+        }
+    }
 }
 
 /// A stable 64-bit hash (std's SipHash with fixed keys: the same in every run).
@@ -44,6 +81,9 @@ pub struct Occurrence {
     pub para: Option<u32>,
     pub note: Option<String>,
     pub form: String,
+    /// A hash of the fields above: what the index compares.
+    #[serde(skip)]
+    pub hash: u64,
 }
 
 /// A person with every occurrence, for the index.
@@ -121,8 +161,8 @@ pub struct Index {
     pub line_hashes: Vec<u64>,
     /// The register it was made from (its text and the interface language).
     register_key: u64,
-    /// Per person: the identity of its occurrences (which ones, in which
-    /// order), its occurrences grouped by text, and the hash of its line;
+    /// Per person: the identity of its occurrences (a hash of their
+    /// contents, in order), its occurrences grouped by text, and the hash of its line;
     /// what the next index reuses for a person whose occurrences are the same.
     persons: HashMap<String, (u64, Arc<Vec<TextOccurrences>>, u64)>,
 }
@@ -228,13 +268,16 @@ pub fn parse_page(config: &Config, page: Page, diags: &mut Diagnostics) -> Entry
         .mentions
         .iter()
         .map(|m| {
-            Arc::new(Occurrence {
+            let mut o = Occurrence {
                 page_title: page.front.title.clone(),
                 url: format!("{}#{}", page.url, m.anchor),
                 para: m.para,
                 note: m.note.clone(),
                 form: m.form.clone(),
-            })
+                hash: 0,
+            };
+            o.hash = hash_of(&o);
+            Arc::new(o)
         })
         .collect();
     let persons: Vec<&str> = doc.mentions.iter().map(|m| m.person.as_str()).collect();
@@ -246,6 +289,7 @@ pub fn parse_page(config: &Config, page: Page, diags: &mut Diagnostics) -> Entry
         hash,
         occurrences,
         index_hash,
+        resolved: Resolved::default(),
     }
 }
 
@@ -486,16 +530,45 @@ pub fn resolve_with(
         .map(|(_, index)| Arc::clone(index));
 
     // mentions → register: every mention checked (in parallel), and the
-    // occurrences gathered by person when the index is built again
-    let checked: Vec<(Vec<bool>, Diagnostics)> = entries
+    // occurrences gathered by person (register position) when the index is
+    // built again
+    let gather = reused.is_none();
+    // what a mention's register position depends on
+    let ids_key = hash_of(
+        &register
+            .persons
+            .iter()
+            .map(|p| p.id.get_ref().as_str())
+            .collect::<Vec<_>>(),
+    );
+    type Found<'e> = Vec<(usize, usize, &'e Arc<Occurrence>)>;
+    let checked: Vec<(Vec<bool>, Found, Diagnostics)> = entries
         .par_chunks(256)
-        .map(|chunk| {
+        .enumerate()
+        .map(|(c, chunk)| {
             let mut seen = vec![false; register.persons.len()];
+            let mut found = Vec::new();
             let mut d = Diagnostics::default();
-            for e in chunk {
-                for m in &e.doc.mentions {
-                    match by_id.get(m.person.as_str()) {
-                        Some(&pos) => seen[pos] = true,
+            for (k, e) in chunk.iter().enumerate() {
+                let indexed = gather && e.page.front.kind == Kind::Text;
+                let positions = e.resolved.get_or(ids_key, || {
+                    e.doc
+                        .mentions
+                        .iter()
+                        .map(|m| {
+                            let pos = by_id.get(m.person.as_str());
+                            pos.and_then(|&p| u32::try_from(p).ok())
+                        })
+                        .collect()
+                });
+                for ((j, m), pos) in e.doc.mentions.iter().enumerate().zip(positions.iter()) {
+                    match pos.map(|p| p as usize) {
+                        Some(pos) => {
+                            seen[pos] = true;
+                            if let Some(o) = e.occurrences.get(j).filter(|_| indexed) {
+                                found.push((pos, c * 256 + k, o));
+                            }
+                        }
                         None => {
                             let hint = suggestion(&m.person, by_id.keys().copied());
                             d.push(e.page.src.error(
@@ -506,27 +579,19 @@ pub fn resolve_with(
                     }
                 }
             }
-            (seen, d)
+            (seen, found, d)
         })
         .collect();
     let mut mentioned = vec![false; register.persons.len()];
-    for (seen, d) in checked {
+    let mut occurrences: Vec<Vec<(usize, &Arc<Occurrence>)>> =
+        vec![Vec::new(); register.persons.len()];
+    for (seen, found, d) in checked {
         diags.extend(d);
         for (m, s) in mentioned.iter_mut().zip(seen) {
             *m |= s;
         }
-    }
-    let mut occurrences: HashMap<&str, Vec<(usize, &Arc<Occurrence>)>> = HashMap::new();
-    if reused.is_none() {
-        for (ei, e) in entries.iter().enumerate() {
-            if e.page.front.kind != Kind::Text {
-                continue;
-            }
-            for (m, o) in e.doc.mentions.iter().zip(&e.occurrences) {
-                if let Some((&id, _)) = by_id.get_key_value(m.person.as_str()) {
-                    occurrences.entry(id).or_default().push((ei, o));
-                }
-            }
+        for (pos, ei, o) in found {
+            occurrences[pos].push((ei, o));
         }
     }
     if mentioned.contains(&true) && !has_persons_page {
@@ -555,7 +620,7 @@ pub fn resolve_with(
             ui,
             &entries,
             &order,
-            occurrences,
+            (occurrences, &by_id),
             previous,
         ))
     });
@@ -568,52 +633,77 @@ pub fn resolve_with(
     }
 }
 
+/// A person's occurrences grouped by text (they are in text order).
+fn group_by_text(
+    entries: &[Arc<Entry>],
+    occ: &[(usize, &Arc<Occurrence>)],
+) -> Vec<TextOccurrences> {
+    let mut texts: Vec<TextOccurrences> = Vec::new();
+    for &(ei, o) in occ {
+        let page = &entries[ei].page;
+        match texts.last_mut() {
+            Some(t) if t.url == page.url => t.occurrences.push(Arc::clone(o)),
+            _ => texts.push(TextOccurrences {
+                title: page.front.title.clone(),
+                url: page.url.clone(),
+                occurrences: vec![Arc::clone(o)],
+            }),
+        }
+    }
+    texts
+}
+
+/// Occurrences by register position, and the position of each person id.
+type Gathered<'e, 'r> = (
+    Vec<Vec<(usize, &'e Arc<Occurrence>)>>,
+    &'r HashMap<&'r str, usize>,
+);
+
 /// The person index: persons and cross-references, accent-insensitive order.
 fn build_index(
     register: &Register,
     ui: &str,
     entries: &[Arc<Entry>],
     order: &[usize],
-    mut occurrences: HashMap<&str, Vec<(usize, &Arc<Occurrence>)>>,
+    (mut occurrences, by_id): Gathered,
     previous: Option<&Index>,
 ) -> Index {
     // a person's line is reused when the register is the same and its
-    // occurrences are the very same ones (unchanged pages keep theirs), in
-    // the same order
+    // occurrences are the same (by their content), in the same order
     let register_key = hash_of(&(register.src.as_ref().map(|s| s.text.as_str()), ui));
     let previous = previous.filter(|p| p.register_key == register_key);
+    // each person's occurrences in text order, and their identity (the
+    // first entry of a duplicated id takes them)
+    let gathered: Vec<(Vec<(usize, &Arc<Occurrence>)>, u64)> = register
+        .persons
+        .iter()
+        .map(|p| {
+            let mut occ = by_id
+                .get(p.id.get_ref().as_str())
+                .and_then(|&pos| occurrences.get_mut(pos))
+                .map(std::mem::take)
+                .unwrap_or_default();
+            occ.sort_by_key(|(ei, o)| (order[*ei], o.para.unwrap_or(0)));
+            let identity = hash_of(&occ.iter().map(|(_, o)| o.hash).collect::<Vec<_>>());
+            (occ, identity)
+        })
+        .collect();
+    if let Some(prev) = previous {
+        if let Some(index) = update_index(register, entries, &gathered, prev) {
+            return index;
+        }
+    }
     let mut persons = HashMap::new();
     let mut lines: Vec<(String, String, IndexLine, Option<u64>)> = Vec::new();
-    for p in &register.persons {
+    for (p, (occ, identity)) in register.persons.iter().zip(gathered) {
         let id = p.id.get_ref().clone();
-        let mut occ = occurrences.remove(id.as_str()).unwrap_or_default();
-        occ.sort_by_key(|(ei, o)| (order[*ei], o.para.unwrap_or(0)));
-        let identity = hash_of(
-            &occ.iter()
-                .map(|(_, o)| Arc::as_ptr(o) as usize)
-                .collect::<Vec<_>>(),
-        );
         let count = occ.len();
         let reused = previous
             .and_then(|prev| prev.persons.get(&id))
             .filter(|(same, _, _)| *same == identity);
         let (texts, line_hash) = match reused {
             Some((_, texts, line_hash)) => (Arc::clone(texts), Some(*line_hash)),
-            None => {
-                let mut texts: Vec<TextOccurrences> = Vec::new();
-                for (ei, o) in occ {
-                    let page = &entries[ei].page;
-                    match texts.last_mut() {
-                        Some(t) if t.url == page.url => t.occurrences.push(Arc::clone(o)),
-                        _ => texts.push(TextOccurrences {
-                            title: page.front.title.clone(),
-                            url: page.url.clone(),
-                            occurrences: vec![Arc::clone(o)],
-                        }),
-                    }
-                }
-                (Arc::new(texts), None)
-            }
+            None => (Arc::new(group_by_text(entries, &occ)), None),
         };
         let dates = match (&p.born, &p.died) {
             (Some(b), Some(d)) => format!("{b}–{d}"),
@@ -680,6 +770,55 @@ fn build_index(
         }
     }
     index
+}
+
+/// The previous index (made from the same register) with the lines of the
+/// persons whose occurrences changed made again; `None` if a person is
+/// missing from it.
+fn update_index(
+    register: &Register,
+    entries: &[Arc<Entry>],
+    gathered: &[(Vec<(usize, &Arc<Occurrence>)>, u64)],
+    prev: &Index,
+) -> Option<Index> {
+    let mut lines = prev.lines.clone();
+    let mut line_hashes = prev.line_hashes.clone();
+    let mut persons = prev.persons.clone();
+    let at: HashMap<&str, usize> = prev
+        .lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| match l {
+            IndexLine::Person(e) => Some((e.id.as_str(), i)),
+            IndexLine::Xref(_) => None,
+        })
+        .collect();
+    let mut done = std::collections::HashSet::new();
+    for (p, (occ, identity)) in register.persons.iter().zip(gathered) {
+        let id = p.id.get_ref();
+        if !done.insert(id.as_str()) {
+            continue; // a duplicated id: its first entry made the line
+        }
+        let (same, _, _) = prev.persons.get(id)?;
+        if same == identity {
+            continue;
+        }
+        let i = *at.get(id.as_str())?;
+        let texts = Arc::new(group_by_text(entries, occ));
+        if let Some(IndexLine::Person(e)) = lines.get_mut(i) {
+            e.texts = Arc::clone(&texts);
+            e.count = occ.len();
+        }
+        let hash = hash_of(&lines[i]);
+        line_hashes[i] = hash;
+        persons.insert(id.clone(), (*identity, texts, hash));
+    }
+    Some(Index {
+        lines,
+        line_hashes,
+        register_key: prev.register_key,
+        persons,
+    })
 }
 
 /// Position of each entry in listing order (weight, then title), by entry index.
