@@ -34,7 +34,13 @@ pub struct Entry {
 /// id), for the register ids it was looked up in (their hash): an unchanged
 /// page of an unchanged register is not looked up again.
 #[derive(Debug, Default)]
-pub struct Resolved(std::sync::Mutex<Option<(u64, Arc<[Option<u32>]>)>>);
+pub struct Resolved(std::sync::Mutex<Option<(u64, Positions)>>);
+
+/// Register positions of an entry's mentions.
+type Positions = Arc<[Option<u32>]>;
+
+/// A person's occurrences in text order (entry, occurrence), and their identity.
+type PersonOccurrences<'e> = (Vec<(usize, &'e Arc<Occurrence>)>, u64);
 
 impl Clone for Resolved {
     fn clone(&self) -> Self {
@@ -674,7 +680,7 @@ fn build_index(
     let previous = previous.filter(|p| p.register_key == register_key);
     // each person's occurrences in text order, and their identity (the
     // first entry of a duplicated id takes them)
-    let gathered: Vec<(Vec<(usize, &Arc<Occurrence>)>, u64)> = register
+    let gathered: Vec<PersonOccurrences> = register
         .persons
         .iter()
         .map(|p| {
@@ -778,7 +784,7 @@ fn build_index(
 fn update_index(
     register: &Register,
     entries: &[Arc<Entry>],
-    gathered: &[(Vec<(usize, &Arc<Occurrence>)>, u64)],
+    gathered: &[PersonOccurrences],
     prev: &Index,
 ) -> Option<Index> {
     let mut lines = prev.lines.clone();
