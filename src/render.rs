@@ -715,8 +715,6 @@ impl<'a> Renderer<'a> {
         }
         if page.front.kind == Kind::Text {
             v.push(out_path(&format!("{}source/", page.url)));
-            v.push(format!("{}citation.bib", page.url.trim_start_matches('/')));
-            v.push(format!("{}citation.json", page.url.trim_start_matches('/')));
         }
         v
     }
@@ -961,19 +959,6 @@ impl<'a> Renderer<'a> {
                 }
                 Err(d) => diags.push(d),
             }
-            let cite = crate::citation::Citation::new(page, config, &self.settings.version);
-            files.push(OutputFile {
-                path: format!("{}citation.bib", page.url.trim_start_matches('/')),
-                bytes: cite.bibtex().into_bytes(),
-                page_url: None,
-                insert: None,
-            });
-            files.push(OutputFile {
-                path: format!("{}citation.json", page.url.trim_start_matches('/')),
-                bytes: cite.csl_json().into_bytes(),
-                page_url: None,
-                insert: None,
-            });
         }
         (files, diags)
     }
@@ -1211,11 +1196,35 @@ fn page_context(
             "chicago": cite.chicago(),
             "mla": cite.mla(),
             "bibtex": cite.bibtex(),
-            "bibtex_url": format!("{}citation.bib", page.url),
-            "csl_url": format!("{}citation.json", page.url),
+            "bibtex_url": data_url("application/x-bibtex", &cite.bibtex()),
+            "csl_url": data_url("application/vnd.citationstyles.csl+json", &cite.csl_json()),
+            "file_name": file_name(&page.url),
             "meta": cite.meta(),
         },
     })
+}
+
+/// A `data:` URL holding `text` (percent-encoded UTF-8): a text's citation
+/// files are links in its page, not two more files per text in the output.
+fn data_url(mime: &str, text: &str) -> String {
+    let mut url = format!("data:{mime};charset=utf-8,");
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            url.push(b as char);
+        } else {
+            url.push_str(&format!("%{b:02X}"));
+        }
+    }
+    url
+}
+
+/// The name a downloaded citation file takes: the last segment of the page
+/// URL (`/textes/t00001/` → `t00001`).
+fn file_name(url: &str) -> String {
+    match url.trim_matches('/').rsplit('/').next() {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => "citation".to_string(),
+    }
 }
 
 #[cfg(test)]

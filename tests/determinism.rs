@@ -219,7 +219,7 @@ fn a_rebuild_renders_only_what_changed() {
 
     // an output file edited by hand, another removed: their units again
     fs::write(out.join("textes/t00002/index.html"), "edited by hand").expect("tamper");
-    fs::remove_file(out.join("textes/t00003/citation.bib")).expect("remove");
+    fs::remove_file(out.join("textes/t00003/source/index.html")).expect("remove");
     let repaired = build(&opts(&root, &out)).expect("rebuild").0;
     assert_eq!(repaired.rendered, 2, "{repaired:?}");
     assert_same(&out, &fresh);

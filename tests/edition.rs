@@ -370,3 +370,78 @@ fn interface_language_is_a_setting() {
     assert!(html.contains("Aparato de enmiendas"));
     assert!(!html.contains("Retour à l'appel"));
 }
+
+/// Percent-decodes a `data:` URL's payload.
+fn decode_data_url(url: &str) -> (String, String) {
+    let (head, payload) = url.split_once(',').expect("a data: URL");
+    let mut bytes = Vec::new();
+    let raw = payload.as_bytes();
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'%' {
+            let hex = std::str::from_utf8(&raw[i + 1..i + 3]).expect("hex");
+            bytes.push(u8::from_str_radix(hex, 16).expect("hex"));
+            i += 3;
+        } else {
+            bytes.push(raw[i]);
+            i += 1;
+        }
+    }
+    (head.to_string(), String::from_utf8(bytes).expect("utf-8"))
+}
+
+#[test]
+fn citation_downloads_are_in_the_page() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out");
+    let opts = BuildOptions {
+        root: root(),
+        output: Some(out.clone()),
+        ..Default::default()
+    };
+    apparat::build(&opts)
+        .map_err(|d| d.to_string())
+        .expect("build");
+    let html = std::fs::read_to_string(out.join("humanite-1927/index.html")).expect("page");
+    let downloads = html
+        .split("<p class=\"downloads\">")
+        .nth(1)
+        .and_then(|s| s.split("</p>").next())
+        .expect("download links");
+    let links: Vec<(&str, &str)> = downloads
+        .split("<a href=\"")
+        .skip(1)
+        .map(|a| {
+            let (href, rest) = a.split_once('"').expect("href");
+            let name = rest
+                .split("download=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .expect("download name");
+            (href, name)
+        })
+        .collect();
+    assert_eq!(links.len(), 2, "{downloads}");
+    // BibTeX: the entry the page shows, with its accents
+    let (head, bib) = decode_data_url(links[0].0);
+    assert_eq!(head, "data:application/x-bibtex;charset=utf-8");
+    assert_eq!(links[0].1, "humanite-1927.bib");
+    assert!(bib.starts_with("@incollection{humanite1927,"), "{bib}");
+    assert!(bib.contains("Pérou"), "{bib}");
+    assert!(bib.contains("year = {1927}"), "{bib}");
+    // CSL-JSON: valid JSON naming the same text
+    let (head, csl) = decode_data_url(links[1].0);
+    assert_eq!(
+        head,
+        "data:application/vnd.citationstyles.csl+json;charset=utf-8"
+    );
+    assert_eq!(links[1].1, "humanite-1927.json");
+    let value: serde_json::Value = serde_json::from_str(&csl).expect("CSL-JSON");
+    let first = value.as_array().and_then(|a| a.first()).unwrap_or(&value);
+    assert!(
+        first["title"].as_str().is_some_and(|t| t.contains("Pérou")),
+        "{csl}"
+    );
+    // no citation files beside the page
+    assert!(!out.join("humanite-1927/citation.bib").exists());
+}

@@ -300,12 +300,10 @@ fn serves_pages_with_types_statuses_and_safety() {
         ("/assets/favicon.svg", "image/svg+xml"),
         ("/fonts/f.woff2", "font/woff2"),
         ("/data.json", "application/json"),
-        ("/texte/citation.json", "application/json"),
         ("/sitemap.xml", "application/xml"),
         ("/robots.txt", "text/plain; charset=utf-8"),
         ("/notes.txt", "text/plain; charset=utf-8"),
         ("/refs.bib", "application/x-bibtex; charset=utf-8"),
-        ("/texte/citation.bib", "application/x-bibtex; charset=utf-8"),
         ("/img/p.png", "image/png"),
         ("/img/p.jpg", "image/jpeg"),
     ] {
