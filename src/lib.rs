@@ -221,7 +221,7 @@ fn finish(
 ) -> Result<(SiteFile, Option<String>), diagnostics::Diagnostic> {
     let bytes = match &f.page_url {
         Some(url) => {
-            let html = String::from_utf8_lossy(&f.bytes);
+            let html = f.html;
             let ropts = rewrite::RewriteOptions {
                 offline: opts.offline,
                 live_reload: opts.live_reload,
@@ -248,7 +248,7 @@ fn finish(
                 }
             }
         }
-        None => f.bytes,
+        None => f.html.into_bytes(),
     };
     let url = f.page_url.filter(|u| u != "/404.html");
     Ok((

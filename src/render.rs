@@ -280,10 +280,10 @@ pub struct Version {
     pub date: String,
 }
 
-/// One rendered output file (path relative to the output folder).
+/// One rendered HTML file (path relative to the output folder).
 pub struct OutputFile {
     pub path: String,
-    pub bytes: Vec<u8>,
+    pub html: String,
     /// The page URL when the file is an HTML page (for the rewrite stage).
     pub page_url: Option<String>,
     /// HTML the rewrite stage puts in place of `<!--apparat:insert-->`.
@@ -787,7 +787,7 @@ impl<'a> Renderer<'a> {
             Ok(html) => (
                 vec![OutputFile {
                     path: out_path(&letter.url),
-                    bytes: html.into_bytes(),
+                    html,
                     page_url: Some(letter.url.clone()),
                     insert: None,
                 }],
@@ -919,7 +919,7 @@ impl<'a> Renderer<'a> {
         match self.templates.render(&template, &ctx) {
             Ok(html) => files.push(OutputFile {
                 path: out_path(&page.url),
-                bytes: html.into_bytes(),
+                html,
                 page_url: Some(page.url.clone()),
                 insert: None,
             }),
@@ -952,7 +952,7 @@ impl<'a> Renderer<'a> {
                     };
                     files.push(OutputFile {
                         path: out_path(&url),
-                        bytes: html.into_bytes(),
+                        html,
                         page_url: Some(url),
                         insert,
                     })
@@ -987,7 +987,7 @@ impl<'a> Renderer<'a> {
             Ok(html) => (
                 Some(OutputFile {
                     path: "404.html".into(),
-                    bytes: html.into_bytes(),
+                    html,
                     page_url: Some("/404.html".into()),
                     insert: None,
                 }),
