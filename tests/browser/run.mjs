@@ -469,6 +469,28 @@ if (!skip.has('keyboard')) {
     } catch (e) {
       check('no JavaScript: note', false, e.message.split('\n')[0]);
     } finally { await ctx.close(); }
+
+    // The citation downloads are data: links: without JavaScript, each click
+    // saves a file under the text's name, with the citation in it.
+    const dctx = await browser.newContext({ ...DESKTOP, javaScriptEnabled: false, acceptDownloads: true });
+    try {
+      const { page } = await open(dctx, article.url);
+      for (const ext of ['bib', 'json']) {
+        const [download] = await Promise.all([
+          page.waitForEvent('download', { timeout: 10000 }),
+          page.click(`.downloads a[download$=".${ext}"]`),
+        ]);
+        const name = download.suggestedFilename();
+        const text = fs.readFileSync(await download.path(), 'utf8');
+        let ok = name.endsWith(`.${ext}`) && !name.startsWith('citation');
+        if (ext === 'bib') ok = ok && /^@\w+\{/.test(text);
+        else { try { ok = ok && JSON.parse(text).length > 0; } catch { ok = false; } }
+        check(`citation download .${ext}: a file named after the text, holding the citation`, ok, `${name}: ${text.slice(0, 80)}`);
+      }
+      await page.close();
+    } catch (e) {
+      check('citation downloads', false, e.message.split('\n')[0]);
+    } finally { await dctx.close(); }
   }
 }
 
