@@ -362,10 +362,11 @@ pub struct ParseCache {
     pub walked: Option<Arc<crate::content::Walked>>,
     /// The last templates, with the hash of their sources.
     pub templates: Option<(u64, Arc<crate::render::Templates>)>,
-    /// Keep no body HTML: each page's is dropped once parsed, and the
-    /// renderer parses the page again ([`reparse_html`]). The build of a
-    /// large edition then never holds every body at once.
-    pub lean: bool,
+    /// Bytes of body HTML still to keep (`None`: keep all). A page whose
+    /// HTML does not fit is left without it, and the renderer parses the
+    /// page again ([`reparse_html`]): the build of a large edition then never
+    /// holds every body at once.
+    pub html_budget: Option<Arc<std::sync::atomic::AtomicUsize>>,
 }
 
 /// A page's body HTML, parsed again (deterministic: the same as the first
@@ -415,7 +416,7 @@ pub fn load_and_parse(
         cache.key = key;
     }
     let old = &cache.files;
-    let lean = cache.lean;
+    let budget = cache.html_budget.clone();
     let trust = cache.trust_changes;
     // `None`: unchanged, reuse the cached file
     let loaded: Vec<Option<CachedFile>> = pages
@@ -435,8 +436,15 @@ pub fn load_and_parse(
                 .filter(|p| !p.front.draft || drafts)
                 .map(|p| {
                     let mut e = parse_page(config, p, &mut d);
-                    if lean {
-                        e.doc.html = String::new();
+                    if let Some(left) = &budget {
+                        use std::sync::atomic::Ordering::Relaxed;
+                        let len = e.doc.html.len();
+                        if left
+                            .fetch_update(Relaxed, Relaxed, |l| l.checked_sub(len))
+                            .is_err()
+                        {
+                            e.doc.html = String::new();
+                        }
                     }
                     Arc::new(e)
                 });

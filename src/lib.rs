@@ -38,7 +38,17 @@ pub struct BuildOptions {
     pub offline: bool,
     /// Inject the live-reload client (serve).
     pub live_reload: bool,
+    /// `build` only: how many bytes of body HTML the parse stage may keep
+    /// for the render stage; pages beyond it are parsed again when rendered
+    /// (None: [`HTML_BUDGET`]). The output is the same either way.
+    pub html_budget: Option<usize>,
 }
+
+/// Body HTML a build keeps between parse and render (16 MB: every page of
+/// an edition of about a thousand texts of 1,500 words). Beyond it, pages
+/// are parsed again when rendered, so that a large edition never holds
+/// every body at once.
+pub const HTML_BUDGET: usize = 16 << 20;
 
 /// Figures of a build.
 #[derive(Debug, Clone, Default)]
@@ -50,7 +60,7 @@ pub struct Summary {
     /// Content files read and parsed (fewer than the pages when a session
     /// reused what did not change).
     pub parsed: usize,
-    /// Units rendered (a page with its source view and citations, or a
+    /// Units rendered (a page with its source view, or a
     /// letter page of a divided person index).
     pub rendered: usize,
     /// For a [`Session`]'s builds after the first: the paths whose bytes
@@ -660,10 +670,12 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
     use rayon::prelude::*;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let start = Instant::now();
-    // memory: the edition holds no body HTML; each page's is made again
-    // when the page is rendered, and freed with it
+    // memory: the edition holds body HTML up to a budget; the others are
+    // made again when their page is rendered, and freed with it
     let mut lean = edition::ParseCache::default();
-    lean.lean = true;
+    lean.html_budget = Some(Arc::new(AtomicUsize::new(
+        opts.html_budget.unwrap_or(HTML_BUDGET),
+    )));
     let Prepared {
         config,
         ed,
@@ -672,9 +684,11 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         mut diags,
     } = prepare(opts, &HashSet::new(), &mut lean)?;
     drop(lean);
+    // `None`: the body the edition holds
     let take_body = |i: usize| -> Option<String> {
         ed.entries
             .get(i)
+            .filter(|e| e.doc.html.is_empty())
             .map(|e| edition::reparse_html(&config, &e.page))
     };
     let settings = render::RenderSettings {

@@ -94,6 +94,7 @@ fn main() -> ExitCode {
                 drafts: common.drafts,
                 offline,
                 live_reload: false,
+                html_budget: None,
             };
             match apparat::build(&opts) {
                 Ok((summary, warnings)) => {

@@ -1,5 +1,5 @@
 //! The build manifest: what the last `build` wrote, unit by unit (a page with
-//! its source view and citations, a letter page of a divided index), with
+//! its source view, a letter page of a divided index), with
 //! each unit's fingerprint ([`crate::render::Renderer::fingerprint`]) and
 //! the size and change time of every file it wrote. A rebuild over the same
 //! output then renders again only the units whose fingerprint changed or

@@ -703,7 +703,7 @@ impl<'a> Renderer<'a> {
     }
 
     /// Output paths entry `i` produces when it renders: its page, and for a
-    /// text its source view and citation files.
+    /// text its source view.
     pub fn paths(&self, i: usize) -> Vec<String> {
         let Some(entry) = self.ed.entries.get(i) else {
             return Vec::new();
@@ -877,9 +877,9 @@ impl<'a> Renderer<'a> {
         Ok(shown)
     }
 
-    /// Renders entry `i`: its page, and for a text the source view and
-    /// citations. `content`: the body HTML when the edition holds none (a
-    /// lean build parses it again, and it is freed with the page); `None`:
+    /// Renders entry `i`: its page, and for a text the source view.
+    /// `content`: the body HTML when the edition holds none (a build past
+    /// its HTML budget parses it again, and it is freed with the page); `None`:
     /// the body the edition holds.
     pub fn render_entry_with(
         &self,

@@ -94,6 +94,17 @@ fn two_builds_of_50_texts_are_byte_identical() {
     assert_eq!(s.pages, 52);
     build(&opts(&root, &b)).expect("second build");
     assert_same(&a, &b);
+    // pages whose HTML the parse stage did not keep are parsed again: none
+    // kept, some kept, all kept give the same site
+    for budget in [0, 100_000] {
+        let c = dir.path().join(format!("budget-{budget}"));
+        let o = BuildOptions {
+            html_budget: Some(budget),
+            ..opts(&root, &c)
+        };
+        build(&o).expect("build with a budget");
+        assert_same(&a, &c);
+    }
     // the apparatus is there: notes, mentions in the index, parallel block, emendations
     let page = fs::read_to_string(a.join("textes/t00001/index.html")).expect("page");
     assert!(page.contains("class=\"parallel\""), "parallel block");
