@@ -85,89 +85,83 @@ pub fn relativize(url: &str, page_url: &str, offline: bool) -> String {
 }
 
 pub fn rewrite(html: &str, page_url: &str, opts: &RewriteOptions) -> Result<String, String> {
+    use lol_html::html_content::Element;
     let ui = opts.ui.clone();
-    let url_attr = |attr: &'static str| {
-        let page_url = page_url.to_string();
-        let offline = opts.offline;
-        let prefix = opts.absolute_prefix.clone();
-        let persons = opts.persons.clone();
-        move |el: &mut lol_html::html_content::Element| {
-            if let Some(v) = el.get_attribute(attr) {
-                let mapped = match &persons {
-                    Some(p) => p.map(&v).into_owned(),
-                    None => v.clone(),
-                };
-                let new = match &prefix {
-                    Some(p) if mapped.starts_with('/') && !mapped.starts_with("//") => {
-                        format!("{}{}", p, mapped.trim_start_matches('/'))
-                    }
-                    _ => relativize(&mapped, &page_url, offline),
-                };
-                if new != v {
-                    el.set_attribute(attr, &new)?;
+    let offline = opts.offline;
+    let prefix = opts.absolute_prefix.clone();
+    let persons = opts.persons.clone();
+    let page = page_url.to_string();
+    // a root-relative URL in `attr` made relative to the page (or prefixed)
+    let url_attr = move |el: &mut Element,
+                         attr: &str|
+          -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        if let Some(v) = el.get_attribute(attr) {
+            let mapped = match &persons {
+                Some(p) => p.map(&v).into_owned(),
+                None => v.clone(),
+            };
+            let new = match &prefix {
+                Some(p) if mapped.starts_with('/') && !mapped.starts_with("//") => {
+                    format!("{}{}", p, mapped.trim_start_matches('/'))
                 }
+                _ => relativize(&mapped, &page, offline),
+            };
+            if new != v {
+                el.set_attribute(attr, &new)?;
             }
-            Ok(())
         }
+        Ok(())
     };
-    let ui2 = ui.clone();
     let live = opts.live_reload;
     let reload_src = match &opts.absolute_prefix {
         Some(p) => format!("{p}__apparat/reload.js"),
         None => relativize("/__apparat/reload.js", page_url, false),
     };
-    let mut handlers = vec![
-        element!("[data-para]", move |el| {
-            if let Some(n) = el.get_attribute("data-para") {
-                el.remove_attribute("data-para");
-                let id = format!("p-{n}");
-                el.set_attribute("id", &id)?;
-                let label = t(&ui, "paragraph_link").replace("{n}", &n);
-                el.prepend(
-                    &format!(
-                        "<a class=\"pnum\" href=\"#{id}\" aria-label=\"{}\">{}</a>",
-                        escape_html(&label),
-                        escape_html(&n)
-                    ),
-                    ContentType::Html,
-                );
-            }
-            Ok(())
-        }),
-        element!("[data-anchor]", move |el| {
-            if let Some(id) = el.get_attribute("data-anchor") {
-                el.remove_attribute("data-anchor");
-                el.set_attribute("id", &id)?;
-                el.append(
-                    &format!(
-                        " <a class=\"anchor\" href=\"#{}\" aria-label=\"{}\">#</a>",
-                        escape_html(&id),
-                        escape_html(&t(&ui2, "heading_link"))
-                    ),
-                    ContentType::Html,
-                );
-            }
-            Ok(())
-        }),
-        element!("a[href], link[href], area[href]", url_attr("href")),
-        element!(
-            "img[src], script[src], source[src], iframe[src], audio[src], video[src]",
-            url_attr("src")
-        ),
-        element!("form[action]", url_attr("action")),
-    ];
-    if live {
-        handlers.push(element!("body", move |el| {
+    // one handler for every element, dispatching on its name and attributes:
+    // lol_html matches one `*` selector much faster than a list of selectors
+    let handlers = vec![element!("*", move |el| {
+        if let Some(n) = el.get_attribute("data-para") {
+            el.remove_attribute("data-para");
+            let id = format!("p-{n}");
+            el.set_attribute("id", &id)?;
+            let label = t(&ui, "paragraph_link").replace("{n}", &n);
+            el.prepend(
+                &format!(
+                    "<a class=\"pnum\" href=\"#{id}\" aria-label=\"{}\">{}</a>",
+                    escape_html(&label),
+                    escape_html(&n)
+                ),
+                ContentType::Html,
+            );
+        }
+        if let Some(id) = el.get_attribute("data-anchor") {
+            el.remove_attribute("data-anchor");
+            el.set_attribute("id", &id)?;
             el.append(
+                &format!(
+                    " <a class=\"anchor\" href=\"#{}\" aria-label=\"{}\">#</a>",
+                    escape_html(&id),
+                    escape_html(&t(&ui, "heading_link"))
+                ),
+                ContentType::Html,
+            );
+        }
+        let tag = el.tag_name();
+        match tag.as_str() {
+            "a" | "link" | "area" => url_attr(el, "href")?,
+            "img" | "script" | "source" | "iframe" | "audio" | "video" => url_attr(el, "src")?,
+            "form" => url_attr(el, "action")?,
+            "body" if live => el.append(
                 &format!(
                     "<script src=\"{}\" defer></script>",
                     escape_html(&reload_src)
                 ),
                 ContentType::Html,
-            );
-            Ok(())
-        }));
-    }
+            ),
+            _ => {}
+        }
+        Ok(())
+    })];
     let insert = opts.insert.clone();
     let document_content_handlers = match insert {
         Some(fragment) => vec![doc_comments!(move |c| {
