@@ -90,6 +90,16 @@ fn edit(root: &Path, rel: &str, from: &str, to: &str) {
     fs::write(&path, text.replacen(from, to, 1)).expect("write");
 }
 
+/// Adds a mention of a person of the register to text `i`.
+fn add_mention(root: &Path, i: usize) {
+    edit(
+        root,
+        &text(i),
+        "Tout",
+        "[Pierre](person:bouvier-henri-205) tout",
+    );
+}
+
 fn text(i: usize) -> String {
     format!("content/textes/t{i:05}.md")
 }
@@ -145,12 +155,7 @@ fn every_kind_of_edit(trusting: bool) {
     assert!(title.rendered < title.pages, "{title:?}");
 
     // a person mention added: the text and the person index
-    edit(
-        &root,
-        &text(3),
-        "Tout",
-        "[Pierre](person:bouvier-henri-205) tout",
-    );
+    add_mention(&root, 3);
     let mention = step(&mut s, &root, &[&text(3)]);
     assert_eq!((mention.parsed, mention.rendered), (1, 2), "{mention:?}");
 
@@ -374,12 +379,7 @@ fn a_large_index_is_divided_by_letter() {
     }
 
     // a mention added: the text, the overview and one letter page
-    edit(
-        &root,
-        &text(3),
-        "Tout",
-        "[Pierre](person:bouvier-henri-205) tout",
-    );
+    add_mention(&root, 3);
     let mention = step(&mut s, &root, &[&text(3)]);
     assert_eq!(mention.parsed, 1, "{mention:?}");
     assert_eq!(mention.rendered, 3, "{mention:?}");
