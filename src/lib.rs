@@ -231,7 +231,6 @@ fn finish(
 ) -> Result<(SiteFile, Option<String>), diagnostics::Diagnostic> {
     let bytes = match &f.page_url {
         Some(url) => {
-            let html = f.html;
             let ropts = rewrite::RewriteOptions {
                 offline: opts.offline,
                 live_reload: opts.live_reload,
@@ -244,7 +243,7 @@ fn finish(
                 insert: f.insert,
                 persons: persons.cloned(),
             };
-            match rewrite::rewrite(&html, url, &ropts) {
+            match rewrite::rewrite(&f.html, url, &ropts) {
                 Ok(s) => s.into_bytes(),
                 Err(e) => {
                     return Err(diagnostics::Diagnostic {
@@ -672,8 +671,8 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
     let start = Instant::now();
     // memory: the edition holds body HTML up to a budget; the others are
     // made again when their page is rendered, and freed with it
-    let mut lean = edition::ParseCache::default();
-    lean.html_budget = Some(Arc::new(AtomicUsize::new(
+    let mut cache = edition::ParseCache::default();
+    cache.html_budget = Some(Arc::new(AtomicUsize::new(
         opts.html_budget.unwrap_or(HTML_BUDGET),
     )));
     let Prepared {
@@ -682,8 +681,8 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         templates,
         version,
         mut diags,
-    } = prepare(opts, &HashSet::new(), &mut lean)?;
-    drop(lean);
+    } = prepare(opts, &HashSet::new(), &mut cache)?;
+    drop(cache);
     // `None`: the body the edition holds
     let take_body = |i: usize| -> Option<String> {
         ed.entries
