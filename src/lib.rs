@@ -18,6 +18,7 @@ pub mod markup;
 pub mod output;
 pub mod render;
 pub mod rewrite;
+pub mod theme;
 
 use diagnostics::Diagnostics;
 use output::SiteFile;
@@ -289,9 +290,22 @@ fn tail_files(
     diags: &mut Diagnostics,
 ) -> Option<Vec<SiteFile>> {
     let mut files = Vec::new();
-    // static files, copied verbatim to the root of the output
+    // static files, copied verbatim to the root of the output; the built-in
+    // theme's files, unless the edition has its own at the same path
     match output::read_tree(&opts.root.join("static")) {
-        Ok(v) => files.extend(v),
+        Ok(v) => {
+            let own: HashSet<&str> = v.iter().map(|f| f.path.as_str()).collect();
+            files.extend(
+                theme::FILES
+                    .iter()
+                    .filter(|(path, _)| !own.contains(path))
+                    .map(|(path, bytes)| SiteFile {
+                        path: path.to_string(),
+                        bytes: bytes.to_vec(),
+                    }),
+            );
+            files.extend(v);
+        }
         Err(e) => {
             diags.file_error(
                 Path::new("static"),
