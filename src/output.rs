@@ -222,15 +222,41 @@ fn remove_any(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Where a build stages the new tree.
+enum Target {
+    /// A new folder, filled from nothing (`.NAME.apparat-new-PID`).
+    Fresh,
+    /// The spare tree: the output of the build before the last one, kept
+    /// after the last swap, brought up to date file by file. Its files, by
+    /// path, with their inode numbers (0 where the system has none), and
+    /// its folders.
+    Spare(std::collections::HashMap<String, u64>, Vec<String>),
+}
+
 /// A new output being prepared. [`Staging::put`] and [`Staging::keep`] may be
 /// called from several threads; nothing changes at `out` before
-/// [`Staging::commit`]; dropped uncommitted, the staging folder is removed.
+/// [`Staging::commit`]; dropped uncommitted, a fresh staging folder is removed
+/// (a spare tree is left marked as unfinished, and made again next time).
+///
+/// A rebuild stages into the **spare tree**: after each swap the previous
+/// output is kept beside the new one (`.NAME.apparat-spare`), and the next
+/// build brings it up to date (files that did not change are hard links to
+/// the output's; changed files are written under a temporary name and
+/// renamed, never written in place, since they may share their inode with
+/// the output; files that are no longer part of the site are removed) and
+/// then swaps it in. A rebuild where little changed thus writes little, and
+/// creates and deletes no folders. A spare tree that a killed build left half
+/// updated is marked (`.NAME.apparat-spare.dirty`) and made again from the
+/// output.
 pub struct Staging {
     out: PathBuf,
     tmp: PathBuf,
+    target: Target,
     /// The output folder exists: unchanged files are linked from it.
     previous: bool,
     paths: Mutex<Vec<String>>,
+    /// For temporary names in the spare tree.
+    counter: std::sync::atomic::AtomicU64,
     _lock: fs::File,
     done: bool,
 }
@@ -245,14 +271,30 @@ impl Staging {
         }
         let lock = lock(out)?;
         remove_leftovers(out)?;
-        let tmp = sibling(out, "new");
-        fs::create_dir(&tmp)?;
         let previous = fs::symlink_metadata(out).is_ok_and(|m| m.is_dir());
+        let spare = out.with_file_name(sibling_name(out, "-spare"));
+        let dirty = out.with_file_name(sibling_name(out, "-spare.dirty"));
+        let usable = previous
+            && fs::symlink_metadata(&spare).is_ok_and(|m| m.is_dir())
+            && fs::symlink_metadata(&dirty).is_err();
+        let (tmp, target) = if usable {
+            fs::write(&dirty, "")?;
+            let (files, dirs) = list_files(&spare)?;
+            (spare, Target::Spare(files, dirs))
+        } else {
+            remove_any(&spare)?;
+            remove_any(&dirty)?;
+            let tmp = sibling(out, "new");
+            fs::create_dir(&tmp)?;
+            (tmp, Target::Fresh)
+        };
         Ok(Staging {
             out: out.to_path_buf(),
             tmp,
+            target,
             previous,
             paths: Mutex::new(Vec::new()),
+            counter: std::sync::atomic::AtomicU64::new(0),
             _lock: lock,
             done: false,
         })
@@ -266,18 +308,80 @@ impl Staging {
         Ok(())
     }
 
-    /// Adds one file (`rel`: relative to the output folder). A file equal to
-    /// the previous output's is linked, not written again.
-    pub fn put(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {
+    /// A temporary name inside the staging tree (renamed over its file).
+    fn temp_name(&self) -> PathBuf {
+        let n = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.tmp.join(format!(".apparat-tmp-{n}"))
+    }
+
+    /// Makes `tmp/rel` ready to be replaced: its folders exist (a file in
+    /// the way of one is removed), and a folder at its place is removed.
+    fn make_room(&self, rel: &str) -> io::Result<PathBuf> {
         let dest = self.tmp.join(rel);
+        if let Target::Spare(..) = self.target {
+            for dir in ancestors(rel) {
+                let d = self.tmp.join(dir);
+                if fs::symlink_metadata(&d).is_ok_and(|m| !m.is_dir()) {
+                    fs::remove_file(&d)?;
+                }
+            }
+            if fs::symlink_metadata(&dest).is_ok_and(|m| m.is_dir()) {
+                fs::remove_dir_all(&dest)?;
+            }
+        }
         if let Some(dir) = dest.parent() {
             fs::create_dir_all(dir)?;
         }
+        Ok(dest)
+    }
+
+    /// Puts the output's file at `rel` into the staging tree, as a link.
+    fn link_from_output(&self, rel: &str, old: &fs::Metadata) -> io::Result<()> {
+        let from = self.out.join(rel);
+        match &self.target {
+            Target::Fresh => {
+                let dest = self.make_room(rel)?;
+                link_or_copy(&from, &dest)
+            }
+            Target::Spare(files, _) => {
+                if files
+                    .get(rel)
+                    .is_some_and(|&ino| ino != 0 && ino == inode(old))
+                {
+                    // already the same file
+                    return Ok(());
+                }
+                let dest = self.make_room(rel)?;
+                let tmp = self.temp_name();
+                link_or_copy(&from, &tmp)?;
+                fs::rename(&tmp, &dest)
+            }
+        }
+    }
+
+    /// Adds one file (`rel`: relative to the output folder). A file equal to
+    /// the previous output's is linked, not written again.
+    pub fn put(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {
         let old = self.out.join(rel);
-        if self.previous && same_bytes(&old, bytes) {
-            link_or_copy(&old, &dest)?;
-        } else {
-            fs::write(&dest, bytes)?;
+        if self.previous {
+            if let Ok(m) = fs::symlink_metadata(&old) {
+                if m.is_file() && m.len() == bytes.len() as u64 && fs::read(&old)? == bytes {
+                    self.link_from_output(rel, &m)?;
+                    return self.record(rel);
+                }
+            }
+        }
+        let dest = self.make_room(rel)?;
+        match self.target {
+            Target::Fresh => fs::write(&dest, bytes)?,
+            Target::Spare(..) => {
+                // never in place: the spare's file may be the output's too
+                let tmp = self.temp_name();
+                fs::write(&tmp, bytes)?;
+                fs::rename(&tmp, &dest)?;
+            }
         }
         self.record(rel)
     }
@@ -288,11 +392,8 @@ impl Staging {
         if !self.previous {
             return Err(io::Error::other("nothing to keep in a fresh output"));
         }
-        let dest = self.tmp.join(rel);
-        if let Some(dir) = dest.parent() {
-            fs::create_dir_all(dir)?;
-        }
-        link_or_copy(&self.out.join(rel), &dest)?;
+        let m = fs::symlink_metadata(self.out.join(rel))?;
+        self.link_from_output(rel, &m)?;
         self.record(rel)
     }
 
@@ -301,14 +402,17 @@ impl Staging {
         self.previous
     }
 
-    /// Makes the new site the output, in one step, then deletes the old one.
+    /// Makes the new site the output, in one step. The old output becomes
+    /// the spare tree of the next build.
     pub fn commit(mut self) -> io::Result<()> {
         self.done = true;
         let r = self.try_commit();
-        // after the swap, the staging folder holds the old tree; after a
-        // failure, the new one
-        let removed = remove_any(&self.tmp);
-        r.and(removed)
+        if r.is_err() {
+            if let Target::Fresh = self.target {
+                let _ = remove_any(&self.tmp);
+            }
+        }
+        r
     }
 
     fn try_commit(&self) -> io::Result<()> {
@@ -333,9 +437,41 @@ impl Staging {
                 "`{p}` is both a file and a folder of the site"
             )));
         }
-        fs::write(self.tmp.join(MARKER), MARKER_TEXT)?;
+        if let Target::Spare(files, old_dirs) = &self.target {
+            // what is no longer part of the site, then folders no longer
+            // needed, deepest first
+            for rel in files.keys() {
+                let rel = rel.as_str();
+                if !all.contains(rel) && !dirs.contains(rel) && rel != MARKER {
+                    remove_any(&self.tmp.join(rel))?;
+                }
+            }
+            let mut gone: Vec<&String> = old_dirs
+                .iter()
+                .filter(|d| !dirs.contains(d.as_str()) && !all.contains(d.as_str()))
+                .collect();
+            gone.sort_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
+            for d in gone {
+                remove_any(&self.tmp.join(d))?;
+            }
+        }
+        let marker = self.tmp.join(MARKER);
+        if fs::read(&marker).ok().as_deref() != Some(MARKER_TEXT.as_bytes()) {
+            fs::write(&marker, MARKER_TEXT)?;
+        }
+        let spare = self.out.with_file_name(sibling_name(&self.out, "-spare"));
+        let dirty = self
+            .out
+            .with_file_name(sibling_name(&self.out, "-spare.dirty"));
         if fs::symlink_metadata(&self.out).is_ok() {
-            exchange(&self.tmp, &self.out)
+            exchange(&self.tmp, &self.out)?;
+            // the staging folder now holds the old output: the next spare
+            // (if it cannot be kept, the next build makes one again)
+            if self.tmp != spare && fs::rename(&self.tmp, &spare).is_err() {
+                let _ = remove_any(&self.tmp);
+            }
+            let _ = remove_any(&dirty);
+            Ok(())
         } else {
             fs::rename(&self.tmp, &self.out)
         }
@@ -345,9 +481,52 @@ impl Staging {
 impl Drop for Staging {
     fn drop(&mut self) {
         if !self.done {
-            let _ = remove_any(&self.tmp);
+            if let Target::Fresh = self.target {
+                let _ = remove_any(&self.tmp);
+            }
         }
     }
+}
+
+/// The files under `dir`, by relative path, with their inode numbers (read
+/// with the directory, without a `stat` of each file), and its folders.
+type Listing = (std::collections::HashMap<String, u64>, Vec<String>);
+
+fn list_files(dir: &Path) -> io::Result<Listing> {
+    let mut files = std::collections::HashMap::new();
+    let mut dirs = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+        let entry = entry.map_err(io::Error::other)?;
+        let Ok(rel) = entry.path().strip_prefix(dir) else {
+            continue;
+        };
+        let Some(rel) = rel.to_str() else {
+            // not UTF-8: never a path of the site
+            remove_any(entry.path())?;
+            continue;
+        };
+        let rel = rel.replace('\\', "/");
+        if entry.file_type().is_dir() {
+            dirs.push(rel);
+            continue;
+        }
+        #[cfg(unix)]
+        let ino = walkdir::DirEntryExt::ino(&entry);
+        #[cfg(not(unix))]
+        let ino = 0;
+        files.insert(rel, ino);
+    }
+    Ok((files, dirs))
+}
+
+#[cfg(unix)]
+fn inode(m: &fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(m)
+}
+
+#[cfg(not(unix))]
+fn inode(_: &fs::Metadata) -> u64 {
+    0
 }
 
 /// Links `from` to `to`, or copies it where links cannot be made.
@@ -391,16 +570,6 @@ fn swap_by_renames(new: &Path, out: &Path) -> io::Result<()> {
         return Err(e);
     }
     fs::rename(&old, new)
-}
-
-/// Whether the regular file at `path` holds exactly `bytes`.
-fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
-    match fs::symlink_metadata(path) {
-        Ok(m) if m.is_file() && m.len() == bytes.len() as u64 => {
-            fs::read(path).is_ok_and(|old| old == bytes)
-        }
-        _ => false,
-    }
 }
 
 /// The folders `a`, `a/b` of `a/b/c`.

@@ -356,7 +356,12 @@ fn the_built_in_theme_is_written_and_an_edition_overrides_it_by_path() {
         assert_eq!(&written, bytes, "{path}");
     }
     let home = s.read("public/index.html");
-    for link in ["assets/style.css", "assets/apparat.js", "assets/print.css", "assets/favicon.svg"] {
+    for link in [
+        "assets/style.css",
+        "assets/apparat.js",
+        "assets/print.css",
+        "assets/favicon.svg",
+    ] {
         assert!(home.contains(link), "{link} not linked");
     }
     // a file at the same path in static/ replaces the built-in one, alone

@@ -19,13 +19,14 @@ fn site() -> Site {
     s
 }
 
-/// Names beside the output that a build left behind (staging folders).
+/// Names beside the output that a build left behind (staging folders; not
+/// the spare tree that a rebuild keeps for the next one).
 fn leftovers(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(dir)
         .expect("read root")
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".apparat-"))
+        .filter(|n| n.contains(".apparat-") && !n.ends_with(".apparat-spare"))
         .collect();
     v.sort();
     v
@@ -325,4 +326,84 @@ fn a_killed_rebuild_leaves_the_old_site_or_the_new_one() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(which_site(&public, &old, &new), "new");
     assert!(leftovers(s.path()).is_empty(), "{:?}", leftovers(s.path()));
+}
+
+/// Asserts two trees equal, naming the paths that differ.
+#[track_caller]
+fn same_tree(a: &[(std::path::PathBuf, Vec<u8>)], b: &[(std::path::PathBuf, Vec<u8>)], what: &str) {
+    let a: std::collections::BTreeMap<_, _> = a.iter().cloned().collect();
+    let b: std::collections::BTreeMap<_, _> = b.iter().cloned().collect();
+    let differ: Vec<_> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|k| a.get(*k) != b.get(*k))
+        .collect();
+    assert!(differ.is_empty(), "{what}: these paths differ: {differ:?}");
+}
+
+/// A change made to a site between two builds.
+type Step = Box<dyn Fn(&Site)>;
+
+/// Rebuilds staged in the spare tree (the output before last, brought up to
+/// date) give exactly the site that a build from nothing gives, whatever
+/// changed: pages added, removed, changed, a page turned into a section
+/// (a file where a folder was, and back), files added by hand to the output.
+#[test]
+fn rebuilds_in_the_spare_tree_equal_builds_from_nothing() {
+    let s = site();
+    let fresh = |s: &Site| {
+        let _ = fs::remove_dir_all(s.path().join("fresh"));
+        let o = s.run(&["build", "--output", "fresh"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        tree(&s.path().join("fresh"))
+    };
+    let steps: Vec<Step> = vec![
+        Box::new(|s| s.write("content/b.md", &page("Bêta", "Deux."))),
+        Box::new(|s| s.write("content/a.md", &page("Alpha", "Changé."))),
+        Box::new(|s| {
+            fs::remove_file(s.path().join("content/b.md")).expect("rm");
+            s.write("public/by-hand.txt", "added by hand");
+            s.write("public/a/extra/x.txt", "added by hand");
+        }),
+        Box::new(|s| {
+            // a/ becomes a section with a page of its own
+            fs::remove_file(s.path().join("content/a.md")).expect("rm");
+            s.write("content/a/_index.md", &page("Section A", "Section."));
+            s.write("content/a/c.md", &page("Gamma", "Trois."));
+        }),
+        Box::new(|s| {
+            fs::remove_dir_all(s.path().join("content/a")).expect("rm");
+            s.write("content/a.md", &page("Alpha", "De retour."));
+            s.write("static/a/index.txt", "static");
+        }),
+        Box::new(|_| {}),
+        Box::new(|s| s.write("content/a.md", &page("Alpha", "Encore."))),
+    ];
+    assert!(s.build().status.success());
+    for (i, step) in steps.iter().enumerate() {
+        step(&s);
+        let before = tree(&s.path().join("public"));
+        let o = s.build();
+        assert!(o.status.success(), "step {i}: {}", stderr(&o));
+        same_tree(
+            &tree(&s.path().join("public")),
+            &fresh(&s),
+            &format!("step {i}"),
+        );
+        assert!(
+            leftovers(s.path()).is_empty(),
+            "step {i}: {:?}",
+            leftovers(s.path())
+        );
+        // the previous output, kept whole as the next spare: nothing was
+        // written into a file it shares with the new one
+        if i > 0 {
+            same_tree(
+                &tree(&s.path().join(".public.apparat-spare")),
+                &before,
+                &format!("spare after step {i}"),
+            );
+        }
+    }
+    assert!(s.exists(".public.apparat-spare"), "no spare tree kept");
 }
