@@ -696,10 +696,14 @@ Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n",
 /// follows, so that the client sees the response rather than a reset.
 fn linger(mut stream: TcpStream) {
     let _ = stream.shutdown(Shutdown::Write);
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let deadline = Instant::now() + Duration::from_secs(2);
     let mut chunk = [0u8; 4096];
     let mut left = 256 * 1024usize;
     while left > 0 {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        if wait.is_zero() || stream.set_read_timeout(Some(wait)).is_err() {
+            break;
+        }
         match stream.read(&mut chunk) {
             Ok(n) if n > 0 => left = left.saturating_sub(n),
             _ => break,
@@ -1325,6 +1329,43 @@ mod tests {
             assert!(map_target(bad, "/r/").is_err(), "{bad}");
         }
         assert!(map_target("/../", "/").is_err());
+    }
+
+    #[test]
+    fn hosts() {
+        let lo: IpAddr = [127, 0, 0, 1].into();
+        for ok in [
+            "localhost",
+            "LOCALHOST:1111",
+            "127.0.0.1",
+            "127.0.0.1:80",
+            "127.9.8.7:1",
+            "[::1]",
+            "[::1]:1111",
+        ] {
+            assert!(host_allowed(ok, lo), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:1111",
+            "localhost.evil.example",
+            "127.0.0.1.nip.io",
+            "10.0.0.1",
+            "::1",
+            "[::1",
+            "[::2]:1",
+            "localhost:",
+            "localhost:x",
+            "",
+        ] {
+            assert!(!host_allowed(bad, lo), "{bad}");
+        }
+        let lan: IpAddr = [192, 168, 1, 5].into();
+        assert!(host_allowed("192.168.1.5:1111", lan));
+        assert!(!host_allowed("192.168.1.6:1111", lan));
+        let any: IpAddr = [0, 0, 0, 0].into();
+        assert!(host_allowed("192.168.1.6:1111", any));
+        assert!(!host_allowed("mylaptop.example:1111", any));
     }
 
     #[test]
