@@ -34,7 +34,7 @@ use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// What `apparat serve` was asked for.
@@ -159,6 +159,9 @@ struct Shared {
     state: RwLock<State>,
     clients: Mutex<Vec<EventClient>>,
     conns: Mutex<Connections>,
+    /// Connection threads still running (those of closed connections
+    /// included, until they end), with a signal when one ends.
+    threads: (Mutex<usize>, Condvar),
     base_path: String,
     /// The address listened on; requests must name it, `localhost` or a
     /// loopback address in `Host`.
@@ -593,17 +596,45 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         let Some(id) = shared.admit(&stream) else {
             continue;
         };
+        // the threads of closed connections end at once (their socket is
+        // shut down); wait for them, so that there are never more threads
+        // than MAX_CONNECTIONS
+        {
+            let (count, ended) = &shared.threads;
+            let mut n = count.lock().unwrap_or_else(PoisonError::into_inner);
+            while *n >= MAX_CONNECTIONS {
+                n = ended
+                    .wait_timeout(n, Duration::from_millis(100))
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+            *n += 1;
+        }
         let s = Arc::clone(&shared);
         let spawned = std::thread::Builder::new()
             .name("apparat-http".into())
             .spawn(move || {
+                let _running = ThreadCount(&s);
                 connection(stream, id, &s);
                 s.forget(id);
             });
         if let Err(e) = spawned {
             eprintln!("warning: HTTP: cannot start a thread: {e}");
             shared.forget(id);
+            drop(ThreadCount(&shared));
         }
+    }
+}
+
+/// Counts a connection thread until dropped (when the thread ends).
+struct ThreadCount<'a>(&'a Shared);
+
+impl Drop for ThreadCount<'_> {
+    fn drop(&mut self) {
+        let (count, ended) = &self.0.threads;
+        let mut n = count.lock().unwrap_or_else(PoisonError::into_inner);
+        *n = n.saturating_sub(1);
+        ended.notify_one();
     }
 }
 
@@ -1052,6 +1083,7 @@ Stop the other server, or choose another port with --port (--port 0 picks a free
         state: RwLock::new(state),
         clients: Mutex::new(Vec::new()),
         conns: Mutex::new(Connections::default()),
+        threads: (Mutex::new(0), Condvar::new()),
         base_path,
         bind: opts.bind,
         instance: SystemTime::now()
