@@ -1,5 +1,6 @@
-//! `apparat serve`: builds the site in memory, serves it over HTTP (tiny_http),
-//! watches the sources (notify, debounced) and tells open pages to reload over
+//! `apparat serve`: builds the site in memory, serves it over HTTP (a small
+//! HTTP/1.1 server on std's sockets, requests parsed by httparse), watches the
+//! sources (notify, debounced) and tells open pages to reload over
 //! server-sent events.
 //!
 //! - Nothing is written to disk: `public/` made by `build` is never touched.
@@ -9,6 +10,15 @@
 //! - When a rebuild fails, the terminal shows the diagnostics, the last good
 //!   site keeps being served, and every HTML page carries an overlay with them;
 //!   the next good build clears it.
+//! - Bounded, whatever clients do: a request head is at most [`MAX_HEAD`] bytes
+//!   (else 431), at most [`MAX_CONNECTIONS`] connections are open at once (a
+//!   new one closes the longest-idle one), every read and write times out, and
+//!   each live-reload client has a queue of [`EVENT_QUEUE`] events: one that
+//!   falls behind is dropped (its page reconnects and reloads), so no client
+//!   can stall a rebuild or another client.
+//! - Requests whose `Host` is not this server's address, `localhost` or a
+//!   loopback address get 403: a page of another site cannot reach the server
+//!   through DNS rebinding.
 
 use apparat::diagnostics::Diagnostics;
 use apparat::{BuildOptions, Session};
@@ -20,13 +30,12 @@ use notify_debouncer_mini::notify::{
 };
 use notify_debouncer_mini::{new_debouncer_opt, DebounceEventResult, DebouncedEventKind};
 use std::collections::{HashMap, HashSet};
-use std::io::{self, Cursor, Write};
-use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::mpsc::{self, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tiny_http::{Header, Method, Request, Response, StatusCode};
 
 /// What `apparat serve` was asked for.
 #[derive(Debug, Clone)]
@@ -45,8 +54,25 @@ const WATCHED_FILE: &str = "site.toml";
 /// Serve-only files, under `<base>__apparat/`.
 const RELOAD_JS: &[u8] = include_bytes!("reload.js");
 const OVERLAY_CSS: &[u8] = include_bytes!("overlay.css");
-const WORKERS: usize = 4;
+/// Each live-reload stream sends a comment this often when nothing happens,
+/// so that a page that went away is noticed.
 const HEARTBEAT: Duration = Duration::from_secs(15);
+/// At most this many connections are open at once (each has its thread);
+/// beyond it, a new connection closes the one idle the longest.
+const MAX_CONNECTIONS: usize = 128;
+/// The largest request head (request line and headers), as Node's default;
+/// a larger one gets 431.
+const MAX_HEAD: usize = 16 * 1024;
+/// The most header fields in a request head; more get 431.
+const MAX_HEADERS: usize = 64;
+/// A connection that sends no complete request head for this long (a new
+/// one, or one kept alive after a response) is closed.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A write that makes no progress for this long closes the connection.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Events waiting to be written to one live-reload client; a client with a
+/// full queue stopped reading and is dropped.
+const EVENT_QUEUE: usize = 16;
 /// A file is rebuilt once it has been quiet this long (an editor's save is
 /// one write, or a write and a rename, well within it).
 const DEBOUNCE: Duration = Duration::from_millis(50);
@@ -96,10 +122,50 @@ struct State {
     generation: u64,
 }
 
+/// A live-reload client: the queue of the thread that writes its stream.
+struct EventClient {
+    /// The connection, as registered in [`Connections`].
+    conn: u64,
+    tx: SyncSender<Arc<str>>,
+}
+
+/// What an open connection is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for a request head (new, or kept alive after a response).
+    Waiting,
+    /// Reading a request head or answering it.
+    Busy,
+    /// Streaming live-reload events.
+    Events,
+}
+
+struct Conn {
+    /// A handle on the socket, to close it from the acceptor.
+    stream: TcpStream,
+    phase: Phase,
+    /// When `phase` began.
+    since: Instant,
+}
+
+/// The open connections, each served by its own thread.
+#[derive(Default)]
+struct Connections {
+    next: u64,
+    open: HashMap<u64, Conn>,
+}
+
 struct Shared {
     state: RwLock<State>,
-    clients: Mutex<Vec<Box<dyn Write + Send>>>,
+    clients: Mutex<Vec<EventClient>>,
+    conns: Mutex<Connections>,
+    /// Connection threads still running (those of closed connections
+    /// included, until they end), with a signal when one ends.
+    threads: (Mutex<usize>, Condvar),
     base_path: String,
+    /// The address listened on; requests must name it, `localhost` or a
+    /// loopback address in `Host`.
+    bind: IpAddr,
     /// Identifies this server process in the `hello` event.
     instance: u128,
 }
@@ -110,28 +176,80 @@ impl Shared {
         (s.site.clone(), s.error.clone(), s.generation)
     }
 
-    /// Sends one server-sent event to every connected page, dropping the dead ones.
-    fn broadcast(&self, event: Option<&str>, data: &str) {
-        let mut msg = String::new();
-        match event {
-            Some(e) => {
-                msg.push_str("event: ");
-                msg.push_str(e);
-                msg.push('\n');
-                for line in data.lines() {
-                    msg.push_str("data: ");
-                    msg.push_str(line);
-                    msg.push('\n');
-                }
-                if data.is_empty() {
-                    msg.push_str("data:\n");
-                }
-            }
-            None => msg.push_str(": ping\n"),
+    /// Queues one server-sent event for every connected page. Never waits: a
+    /// page whose queue is full (it stopped reading) or whose stream ended is
+    /// dropped; a dropped page reconnects and reloads, if it still can.
+    fn broadcast(&self, event: &str, data: &str) {
+        let mut msg = format!("event: {event}\n");
+        for line in data.lines() {
+            msg.push_str("data: ");
+            msg.push_str(line);
+            msg.push('\n');
+        }
+        if data.is_empty() {
+            msg.push_str("data:\n");
         }
         msg.push('\n');
-        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
-        clients.retain_mut(|w| w.write_all(msg.as_bytes()).and_then(|_| w.flush()).is_ok());
+        let msg: Arc<str> = msg.into();
+        self.clients()
+            .retain(|c| c.tx.try_send(Arc::clone(&msg)).is_ok());
+    }
+
+    fn clients(&self) -> MutexGuard<'_, Vec<EventClient>> {
+        self.clients.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn conns(&self) -> MutexGuard<'_, Connections> {
+        self.conns.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a new connection. At [`MAX_CONNECTIONS`], first closes the
+    /// one idle the longest: waiting for a request, else streaming events.
+    /// `None` (the new connection is refused) when every connection is busy
+    /// answering a request, which lasts at most [`WRITE_TIMEOUT`] per write.
+    fn admit(&self, stream: &TcpStream) -> Option<u64> {
+        let mut conns = self.conns();
+        if conns.open.len() >= MAX_CONNECTIONS {
+            let victim = [Phase::Waiting, Phase::Events]
+                .into_iter()
+                .find_map(|phase| {
+                    conns
+                        .open
+                        .iter()
+                        .filter(|(_, c)| c.phase == phase)
+                        .min_by_key(|(id, c)| (c.since, **id))
+                        .map(|(id, _)| *id)
+                })?;
+            if let Some(c) = conns.open.remove(&victim) {
+                // its thread's read or write fails at once and it ends
+                let _ = c.stream.shutdown(Shutdown::Both);
+            }
+            // an event stream's thread waits on its queue: close that too
+            self.clients().retain(|c| c.conn != victim);
+        }
+        let handle = stream.try_clone().ok()?;
+        let id = conns.next;
+        conns.next += 1;
+        conns.open.insert(
+            id,
+            Conn {
+                stream: handle,
+                phase: Phase::Waiting,
+                since: Instant::now(),
+            },
+        );
+        Some(id)
+    }
+
+    fn set_phase(&self, id: u64, phase: Phase) {
+        if let Some(c) = self.conns().open.get_mut(&id) {
+            c.phase = phase;
+            c.since = Instant::now();
+        }
+    }
+
+    fn forget(&self, id: u64) {
+        self.conns().open.remove(&id);
     }
 }
 
@@ -279,51 +397,380 @@ pub fn content_type(path: &str) -> &'static str {
     }
 }
 
-fn header(name: &str, value: &str) -> Option<Header> {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
+/// What a request gets.
+enum Answer {
+    /// A complete response.
+    Full {
+        status: u16,
+        ctype: String,
+        body: Bytes,
+        extra: Vec<(&'static str, String)>,
+    },
+    /// The live-reload channel: the connection becomes an event stream.
+    Events,
 }
 
-fn reply(rq: Request, status: u16, ctype: &str, body: Bytes, extra: &[(&str, &str)]) {
-    let len = body.0.len();
-    let mut resp = Response::new(
-        StatusCode(status),
-        Vec::new(),
-        Cursor::new(body),
-        Some(len),
-        None,
-    );
-    let base = [
-        ("Content-Type", ctype),
-        ("Cache-Control", "no-store"),
-        ("X-Content-Type-Options", "nosniff"),
-    ];
-    for (n, v) in base.iter().chain(extra) {
-        if let Some(h) = header(n, v) {
-            resp.add_header(h);
-        }
+fn reply(status: u16, ctype: &str, body: Bytes, extra: &[(&'static str, &str)]) -> Answer {
+    Answer::Full {
+        status,
+        ctype: ctype.to_string(),
+        body,
+        extra: extra.iter().map(|(n, v)| (*n, v.to_string())).collect(),
     }
-    // a client that went away is not an error of the server
-    let _ = rq.respond(resp);
 }
 
-fn reply_text(rq: Request, status: u16, text: String, extra: &[(&str, &str)]) {
+fn reply_text(status: u16, text: String, extra: &[(&'static str, &str)]) -> Answer {
     reply(
-        rq,
         status,
         "text/plain; charset=utf-8",
         Bytes(Arc::new(text.into_bytes())),
         extra,
-    );
+    )
 }
 
-fn reply_html(rq: Request, status: u16, html: String) {
+fn reply_html(status: u16, html: String) -> Answer {
     reply(
-        rq,
         status,
         "text/html; charset=utf-8",
         Bytes(Arc::new(html.into_bytes())),
         &[],
+    )
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        302 => "Found",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        _ => "",
+    }
+}
+
+/// A request head, as far as this server reads it.
+struct Head {
+    method: String,
+    target: String,
+    http11: bool,
+    /// Every `Host` field (there must be one in HTTP/1.1).
+    hosts: Vec<String>,
+    /// The client asked to close, speaks HTTP/1.0 or sent a body (which is
+    /// not read): the connection closes after the response.
+    close: bool,
+}
+
+impl Head {
+    fn new(req: &httparse::Request) -> Head {
+        let http11 = req.version == Some(1);
+        let mut hosts = Vec::new();
+        let mut close = !http11;
+        for h in req.headers.iter() {
+            let value = String::from_utf8_lossy(h.value);
+            let value = value.trim();
+            if h.name.eq_ignore_ascii_case("host") {
+                hosts.push(value.to_string());
+            } else if h.name.eq_ignore_ascii_case("connection") {
+                close |= value
+                    .split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("close"));
+            } else if h.name.eq_ignore_ascii_case("transfer-encoding")
+                || (h.name.eq_ignore_ascii_case("content-length") && value != "0")
+            {
+                close = true;
+            }
+        }
+        Head {
+            method: req.method.unwrap_or_default().to_string(),
+            target: req.path.unwrap_or_default().to_string(),
+            http11,
+            hosts,
+            close,
+        }
+    }
+}
+
+enum HeadError {
+    /// The client closed the connection or sent nothing in time.
+    Closed,
+    /// Larger than [`MAX_HEAD`], or more than [`MAX_HEADERS`] fields.
+    TooLarge,
+    /// Not HTTP.
+    Malformed,
+}
+
+/// Reads one request head into `buf` (which keeps what follows it, a
+/// pipelined request) until `deadline`.
+fn read_head(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    deadline: Instant,
+) -> Result<Head, HeadError> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        if !buf.is_empty() {
+            let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            let mut req = httparse::Request::new(&mut fields);
+            match req.parse(buf) {
+                Ok(httparse::Status::Complete(n)) if n <= MAX_HEAD => {
+                    let head = Head::new(&req);
+                    buf.drain(..n);
+                    return Ok(head);
+                }
+                Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD => {}
+                Ok(_) | Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooLarge),
+                Err(_) => return Err(HeadError::Malformed),
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return Err(HeadError::Closed);
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => return Err(HeadError::Closed),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(HeadError::Closed),
+        }
+    }
+}
+
+/// Whether a `Host` field names this server: `localhost`, a loopback
+/// address or the address listened on (any address when listening on all of
+/// them), with any port. A name that only resolves to this machine (DNS
+/// rebinding) is refused.
+fn host_allowed(host: &str, bind: IpAddr) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        // [v6] or [v6]:port
+        let Some((ip, port)) = rest.split_once(']') else {
+            return false;
+        };
+        if !(port.is_empty() || port.strip_prefix(':').is_some_and(is_port)) {
+            return false;
+        }
+        match ip.parse::<std::net::Ipv6Addr>() {
+            Ok(ip) => return ip_allowed(IpAddr::V6(ip), bind),
+            Err(_) => return false,
+        }
+    } else {
+        match host.split_once(':') {
+            Some((name, port)) if is_port(port) => name,
+            Some(_) => return false,
+            None => host,
+        }
+    };
+    if name.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match name.parse::<std::net::Ipv4Addr>() {
+        Ok(ip) => ip_allowed(IpAddr::V4(ip), bind),
+        Err(_) => false,
+    }
+}
+
+fn is_port(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 5 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn ip_allowed(ip: IpAddr, bind: IpAddr) -> bool {
+    ip.is_loopback() || ip == bind || bind.is_unspecified()
+}
+
+/// Accepts connections for ever, each served by its own thread, at most
+/// [`MAX_CONNECTIONS`] at once.
+fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    for stream in listener.incoming() {
+        let stream = match stream {
+            Ok(s) => s,
+            Err(e) => {
+                // out of file descriptors, say: wait rather than spin
+                eprintln!("warning: HTTP: cannot accept a connection: {e}");
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
+        // refused (closed) when every connection is busy answering
+        let Some(id) = shared.admit(&stream) else {
+            continue;
+        };
+        // the threads of closed connections end at once (their socket is
+        // shut down); wait for them, so that there are never more threads
+        // than MAX_CONNECTIONS
+        {
+            let (count, ended) = &shared.threads;
+            let mut n = count.lock().unwrap_or_else(PoisonError::into_inner);
+            while *n >= MAX_CONNECTIONS {
+                n = ended
+                    .wait_timeout(n, Duration::from_millis(100))
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+            *n += 1;
+        }
+        let s = Arc::clone(&shared);
+        let spawned = std::thread::Builder::new()
+            .name("apparat-http".into())
+            .spawn(move || {
+                let _running = ThreadCount(&s);
+                connection(stream, id, &s);
+                s.forget(id);
+            });
+        if let Err(e) = spawned {
+            eprintln!("warning: HTTP: cannot start a thread: {e}");
+            shared.forget(id);
+            drop(ThreadCount(&shared));
+        }
+    }
+}
+
+/// Counts a connection thread until dropped (when the thread ends).
+struct ThreadCount<'a>(&'a Shared);
+
+impl Drop for ThreadCount<'_> {
+    fn drop(&mut self) {
+        let (count, ended) = &self.0.threads;
+        let mut n = count.lock().unwrap_or_else(PoisonError::into_inner);
+        *n = n.saturating_sub(1);
+        ended.notify_one();
+    }
+}
+
+/// Serves the requests of one connection (kept alive between them) until
+/// it closes, times out, or becomes an event stream.
+fn connection(mut stream: TcpStream, id: u64, shared: &Shared) {
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let mut buf = Vec::new();
+    loop {
+        shared.set_phase(id, Phase::Waiting);
+        let head = read_head(&mut stream, &mut buf, Instant::now() + IDLE_TIMEOUT);
+        shared.set_phase(id, Phase::Busy);
+        let (answer, head_only, close) = match head {
+            Ok(head) => (handle(&head, shared), head.method == "HEAD", head.close),
+            Err(HeadError::Closed) => return,
+            Err(HeadError::TooLarge) => {
+                let text = format!(
+                    "431 Request Header Fields Too Large: at most {MAX_HEAD} bytes and {MAX_HEADERS} fields\n"
+                );
+                (reply_text(431, text, &[]), false, true)
+            }
+            Err(HeadError::Malformed) => (
+                reply_text(400, "400 Bad Request: malformed request\n".into(), &[]),
+                false,
+                true,
+            ),
+        };
+        match answer {
+            Answer::Events => return event_stream(stream, id, shared),
+            Answer::Full {
+                status,
+                ctype,
+                body,
+                extra,
+            } => {
+                let sent = write_response(
+                    &mut stream,
+                    (status, &ctype, &extra),
+                    &body,
+                    head_only,
+                    close,
+                );
+                if sent.is_err() {
+                    return;
+                }
+                if close {
+                    return linger(stream);
+                }
+            }
+        }
+    }
+}
+
+fn write_response(
+    w: &mut TcpStream,
+    (status, ctype, extra): (u16, &str, &[(&'static str, String)]),
+    body: &Bytes,
+    head_only: bool,
+    close: bool,
+) -> io::Result<()> {
+    let mut head = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\
+Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n",
+        reason(status),
+        body.0.len()
     );
+    for (name, value) in extra {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if close {
+        head.push_str("Connection: close\r\n");
+    }
+    head.push_str("\r\n");
+    let mut out = head.into_bytes();
+    let body: &[u8] = if head_only { &[] } else { &body.0 };
+    // small responses in one write
+    if body.len() <= 16 * 1024 {
+        out.extend_from_slice(body);
+        w.write_all(&out)?;
+    } else {
+        w.write_all(&out)?;
+        w.write_all(body)?;
+    }
+    w.flush()
+}
+
+/// Closes a connection whose client may still be sending (a body, an
+/// oversized head): ends the response first and reads a little of what
+/// follows, so that the client sees the response rather than a reset.
+fn linger(mut stream: TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut chunk = [0u8; 4096];
+    let mut left = 256 * 1024usize;
+    while left > 0 {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        if wait.is_zero() || stream.set_read_timeout(Some(wait)).is_err() {
+            break;
+        }
+        match stream.read(&mut chunk) {
+            Ok(n) if n > 0 => left = left.saturating_sub(n),
+            _ => break,
+        }
+    }
+}
+
+/// Writes the live-reload events of one page as they are queued, with a
+/// heartbeat when there are none, until the page goes away or is dropped.
+fn event_stream(mut stream: TcpStream, id: u64, shared: &Shared) {
+    let (_, _, generation) = shared.snapshot();
+    let (tx, rx) = mpsc::sync_channel::<Arc<str>>(EVENT_QUEUE);
+    shared.clients().push(EventClient { conn: id, tx });
+    shared.set_phase(id, Phase::Events);
+    let hello = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n\
+X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n\
+retry: 1000\nevent: hello\ndata: {}-{generation}\n\n",
+        shared.instance
+    );
+    let mut msg: Arc<str> = hello.into();
+    loop {
+        if stream
+            .write_all(msg.as_bytes())
+            .and_then(|_| stream.flush())
+            .is_err()
+        {
+            return;
+        }
+        msg = match rx.recv_timeout(HEARTBEAT) {
+            Ok(m) => m,
+            Err(RecvTimeoutError::Timeout) => ": ping\n\n".into(),
+            // dropped: it fell behind, or was closed to admit another connection
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+    }
 }
 
 fn escape(s: &str) -> String {
@@ -403,54 +850,67 @@ fn not_under_base_page(base_path: &str) -> String {
     )
 }
 
-fn handle(rq: Request, shared: &Shared) {
-    let method = rq.method().clone();
-    if method != Method::Get && method != Method::Head {
-        reply_text(
-            rq,
+fn handle(rq: &Head, shared: &Shared) -> Answer {
+    match rq.hosts.as_slice() {
+        [host] if !host_allowed(host, shared.bind) => {
+            return reply_text(
+                403,
+                "403 Forbidden: the Host header names another site; \
+open the address that apparat serve printed\n"
+                    .into(),
+                &[],
+            );
+        }
+        [_] => {}
+        [] if !rq.http11 => {}
+        _ => {
+            return reply_text(
+                400,
+                "400 Bad Request: one Host header is required\n".into(),
+                &[],
+            )
+        }
+    }
+    let head = rq.method == "HEAD";
+    if rq.method != "GET" && !head {
+        return reply_text(
             405,
             "405 Method Not Allowed: only GET and HEAD\n".into(),
             &[("Allow", "GET, HEAD")],
         );
-        return;
     }
     let base = shared.base_path.as_str();
-    let target = match map_target(rq.url(), base) {
+    let target = match map_target(&rq.target, base) {
         Ok(t) => t,
-        Err(why) => {
-            reply_text(rq, 400, format!("400 Bad Request: {why}\n"), &[]);
-            return;
-        }
+        Err(why) => return reply_text(400, format!("400 Bad Request: {why}\n"), &[]),
     };
     let rel = match target {
         Target::Site(rel) => rel,
         Target::BaseWithoutSlash => {
-            reply_text(rq, 302, format!("see {base}\n"), &[("Location", base)]);
-            return;
+            return reply_text(302, format!("see {base}\n"), &[("Location", base)]);
         }
-        Target::Outside => {
-            reply_html(rq, 404, not_under_base_page(base));
-            return;
-        }
+        Target::Outside => return reply_html(404, not_under_base_page(base)),
     };
     // serve-only files, also available before the first good build
     match rel.as_str() {
-        "__apparat/events" => return events(rq, shared, method == Method::Head),
+        "__apparat/events" if head => {
+            return reply(200, "text/event-stream", Bytes(Arc::new(Vec::new())), &[]);
+        }
+        "__apparat/events" => return Answer::Events,
         "__apparat/reload.js" => {
             let b = Bytes(Arc::new(RELOAD_JS.to_vec()));
-            return reply(rq, 200, content_type(&rel), b, &[]);
+            return reply(200, content_type(&rel), b, &[]);
         }
         "__apparat/overlay.css" => {
             let b = Bytes(Arc::new(OVERLAY_CSS.to_vec()));
-            return reply(rq, 200, content_type(&rel), b, &[]);
+            return reply(200, content_type(&rel), b, &[]);
         }
         _ => {}
     }
     let (site, error, _) = shared.snapshot();
     let Some(site) = site else {
         let diags = error.as_deref().map(String::as_str).unwrap_or("");
-        reply_html(rq, 500, error_page(diags, base));
-        return;
+        return reply_html(500, error_page(diags, base));
     };
     let file = if rel.is_empty() || rel.ends_with('/') {
         format!("{rel}index.html")
@@ -462,26 +922,17 @@ fn handle(rq: Request, shared: &Shared) {
         None => {
             if site.get(&format!("{rel}/index.html")).is_some() {
                 // a folder without its final slash: relative links need it
-                let raw = rq.url();
+                let raw = rq.target.as_str();
                 let (path, query) = match raw.find('?') {
                     Some(i) => raw.split_at(i),
                     None => (raw, ""),
                 };
                 let location = format!("{path}/{query}");
-                reply_text(
-                    rq,
-                    302,
-                    format!("see {location}\n"),
-                    &[("Location", &location)],
-                );
-                return;
+                return reply_text(302, format!("see {location}\n"), &[("Location", &location)]);
             }
             match site.get("404.html") {
                 Some(b) => (404, "404.html".to_string(), b.clone()),
-                None => {
-                    reply_text(rq, 404, "404 Not Found\n".into(), &[]);
-                    return;
-                }
+                None => return reply_text(404, "404 Not Found\n".into(), &[]),
             }
         }
     };
@@ -490,41 +941,7 @@ fn handle(rq: Request, shared: &Shared) {
         (Some(diags), true) => Bytes(Arc::new(with_overlay(&bytes.0, diags, base))),
         _ => bytes,
     };
-    reply(rq, status, ctype, bytes, &[]);
-}
-
-/// The live-reload channel: a never-ending `text/event-stream` response.
-fn events(rq: Request, shared: &Shared, head: bool) {
-    if head {
-        reply(
-            rq,
-            200,
-            "text/event-stream",
-            Bytes(Arc::new(Vec::new())),
-            &[],
-        );
-        return;
-    }
-    let (_, _, generation) = shared.snapshot();
-    // tiny_http buffers streamed bodies: take the raw stream and write the
-    // response head ourselves, then one event per message
-    let mut w = rq.into_writer();
-    let hello = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n\
-X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n\
-retry: 1000\nevent: hello\ndata: {}-{generation}\n\n",
-        shared.instance
-    );
-    if w.write_all(hello.as_bytes())
-        .and_then(|_| w.flush())
-        .is_ok()
-    {
-        shared
-            .clients
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(w);
-    }
+    reply(status, ctype, bytes, &[])
 }
 
 /// Builds the site in memory, reusing what the session kept of the last build.
@@ -665,25 +1082,22 @@ Stop the other server, or choose another port with --port (--port 0 picks a free
     let shared = Arc::new(Shared {
         state: RwLock::new(state),
         clients: Mutex::new(Vec::new()),
+        conns: Mutex::new(Connections::default()),
+        threads: (Mutex::new(0), Condvar::new()),
         base_path,
+        bind: opts.bind,
         instance: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or_default(),
     });
 
-    let server = tiny_http::Server::from_listener(listener, None)
-        .map_err(|e| format!("cannot start the HTTP server: {e}"))?;
-    let server = Arc::new(server);
-    for _ in 0..WORKERS {
-        let server = Arc::clone(&server);
+    {
         let shared = Arc::clone(&shared);
-        std::thread::spawn(move || loop {
-            match server.recv() {
-                Ok(rq) => handle(rq, &shared),
-                Err(e) => eprintln!("warning: HTTP: {e}"),
-            }
-        });
+        std::thread::Builder::new()
+            .name("apparat-accept".into())
+            .spawn(move || accept_loop(listener, shared))
+            .map_err(|e| format!("cannot start the HTTP server: {e}"))?;
     }
 
     println!("serving {url} (Ctrl-C to stop)");
@@ -725,8 +1139,7 @@ fn start_watching(root: &Path) -> Watch {
     }
 }
 
-/// Watches the sources and rebuilds on every (debounced) change; keeps the
-/// reload channel alive with heartbeats. Never returns.
+/// Watches the sources and rebuilds on every (debounced) change. Never returns.
 fn watch_loop(
     root: &Path,
     build_opts: &BuildOptions,
@@ -740,17 +1153,10 @@ fn watch_loop(
         mut watched,
     } = watch;
     loop {
-        let first = match rx.recv_timeout(HEARTBEAT) {
-            Ok(r) => r,
-            Err(RecvTimeoutError::Timeout) => {
-                shared.broadcast(None, "");
-                continue;
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                // no watcher: just keep the heartbeats going
-                std::thread::sleep(HEARTBEAT);
-                shared.broadcast(None, "");
-                continue;
+        let Ok(first) = rx.recv() else {
+            // no watcher: nothing will change; the server threads go on
+            loop {
+                std::thread::park();
             }
         };
         // a burst of saves is one rebuild: gather the batches that follow
@@ -908,7 +1314,7 @@ fn rebuild(session: &mut Session, build_opts: &BuildOptions, shared: &Shared, ch
     };
     state.generation += 1;
     drop(state);
-    shared.broadcast(Some(event), &data);
+    shared.broadcast(event, &data);
 }
 
 #[cfg(test)]
@@ -955,6 +1361,43 @@ mod tests {
             assert!(map_target(bad, "/r/").is_err(), "{bad}");
         }
         assert!(map_target("/../", "/").is_err());
+    }
+
+    #[test]
+    fn hosts() {
+        let lo: IpAddr = [127, 0, 0, 1].into();
+        for ok in [
+            "localhost",
+            "LOCALHOST:1111",
+            "127.0.0.1",
+            "127.0.0.1:80",
+            "127.9.8.7:1",
+            "[::1]",
+            "[::1]:1111",
+        ] {
+            assert!(host_allowed(ok, lo), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:1111",
+            "localhost.evil.example",
+            "127.0.0.1.nip.io",
+            "10.0.0.1",
+            "::1",
+            "[::1",
+            "[::2]:1",
+            "localhost:",
+            "localhost:x",
+            "",
+        ] {
+            assert!(!host_allowed(bad, lo), "{bad}");
+        }
+        let lan: IpAddr = [192, 168, 1, 5].into();
+        assert!(host_allowed("192.168.1.5:1111", lan));
+        assert!(!host_allowed("192.168.1.6:1111", lan));
+        let any: IpAddr = [0, 0, 0, 0].into();
+        assert!(host_allowed("192.168.1.6:1111", any));
+        assert!(!host_allowed("mylaptop.example:1111", any));
     }
 
     #[test]

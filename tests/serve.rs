@@ -135,6 +135,10 @@ impl Serve {
     fn write(&self, rel: &str, text: &str) {
         common::write(&self.root, rel, text);
     }
+
+    fn child_alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
 }
 
 fn agent() -> ureq::Agent {
@@ -178,14 +182,18 @@ fn fetch(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Fetched {
 
 /// Sends `target` byte for byte (no client normalisation) and returns status and response.
 fn raw(port: u16, method: &str, target: &str) -> (u16, String) {
+    raw_with(port, &format!("{method} {target}"), "Host: 127.0.0.1\r\n")
+}
+
+/// Sends the request line `line` with the header lines `headers` (each
+/// ending in CRLF) and `Connection: close`; returns status and response
+/// (status 0 when the server closed the connection without answering).
+fn raw_with(port: u16, line: &str, headers: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
-    write!(
-        s,
-        "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
+    // a server that refuses a large head may close before reading all of it
+    let _ = write!(s, "{line} HTTP/1.1\r\n{headers}Connection: close\r\n\r\n");
     let mut buf = Vec::new();
     let _ = s.read_to_end(&mut buf);
     let text = String::from_utf8_lossy(&buf).into_owned();
@@ -603,4 +611,173 @@ fn refuses_a_bad_base_path() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("--base-path"), "{err}");
+}
+
+/// The number of threads of a process (Linux only).
+fn threads(pid: u32) -> Option<usize> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+/// A paragraph mentioning `n` unknown persons on one line: every error
+/// quotes the line, so the diagnostics (sent whole in the `error-page`
+/// event) grow as n²: about 0.8 MB for n = 150.
+fn unknown_mentions(round: usize, n: usize) -> String {
+    let line: Vec<String> = (0..n)
+        .map(|k| format!("[X](person:inconnu-{round}-{k})"))
+        .collect();
+    common::TEXT_MD.replace("Premier paragraphe", &line.join(" "))
+}
+
+#[test]
+fn a_stalled_event_client_delays_no_one() {
+    let s = Serve::start(&[], |_| {});
+    // connects to the event stream and never reads: once the socket buffers
+    // are full (a few MB on loopback), writing to it blocks
+    let mut stalled = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
+    write!(
+        stalled,
+        "GET /__apparat/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    )
+    .expect("send");
+    let mut ev = Events::open(&s, "/");
+    // each failed build sends its diagnostics, about 0.8 MB, to every page:
+    // 12 rounds are about 10 MB, more than the stalled client's buffers hold
+    let mut sent = 0;
+    for round in 0..12 {
+        s.write("content/texte.md", &unknown_mentions(round, 150));
+        let start = ev.buf.len();
+        // the event's last line counts the errors
+        ev.expect(&format!("person:inconnu-{round}-0"));
+        ev.expect("errors, ");
+        ev.expect("\n\n");
+        sent += ev.buf.len() - start;
+        // the pages are answered meanwhile, with the current errors
+        let page = s.get("/");
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains(&format!("inconnu-{round}-0")));
+    }
+    assert!(sent > 8_000_000, "only {sent} bytes of events");
+    // a good build still reaches the reading client
+    s.write("content/texte.md", common::TEXT_MD);
+    ev.expect("event: reload");
+    assert!(!s.get("/texte/").body.contains("apparat-overlay"));
+    drop(stalled);
+}
+
+#[test]
+fn oversized_request_heads_get_431() {
+    let s = Serve::start(&[], |_| {});
+    let big = format!("X-Big: {}\r\nHost: 127.0.0.1\r\n", "a".repeat(64 * 1024));
+    let many: String = (0..1000).map(|i| format!("X-{i}: 1\r\n")).collect();
+    for headers in [big, format!("Host: 127.0.0.1\r\n{many}")] {
+        let (status, resp) = raw_with(s.port, "GET /", &headers);
+        // 431, or at least closed without an answer
+        assert!(status == 431 || status == 0, "{status}: {resp}");
+        assert_eq!(s.get("/").status, 200);
+    }
+    // a head of ordinary size is served
+    let (status, _) = raw_with(s.port, "GET /", "Host: 127.0.0.1\r\nX-Small: 1\r\n");
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn idle_connections_do_not_lock_out_a_new_request() {
+    let s = Serve::start(&[], |_| {});
+    let pid = s.child.id();
+    let before = threads(pid);
+    // 300 connections that never finish a request
+    let idle: Vec<TcpStream> = (0..300)
+        .map(|i| {
+            let mut c = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
+            if i % 2 == 0 {
+                let _ = c.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+            }
+            c
+        })
+        .collect();
+    let home = s.get("/");
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("Édition miniature"));
+    // the server's threads stay bounded (one per open connection, at most 128)
+    if let (Some(before), Some(now)) = (before, threads(pid)) {
+        assert!(
+            now < before + 150,
+            "{before} threads before, {now} with 300 idle connections"
+        );
+    }
+    drop(idle);
+    assert_eq!(s.get("/texte/").status, 200);
+}
+
+#[test]
+fn refuses_requests_for_other_hosts() {
+    let s = Serve::start(&[], |_| {});
+    let port = s.port;
+    for host in [
+        "evil.example".to_string(),
+        format!("evil.example:{port}"),
+        format!("localhost.evil.example:{port}"),
+        format!("127.0.0.1.evil.example:{port}"),
+        "10.1.2.3".to_string(),
+        format!("[::2]:{port}"),
+    ] {
+        let (status, resp) = raw_with(port, "GET /", &format!("Host: {host}\r\n"));
+        assert_eq!(status, 403, "Host: {host}: {resp}");
+        assert!(!resp.contains("Édition miniature"), "{host}");
+        let (status, _) = raw_with(port, "GET /__apparat/events", &format!("Host: {host}\r\n"));
+        assert_eq!(status, 403, "events, Host: {host}");
+    }
+    for host in [
+        format!("localhost:{port}"),
+        "localhost".to_string(),
+        format!("LocalHost:{port}"),
+        format!("127.0.0.1:{port}"),
+        "127.0.0.1".to_string(),
+        format!("127.1.2.3:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        let (status, resp) = raw_with(port, "GET /", &format!("Host: {host}\r\n"));
+        assert_eq!(status, 200, "Host: {host}: {resp}");
+    }
+    // HTTP/1.1 requires exactly one Host
+    assert_eq!(raw_with(port, "GET /", "").0, 400);
+    assert_eq!(
+        raw_with(port, "GET /", "Host: 127.0.0.1\r\nHost: evil.example\r\n").0,
+        400
+    );
+}
+
+#[test]
+fn a_template_error_keeps_the_last_good_site() {
+    let mut s = Serve::start(&[], |_| {});
+    let mut ev = Events::open(&s, "/");
+    s.write(
+        "templates/page.html",
+        "{% extends \"base.html\" %}{% block main %}\n<p>{% if %}</p>\n{% endblock main %}\n",
+    );
+    ev.expect("event: error-page");
+    // still serving the last good site, with the error over it
+    let page = s.get("/apropos/");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("id=\"apparat-overlay\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("templates/page.html"), "{}", page.body);
+    assert!(page.body.contains("Retour à"), "the last good page is gone");
+    assert_eq!(s.get("/texte/").status, 200);
+    wait_for("the error on stderr", || {
+        s.err().contains("templates/page.html").then_some(())
+    });
+    std::fs::remove_file(s.root.join("templates/page.html")).expect("remove");
+    ev.expect("event: reload");
+    let page = s.get("/apropos/");
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("apparat-overlay"));
+    assert!(s.child_alive());
 }
