@@ -7,18 +7,20 @@
 //! or lies inside the edition's root, `content/`, `templates/`, `static/` or
 //! `.git` is always refused, and so is a file or a symbolic link.
 //!
-//! **Atomicity.** Every build writes a complete new tree into a staging
-//! folder beside the output (`.NAME.apparat-new-PID`): files that a rebuild
-//! makes with the same bytes as the previous output (or that the manifest
-//! says are unchanged) are hard-linked from it instead of written again
-//! (copied where the file system has no hard links). Only when every page has
+//! **Atomicity.** Every build stages a complete new tree beside the output:
+//! into a new folder (`.NAME.apparat-new-PID`), or, for a rebuild, into the
+//! spare tree that the previous swap kept (see [`Staging`]). Files that a
+//! rebuild makes with the same bytes as the previous output (or that the
+//! manifest says are unchanged) are hard-linked from it instead of written
+//! again (copied where the file system has no hard links). Only when every page has
 //! been rendered and staged does the commit swap the two trees in one step:
 //! `renameat2(RENAME_EXCHANGE)` on Linux, `renamex_np(RENAME_SWAP)` on macOS,
 //! so that at every instant the output is either the complete old tree or the
 //! complete new one, whenever the build is killed. Elsewhere (Windows, other
 //! Unixes, file systems without the exchange) the swap is two renames, and for
 //! the instant between them the output folder is missing while the old tree
-//! sits in `.NAME.apparat-old-PID`. Then the old tree is deleted.
+//! sits in `.NAME.apparat-old-PID`. The old tree is then kept as the next
+//! build's spare tree.
 //!
 //! A lock file beside the output (`.NAME.apparat.lock`) keeps two builds from
 //! writing the same output at once; holding it, a build first removes the
