@@ -10,7 +10,7 @@ mod serve;
 #[derive(Parser)]
 #[command(
     name = "apparat",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("APPARAT_COMMIT"), ")"),
     about = "A static-site generator for critical digital editions"
 )]
 struct Cli {
