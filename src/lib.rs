@@ -18,6 +18,7 @@ pub mod markup;
 pub mod output;
 pub mod render;
 pub mod rewrite;
+pub mod theme;
 
 use diagnostics::Diagnostics;
 use output::SiteFile;
@@ -42,6 +43,9 @@ pub struct BuildOptions {
     /// for the render stage; pages beyond it are parsed again when rendered
     /// (None: [`HTML_BUDGET`]). The output is the same either way.
     pub html_budget: Option<usize>,
+    /// `build` only: replace an output folder that holds files apparat did
+    /// not write (never the edition's own folders; see [`output::claim`]).
+    pub force: bool,
 }
 
 /// Body HTML a build keeps between parse and render (16 MB: every page of
@@ -144,6 +148,14 @@ fn check_with(
     };
     cache.walked = Some(Arc::clone(&walked));
     timing("walk", t);
+    if walked.pages.is_empty() && !diags.has_errors() {
+        diags.file_error(
+            Path::new("content"),
+            "no pages found in content/: an edition needs at least one Markdown page \
+             (content/_index.md is its home page)"
+                .to_string(),
+        );
+    }
     let t = Instant::now();
     let entries = edition::load_and_parse(
         &opts.root,
@@ -305,12 +317,12 @@ fn tail_files(
     // static files, copied verbatim to the root of the output (links that
     // leave the edition root are refused)
     let errors = diags.error_count();
-    let mut files = output::read_tree(&opts.root, "static", diags);
-    // a static file may replace the stylesheet of highlighted code and
-    // `.nojekyll` (it comes first, and the first file claiming a path is
-    // written); at the path of a page, the sitemap, robots.txt or the
-    // live-reload script it is an error
-    for f in &files {
+    let own = output::read_tree(&opts.root, "static", diags);
+    // a static file replaces a file of the built-in theme, the stylesheet of
+    // highlighted code and `.nojekyll` (it comes first, and the first file
+    // claiming a path is written); at the path of a page, the sitemap,
+    // robots.txt or the live-reload script it is an error
+    for f in &own {
         let generated = match page_source(&f.path) {
             Some(src) => Some(format!("the page generated from {src}")),
             None => matches!(
@@ -332,6 +344,18 @@ fn tail_files(
     if diags.error_count() > errors {
         return None;
     }
+    // the built-in theme's files, unless the edition has its own at the same path
+    let own_paths: HashSet<&str> = own.iter().map(|f| f.path.as_str()).collect();
+    let mut files: Vec<SiteFile> = theme::FILES
+        .iter()
+        .filter(|(path, _)| !own_paths.contains(path))
+        .map(|(path, bytes)| SiteFile {
+            path: path.to_string(),
+            bytes: bytes.to_vec(),
+        })
+        .collect();
+    drop(own_paths);
+    files.extend(own);
     files.push(SiteFile {
         path: "assets/highlight.css".into(),
         bytes: highlight::stylesheet().into_bytes(),
@@ -714,6 +738,16 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
     use rayon::prelude::*;
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let start = Instant::now();
+    // where the site goes is checked first, and reported with every other problem
+    let out = opts.output.clone().or_else(|| {
+        config::Config::load(&opts.root, &mut Diagnostics::default())
+            .map(|c| opts.root.join(&c.output_dir))
+    });
+    let refused = out.and_then(|o| {
+        output::claim(&opts.root, &o, opts.force)
+            .err()
+            .map(|e| (o, e))
+    });
     // memory: the edition holds body HTML up to a budget; the others are
     // made again when their page is rendered, and freed with it
     let mut cache = edition::ParseCache::default();
@@ -726,7 +760,14 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         templates,
         version,
         mut diags,
-    } = prepare(opts, &HashSet::new(), &mut cache)?;
+    } = match (prepare(opts, &HashSet::new(), &mut cache), refused) {
+        (Ok(p), None) => p,
+        (Ok(Prepared { diags: mut d, .. }) | Err(mut d), Some((out, e))) => {
+            d.file_error(&out, e);
+            return Err(d);
+        }
+        (Err(d), None) => return Err(d),
+    };
     drop(cache);
     // `None`: the body the edition holds
     let take_body = |i: usize| -> Option<String> {
@@ -918,19 +959,22 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
     // none: the next build renders everything
     let t = Instant::now();
     let mut next = manifest::Manifest::new(manifest_key);
+    // (every file is stamped again: linking a kept file into the new tree
+    // and deleting the old tree changed its change time)
     for (name, fingerprint, paths, urls, kept) in units {
-        let unit = match kept {
-            Some(k) => Some(k),
-            None => paths
-                .iter()
-                .map(|p| manifest::stamp(&out, p))
-                .collect::<Option<Vec<_>>>()
-                .map(|files| manifest::Unit {
-                    fingerprint,
-                    urls,
-                    files,
-                }),
+        let (paths, urls) = match kept {
+            Some(k) => (k.files.into_iter().map(|f| f.path).collect(), k.urls),
+            None => (paths, urls),
         };
+        let unit = paths
+            .iter()
+            .map(|p| manifest::stamp(&out, p))
+            .collect::<Option<Vec<_>>>()
+            .map(|files| manifest::Unit {
+                fingerprint,
+                urls,
+                files,
+            });
         if let Some(unit) = unit {
             next.units.insert(name, unit);
         }

@@ -46,6 +46,10 @@ enum Command {
         /// No summary line
         #[arg(long, short)]
         quiet: bool,
+        /// Replace the output folder even if it holds files apparat did not
+        /// write (never the edition's own folders)
+        #[arg(long)]
+        force: bool,
     },
     /// Run every check (load, parse, resolve) without writing anything
     Check {
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
             base_url,
             offline,
             quiet,
+            force,
         } => {
             let opts = BuildOptions {
                 root: common.root,
@@ -95,6 +100,7 @@ fn main() -> ExitCode {
                 offline,
                 live_reload: false,
                 html_budget: None,
+                force,
             };
             match apparat::build(&opts) {
                 Ok((summary, warnings)) => {
@@ -106,7 +112,7 @@ fn main() -> ExitCode {
                 }
                 Err(d) => {
                     print_diags(&d);
-                    eprintln!("build failed: the previous output was left untouched");
+                    eprintln!("build failed: the output folder was left as it was");
                     ExitCode::from(1)
                 }
             }

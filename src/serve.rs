@@ -634,7 +634,7 @@ Stop the other server, or choose another port with --port (--port 0 picks a free
         drafts: opts.drafts,
         offline: false,
         live_reload: true,
-        html_budget: None,
+        ..Default::default()
     };
 
     let watch = start_watching(&root);

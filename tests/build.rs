@@ -343,3 +343,34 @@ fn bad_input_never_panics_and_keeps_old_output() {
         assert_eq!(before, tree(&s.path().join("public")));
     }
 }
+
+#[test]
+fn the_built_in_theme_is_written_and_an_edition_overrides_it_by_path() {
+    let s = Site::new();
+    s.write("content/_index.md", &page("Accueil", "", "Bienvenue."));
+    let o = s.build();
+    assert!(o.status.success(), "{}", stderr(&o));
+    // a new edition without a static/ folder is styled and scripted
+    for (path, bytes) in apparat::theme::FILES {
+        let written = std::fs::read(s.path().join("public").join(path)).expect(path);
+        assert_eq!(&written, bytes, "{path}");
+    }
+    let home = s.read("public/index.html");
+    for link in [
+        "assets/style.css",
+        "assets/apparat.js",
+        "assets/print.css",
+        "assets/favicon.svg",
+    ] {
+        assert!(home.contains(link), "{link} not linked");
+    }
+    // a file at the same path in static/ replaces the built-in one, alone
+    s.write("static/assets/style.css", "body { color: navy }\n");
+    let o = s.build();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(s.read("public/assets/style.css"), "body { color: navy }\n");
+    assert_eq!(
+        std::fs::read(s.path().join("public/assets/apparat.js")).expect("js"),
+        apparat::theme::FILES[0].1
+    );
+}

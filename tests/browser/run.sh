@@ -8,7 +8,7 @@
 #
 # Env: APPARAT_SHOTS (screenshot folder, default tests/browser/shots/), CHROME_PATH,
 #      APPARAT_SITE (test an already built folder instead of building one).
-# Exit status: that of run.mjs (non-zero when any check fails), or 1 when setup fails.
+# Exit status: that of the first run.mjs pass that failed (every pass runs), or 1 when setup fails.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -53,7 +53,9 @@ else
   ( cd "$ROOT" && cargo run --quiet --release -- build --output "$SITE" --base-url http://127.0.0.1/repo/ --quiet )
 fi
 
-node "$HERE/run.mjs" "$SITE" --base-path /repo/ "$@"
+# every pass runs even when an earlier one fails; the exit status is the first failure's
+status=0
+node "$HERE/run.mjs" "$SITE" --base-path /repo/ "$@" || status=$?
 
 # ---- the same edition with its person index divided by letter, as a large edition
 # has it (persons_split): the letter pages and the overview get the same checks
@@ -67,6 +69,10 @@ if [ -z "${APPARAT_SITE:-}" ]; then
       --base-url http://127.0.0.1/repo/ --quiet )
   [ -f "$SPLIT/site/personnes/m/index.html" ] || { say "the divided index was not built"; exit 1; }
   say "the edition with its person index divided by letter"
+  split_status=0
   APPARAT_SHOTS="$SPLIT/shots" node "$HERE/run.mjs" "$SPLIT/site" --base-path /repo/ \
-    --skip lighthouse,keyboard,shots
+    --skip lighthouse,keyboard,shots || split_status=$?
+  [ "$status" -ne 0 ] || status=$split_status
 fi
+[ "$status" -eq 0 ] || say "a pass failed (exit $status): see above"
+exit "$status"
