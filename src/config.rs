@@ -77,6 +77,10 @@ impl Config {
     pub fn load(root: &Path, diags: &mut Diagnostics) -> Option<Config> {
         let path = Path::new("site.toml");
         let full = root.join(path);
+        if crate::content::link_leaves_root(root, &full) {
+            diags.file_error(path, crate::content::LINK_OUTSIDE);
+            return None;
+        }
         let bytes = match std::fs::read(&full) {
             Ok(b) => b,
             Err(e) => {
@@ -92,7 +96,7 @@ impl Config {
                 return None;
             }
         };
-        let sm = SourceMap::new(path, text);
+        let sm = SourceMap::new(path, crate::markup::replace_nul(text));
         match toml::from_str::<Config>(&sm.text) {
             Ok(mut c) => {
                 for field in [&mut c.title, &mut c.subtitle, &mut c.description] {

@@ -177,6 +177,10 @@ pub struct Content {
 
 /// Reads a file as UTF-8, reporting unreadable files and invalid bytes.
 pub fn read_text(root: &Path, rel: &Path, diags: &mut Diagnostics) -> Option<SourceMap> {
+    if link_leaves_root(root, &root.join(rel)) {
+        diags.file_error(rel, LINK_OUTSIDE);
+        return None;
+    }
     let bytes = match std::fs::read(root.join(rel)) {
         Ok(b) => b,
         Err(e) => {
@@ -185,7 +189,7 @@ pub fn read_text(root: &Path, rel: &Path, diags: &mut Diagnostics) -> Option<Sou
         }
     };
     match String::from_utf8(bytes) {
-        Ok(t) => Some(SourceMap::new(rel, t)),
+        Ok(t) => Some(SourceMap::new(rel, crate::markup::replace_nul(t))),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let sm = SourceMap::new(rel, String::from_utf8_lossy(e.as_bytes()).into_owned());
@@ -204,19 +208,45 @@ pub struct Walked {
     pub registers: Vec<PathBuf>,
 }
 
-/// Walks `content/` (sorted, following links), reporting unreadable entries
-/// and link loops. `None` when there is no `content/` folder.
-pub fn walk(root: &Path, diags: &mut Diagnostics) -> Option<Walked> {
-    let content_dir = root.join("content");
-    if !content_dir.is_dir() {
-        diags.file_error(Path::new("content"), "no content/ folder");
-        return None;
+/// The message for a symbolic link whose target is outside the edition root.
+pub const LINK_OUTSIDE: &str = "symbolic link leads outside the edition root; \
+     copy the file into the edition, or point the link inside it";
+
+/// Whether `path` is a symbolic link whose target, resolved and canonicalised,
+/// lies outside the edition `root`. A broken link is not (reading it fails
+/// and is reported as such); the target is never read.
+pub fn link_leaves_root(root: &Path, path: &Path) -> bool {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return false;
     }
-    let mut walked = Walked::default();
-    let walker = WalkDir::new(&content_dir)
+    let Ok(target) = path.canonicalize() else {
+        return false;
+    };
+    match root.canonicalize() {
+        Ok(root) => !target.starts_with(root),
+        Err(_) => true,
+    }
+}
+
+/// Walks `root/dir` in name order, following symbolic links that stay inside
+/// the edition root, and gives every regular file to `file` with its path
+/// relative to the root. Links that lead outside the root (their target is
+/// never read), link loops, unreadable entries and names that are not UTF-8
+/// are reported against the entry's own path.
+pub fn walk_files(
+    root: &Path,
+    dir: &str,
+    diags: &mut Diagnostics,
+    mut file: impl FnMut(&walkdir::DirEntry, PathBuf),
+) {
+    let top = root.join(dir);
+    let canon_root = root.canonicalize().ok();
+    let mut walker = WalkDir::new(&top)
         .follow_links(true)
-        .sort_by_file_name();
-    for entry in walker {
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = walker.next() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
@@ -224,9 +254,12 @@ pub fn walk(root: &Path, diags: &mut Diagnostics) -> Option<Walked> {
                     .path()
                     .and_then(|p| p.strip_prefix(root).ok())
                     .map(Path::to_path_buf)
-                    .unwrap_or_else(|| PathBuf::from("content"));
+                    .unwrap_or_else(|| PathBuf::from(dir));
                 let msg = if e.loop_ancestor().is_some() {
                     "symbolic link loop".to_string()
+                } else if let Some(io) = e.io_error() {
+                    // the walker's message repeats the (absolute) path
+                    format!("cannot read: {io}")
                 } else {
                     format!("cannot read: {e}")
                 };
@@ -234,13 +267,50 @@ pub fn walk(root: &Path, diags: &mut Diagnostics) -> Option<Walked> {
                 continue;
             }
         };
-        if !entry.file_type().is_file() {
+        let rel = entry
+            .path()
+            .strip_prefix(root)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| entry.path().to_path_buf());
+        if entry.path_is_symlink() {
+            let inside = match (&canon_root, entry.path().canonicalize()) {
+                (Some(r), Ok(t)) => t.starts_with(r),
+                _ => false,
+            };
+            if !inside {
+                diags.file_error(&rel, LINK_OUTSIDE);
+                if entry.file_type().is_dir() {
+                    walker.skip_current_dir();
+                }
+                continue;
+            }
+        }
+        if rel.to_str().is_none() {
+            diags.file_error(
+                &rel,
+                "file name is not valid UTF-8: rename the file or folder",
+            );
+            if entry.file_type().is_dir() {
+                walker.skip_current_dir();
+            }
             continue;
         }
-        let Ok(rel) = entry.path().strip_prefix(root) else {
-            continue;
-        };
-        let rel = rel.to_path_buf();
+        if entry.file_type().is_file() {
+            file(&entry, rel);
+        }
+    }
+}
+
+/// Walks `content/` (sorted, following links that stay inside the edition
+/// root, see [`walk_files`]). `None` when there is no `content/` folder.
+pub fn walk(root: &Path, diags: &mut Diagnostics) -> Option<Walked> {
+    let content_dir = root.join("content");
+    if !content_dir.is_dir() {
+        diags.file_error(Path::new("content"), "no content/ folder");
+        return None;
+    }
+    let mut walked = Walked::default();
+    walk_files(root, "content", diags, |_, rel| {
         match rel.extension().and_then(|e| e.to_str()) {
             Some("md") => walked.pages.push(rel),
             Some("toml") if rel.file_name().and_then(|n| n.to_str()) == Some("persons.toml") => {
@@ -248,7 +318,7 @@ pub fn walk(root: &Path, diags: &mut Diagnostics) -> Option<Walked> {
             }
             _ => {}
         }
-    }
+    });
     Some(walked)
 }
 
@@ -322,14 +392,117 @@ fn load_register(root: &Path, rel: &Path, reg: &mut Register, diags: &mut Diagno
     reg.src = Some(sm);
 }
 
+/// Percent-encodes a URL path: every byte outside the RFC 3986 unreserved
+/// set (`A-Z a-z 0-9 - . _ ~`) and `/` becomes `%XX` (upper-case hex; non-ASCII
+/// letters are encoded as their UTF-8 bytes, as Hugo does). The result holds
+/// nothing that HTML or XML would need to escape.
+pub fn encode_url_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for &b in path.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The inverse of [`encode_url_path`]: `%XX` → byte. A `%` not followed by two
+/// hex digits is kept as it is; invalid UTF-8 is replaced (never produced by
+/// [`encode_url_path`]).
+pub fn decode_url_path(url: &str) -> String {
+    if !url.contains('%') {
+        return url.to_string();
+    }
+    let b = url.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Why a file or folder name cannot be a URL path segment, if it cannot.
+fn bad_segment(seg: &str) -> Option<String> {
+    if seg == "." || seg == ".." {
+        return Some(format!("`{seg}` cannot be a URL path segment"));
+    }
+    if seg.contains('\\') {
+        return Some("a backslash cannot be part of a URL path segment".into());
+    }
+    if let Some(c) = seg.chars().find(|c| c.is_control()) {
+        return Some(format!(
+            "the control character {:?} cannot be part of a URL path segment",
+            c
+        ));
+    }
+    None
+}
+
+/// The page's path inside `content/` without extension (`a/b`, `a/_index`),
+/// from its file, or why its name cannot give a URL.
+fn rel_of(path: &Path) -> Result<String, String> {
+    let inner = path.strip_prefix("content").unwrap_or(path);
+    let names: Vec<&std::ffi::OsStr> = inner
+        .components()
+        .map(|c| match c {
+            std::path::Component::Normal(n) => Ok(n),
+            _ => Err(()),
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|()| "file name cannot become a URL: rename the file".to_string())?;
+    let last = names.len().saturating_sub(1);
+    let mut segs = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        // the file's name without its extension (`..md` → `.`)
+        let name = if i == last {
+            Path::new(name).file_stem().unwrap_or(name)
+        } else {
+            name
+        };
+        let Some(seg) = name.to_str() else {
+            return Err("file name is not valid UTF-8: rename the file".into());
+        };
+        if let Some(why) = bad_segment(seg) {
+            return Err(format!(
+                "file name cannot become a URL: {why}; rename the file"
+            ));
+        }
+        segs.push(seg);
+    }
+    if segs.is_empty() {
+        return Err("file name cannot become a URL: rename the file".into());
+    }
+    Ok(segs.join("/"))
+}
+
+/// The URL rule: a page's URL is its path inside `content/` without extension,
+/// between slashes (`a/_index` → `/a/`, `_index` → `/`), percent-encoded by
+/// [`encode_url_path`]. The output file keeps the real name
+/// (`a b/index.html` for `/a%20b/`).
 fn url_for(rel: &str) -> (String, bool) {
     if rel == "_index" {
         return ("/".into(), true);
     }
     if let Some(folder) = rel.strip_suffix("/_index") {
-        return (format!("/{folder}/"), true);
+        return (format!("/{}/", encode_url_path(folder)), true);
     }
-    (format!("/{rel}/"), false)
+    (format!("/{}/", encode_url_path(rel)), false)
 }
 
 /// Splits `+++` front matter from the body and types it.
@@ -340,13 +513,13 @@ pub fn load_page(root: &Path, rel: &Path, diags: &mut Diagnostics) -> Option<Pag
 
 /// The same as [`load_page`] on text already read.
 pub fn parse_page(sm: SourceMap, diags: &mut Diagnostics) -> Option<Page> {
-    let rel_str = sm
-        .path
-        .strip_prefix("content")
-        .unwrap_or(&sm.path)
-        .with_extension("")
-        .to_string_lossy()
-        .replace('\\', "/");
+    let rel_str = match rel_of(&sm.path) {
+        Ok(r) => r,
+        Err(why) => {
+            diags.file_error(&sm.path, why);
+            return None;
+        }
+    };
     let text = &sm.text;
     if text.trim().is_empty() {
         diags.push(sm.error(

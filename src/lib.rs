@@ -281,39 +281,81 @@ fn finish(
     ))
 }
 
+/// Which entry writes each page path (entry `len()` for `404.html`); the
+/// first entry that claims a path writes it, as [`Session::render`]'s stable
+/// sort and dedup keep the first.
+fn page_claims(renderer: &render::Renderer) -> HashMap<String, usize> {
+    let n = renderer.len();
+    let mut claims: HashMap<String, usize> = HashMap::new();
+    for i in 0..n {
+        for p in renderer.paths(i) {
+            claims.entry(p).or_insert(i);
+        }
+    }
+    claims.entry("404.html".into()).or_insert(n);
+    claims
+}
+
+/// The source of entry `i` (see [`page_claims`]), for messages.
+fn describe_source(ed: &edition::Edition, i: usize) -> String {
+    match ed.entries.get(i) {
+        Some(e) => e.page.src.path.display().to_string(),
+        None => "the template 404.html".into(),
+    }
+}
+
 /// What follows the pages: static files, generated files, sitemap, robots.txt.
-/// `urls`: every page URL but 404.html.
+/// `urls`: every page URL but 404.html. `page_source(path)`: the source of the
+/// page written at `path`, if a page is (a static file there is an error).
 fn tail_files(
     opts: &BuildOptions,
     config: &config::Config,
     mut urls: Vec<String>,
+    page_source: &dyn Fn(&str) -> Option<String>,
     diags: &mut Diagnostics,
 ) -> Option<Vec<SiteFile>> {
-    let mut files = Vec::new();
-    // static files, copied verbatim to the root of the output; the built-in
-    // theme's files, unless the edition has its own at the same path
-    match output::read_tree(&opts.root.join("static")) {
-        Ok(v) => {
-            let own: HashSet<&str> = v.iter().map(|f| f.path.as_str()).collect();
-            files.extend(
-                theme::FILES
-                    .iter()
-                    .filter(|(path, _)| !own.contains(path))
-                    .map(|(path, bytes)| SiteFile {
-                        path: path.to_string(),
-                        bytes: bytes.to_vec(),
-                    }),
-            );
-            files.extend(v);
-        }
-        Err(e) => {
+    // static files, copied verbatim to the root of the output (links that
+    // leave the edition root are refused)
+    let errors = diags.error_count();
+    let own = output::read_tree(&opts.root, "static", diags);
+    // a static file replaces a file of the built-in theme, the stylesheet of
+    // highlighted code and `.nojekyll` (it comes first, and the first file
+    // claiming a path is written); at the path of a page, the sitemap,
+    // robots.txt or the live-reload script it is an error
+    for f in &own {
+        let generated = match page_source(&f.path) {
+            Some(src) => Some(format!("the page generated from {src}")),
+            None => matches!(
+                f.path.as_str(),
+                "sitemap.xml" | "robots.txt" | "__apparat/reload.js"
+            )
+            .then(|| format!("the generated {}", f.path)),
+        };
+        if let Some(what) = generated {
             diags.file_error(
-                Path::new("static"),
-                format!("cannot read static files: {e}"),
+                &Path::new("static").join(&f.path),
+                format!(
+                    "collides with {what} ({}); remove or rename the static file",
+                    f.path
+                ),
             );
-            return None;
         }
     }
+    if diags.error_count() > errors {
+        return None;
+    }
+    // the built-in theme's files, unless the edition has its own at the same path
+    let own_paths: HashSet<&str> = own.iter().map(|f| f.path.as_str()).collect();
+    let mut files: Vec<SiteFile> = theme::FILES
+        .iter()
+        .filter(|(path, _)| !own_paths.contains(path))
+        .map(|(path, bytes)| SiteFile {
+            path: path.to_string(),
+            bytes: bytes.to_vec(),
+        })
+        .collect();
+    drop(own_paths);
+    files.extend(own);
     files.push(SiteFile {
         path: "assets/highlight.css".into(),
         bytes: highlight::stylesheet().into_bytes(),
@@ -552,7 +594,9 @@ impl Session {
         if diags.has_errors() {
             return Err(diags);
         }
-        let Some(tail) = tail_files(opts, &config, urls, &mut diags) else {
+        let claims = page_claims(&renderer);
+        let source = |p: &str| claims.get(p).map(|&i| describe_source(&ed, i));
+        let Some(tail) = tail_files(opts, &config, urls, &source, &mut diags) else {
             return Err(diags);
         };
         let others: Vec<SharedFile> = not_found_files
@@ -745,13 +789,7 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
     // a path is written by the first file that claims it, as render_site's
     // stable sort and dedup keep the first
     let n = renderer.len();
-    let mut claims: HashMap<String, usize> = HashMap::new();
-    for i in 0..n {
-        for p in renderer.paths(i) {
-            claims.entry(p).or_insert(i);
-        }
-    }
-    claims.entry("404.html".into()).or_insert(n);
+    let claims = page_claims(&renderer);
     let staging = match output::Staging::new(&out) {
         Ok(s) => s,
         Err(e) => {
@@ -896,7 +934,8 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         diags.file_error(&out, format!("cannot write the site: {e}"));
         return Err(diags);
     }
-    let Some(tail) = tail_files(opts, &config, urls, &mut diags) else {
+    let source = |p: &str| claims.get(p).map(|&i| describe_source(&ed, i));
+    let Some(tail) = tail_files(opts, &config, urls, &source, &mut diags) else {
         return Err(diags);
     };
     let mut taken: HashSet<&str> = claims.keys().map(String::as_str).collect();

@@ -588,29 +588,29 @@ pub fn write_atomic(out: &Path, files: &[SiteFile]) -> io::Result<()> {
     staging.commit()
 }
 
-/// Every file under `dir`, sorted, as (relative path, bytes).
-pub fn read_tree(dir: &Path) -> io::Result<Vec<SiteFile>> {
-    let mut files = Vec::new();
-    if !dir.is_dir() {
-        return Ok(files);
+/// Every file under `root/dir` (`static`), sorted, as (path relative to
+/// `dir`, bytes). Symbolic links that lead outside the edition root are
+/// refused (never read) and, like unreadable files, reported in `diags`.
+pub fn read_tree(
+    root: &Path,
+    dir: &str,
+    diags: &mut crate::diagnostics::Diagnostics,
+) -> Vec<SiteFile> {
+    let mut found = Vec::new();
+    if !root.join(dir).is_dir() {
+        return found;
     }
-    for entry in walkdir::WalkDir::new(dir)
-        .follow_links(true)
-        .sort_by_file_name()
-    {
-        let entry = entry.map_err(io::Error::other)?;
-        if entry.file_type().is_file() {
-            let rel = entry
-                .path()
-                .strip_prefix(dir)
-                .map_err(io::Error::other)?
-                .to_string_lossy()
-                .replace('\\', "/");
-            files.push(SiteFile {
-                path: rel,
-                bytes: fs::read(entry.path())?,
-            });
+    let mut paths = Vec::new();
+    crate::content::walk_files(root, dir, diags, |_, rel| paths.push(rel));
+    for rel in paths {
+        let Ok(inner) = rel.strip_prefix(dir) else {
+            continue;
+        };
+        let path = inner.to_string_lossy().replace('\\', "/");
+        match fs::read(root.join(&rel)) {
+            Ok(bytes) => found.push(SiteFile { path, bytes }),
+            Err(e) => diags.file_error(&rel, format!("cannot read file: {e}")),
         }
     }
-    Ok(files)
+    found
 }

@@ -63,33 +63,21 @@ pub fn read_templates(root: &Path, diags: &mut Diagnostics) -> TemplateSources {
         .collect();
     let dir = root.join("templates");
     if dir.is_dir() {
-        for entry in walkdir::WalkDir::new(&dir)
-            .follow_links(true)
-            .sort_by_file_name()
-        {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    diags.file_error(Path::new("templates"), format!("cannot read: {e}"));
-                    continue;
-                }
-            };
+        let mut found = Vec::new();
+        crate::content::walk_files(root, "templates", diags, |entry, rel| {
             let file_name = entry.file_name().to_string_lossy();
-            if !entry.file_type().is_file()
-                || file_name.starts_with('.')
-                || file_name == "README.md"
-            {
-                continue;
+            if file_name.starts_with('.') || file_name == "README.md" {
+                return;
             }
-            let Ok(rel) = entry.path().strip_prefix(root) else {
-                continue;
-            };
             let Ok(name_path) = entry.path().strip_prefix(&dir) else {
-                continue;
+                return;
             };
             let name = name_path.to_string_lossy().replace('\\', "/");
-            if let Some(sm) = crate::content::read_text(root, rel, diags) {
-                sources.insert(name, (rel.to_path_buf(), sm.text));
+            found.push((name, rel));
+        });
+        for (name, rel) in found {
+            if let Some(sm) = crate::content::read_text(root, &rel, diags) {
+                sources.insert(name, (rel, sm.text));
             }
         }
     }
@@ -1123,8 +1111,11 @@ impl<'a> Renderer<'a> {
     }
 }
 
+/// The output file of a page URL: the URL decoded (URLs are percent-encoded
+/// by `content::encode_url_path`; files keep their real names).
 fn out_path(url: &str) -> String {
-    let trimmed = url.trim_start_matches('/');
+    let decoded = crate::content::decode_url_path(url);
+    let trimmed = decoded.trim_start_matches('/');
     if trimmed.is_empty() || trimmed.ends_with('/') {
         format!("{trimmed}index.html")
     } else {
@@ -1156,7 +1147,7 @@ fn page_context(
             "{}/blob/{}/{}",
             r.trim_end_matches('/'),
             config.repository_branch,
-            page.src.path.to_string_lossy().replace('\\', "/")
+            crate::content::encode_url_path(&page.src.path.to_string_lossy().replace('\\', "/"))
         )
     });
     let (author_notes, editorial_notes): (Vec<_>, Vec<_>) = doc
@@ -1221,7 +1212,10 @@ fn data_url(mime: &str, text: &str) -> String {
 /// The name a downloaded citation file takes: the last segment of the page
 /// URL (`/textes/t00001/` → `t00001`).
 fn file_name(url: &str) -> String {
-    match url.trim_matches('/').rsplit('/').next() {
+    match crate::content::decode_url_path(url.trim_matches('/'))
+        .rsplit('/')
+        .next()
+    {
         Some(s) if !s.is_empty() => s.to_string(),
         _ => "citation".to_string(),
     }

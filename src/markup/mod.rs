@@ -133,10 +133,24 @@ pub fn escape_html(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // CommonMark's rule for input, applied to every value printed:
+            // U+0000 (a TOML `\u0000` escape, say) becomes U+FFFD
+            '\0' => out.push('\u{FFFD}'),
             _ => out.push(c),
         }
     }
     out
+}
+
+/// U+0000 replaced by U+FFFD, as CommonMark requires of its input: applied to
+/// every source file as it is read, so that no NUL byte reaches the output
+/// from a body, raw HTML, a note or front matter.
+pub fn replace_nul(text: String) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text
+    }
 }
 
 /// A short Markdown text (a register description) as inline HTML, with
