@@ -62,7 +62,9 @@ node "$HERE/run.mjs" "$SITE" --base-path /repo/ "$@" || status=$?
 if [ -z "${APPARAT_SITE:-}" ]; then
   SPLIT="$WORK/split"
   mkdir -p "$SPLIT/src"
-  cp -r "$ROOT/content" "$ROOT/templates" "$ROOT/static" "$SPLIT/src/"
+  for d in content templates static; do
+    if [ -d "$ROOT/$d" ]; then cp -r "$ROOT/$d" "$SPLIT/src/"; fi
+  done
   # a top-level key goes before any [table] of site.toml
   { echo 'persons_split = 10'; cat "$ROOT/site.toml"; } > "$SPLIT/src/site.toml"
   ( cd "$ROOT" && cargo run --quiet --release -- build --root "$SPLIT/src" --output "$SPLIT/site" \
