@@ -489,18 +489,39 @@ fn stated_count(rel: &str, anchor: &str) -> usize {
         .unwrap_or_else(|| panic!("{rel}: `{word}` before `{anchor}` is not a number word"))
 }
 
-/// Issue 14 (part 5): every French quotation of the article that the edition
-/// sets apart has a Spanish translation, and their number is the one that the
-/// home page and the principles state. A French quotation "set apart" is, in
-/// the markup of content/paris-1978.md:
+/// The Spanish that an editorial note line (`[^ed-x]: …`) gives as the
+/// edition's translation: the `lang:es` passages that follow the words
+/// "Traduction de l'édition", joined; `None` when the note translates nothing
+/// or gives less than a sentence (four words).
+fn translation_in_note(line: &str) -> Option<String> {
+    if !line.starts_with("[^ed-") {
+        return None;
+    }
+    let rest = &line[line.find("Traduction de l'édition")?..];
+    let mut spanish = Vec::new();
+    let mut seen = 0;
+    while let Some(end) = rest[seen..].find("](lang:es)").map(|e| seen + e) {
+        let open = rest[..end].rfind('[')?;
+        spanish.push(&rest[open + 1..end]);
+        seen = end + "](lang:es)".len();
+    }
+    let joined = spanish.join(" ");
+    (joined.split_whitespace().count() >= 4).then_some(joined)
+}
+
+/// Issue 14 (part 5): every French quotation of the article that reproduces a
+/// passage of its source has a Spanish translation, and their number is the
+/// one that the home page and the principles state. In the markup of
+/// content/paris-1978.md such a quotation is:
 /// - a parallel block whose original column is French (it must then have a
 ///   Spanish translation column), or
 /// - a Markdown block quotation (`> …`), which cannot carry a translation and
-///   therefore counts as untranslated;
-///
-/// and, since notes cannot hold parallel blocks, a quotation inside an
-/// author's note is translated in an editorial note that says "Traduction de
-/// l'édition" and gives the Spanish as a `lang:es` passage.
+///   therefore counts as untranslated, or
+/// - a quotation left where the print has it (inside one of Paris's sentences,
+///   so that the numbered paragraphs stay his, or inside an author's note,
+///   which cannot hold a parallel block), translated in an editorial note
+///   that says "Traduction de l'édition" and gives the Spanish as `lang:es`
+///   passages.
 #[test]
 fn every_french_quotation_of_the_article_has_a_spanish_translation_and_the_count_is_the_stated_one()
 {
@@ -523,7 +544,7 @@ fn every_french_quotation_of_the_article_has_a_spanish_translation_and_the_count
     let body = raw.splitn(3, "+++\n").nth(2).expect("body");
     let mut in_fence = false;
     let mut blockquotes = 0;
-    let mut in_notes = 0;
+    let mut in_notes = Vec::new();
     for line in body.lines() {
         if line.starts_with("```") {
             in_fence = !in_fence;
@@ -534,32 +555,51 @@ fn every_french_quotation_of_the_article_has_a_spanish_translation_and_the_count
         if line.trim_start().starts_with('>') {
             blockquotes += 1;
         }
-        if line.starts_with("[^ed-")
-            && line.contains("Traduction de l'édition")
-            && line.contains("](lang:es)")
-        {
-            in_notes += 1;
+        if let Some(spanish) = translation_in_note(line) {
+            in_notes.push(spanish);
         }
     }
     assert_eq!(
         blockquotes, 0,
         "a French block quotation without its Spanish translation"
     );
-    let translated = french.len() + in_notes;
-    for (rel, anchor) in [
-        ("principes.md", "citations françaises de l'article"),
-        ("principios.md", "citas francesas del artículo"),
-        ("_index.md", "citations françaises qui reproduisent"),
+    let translated = french.len() + in_notes.len();
+    for (rel, total, side_by_side, noted) in [
+        (
+            "principes.md",
+            "citations françaises de l'article",
+            "premières sont données en regard",
+            "autres sont traduites dans une note",
+        ),
+        (
+            "principios.md",
+            "citas francesas del artículo",
+            "primeras se dan frente al original",
+            "se traducen en una nota editorial",
+        ),
+        (
+            "_index.md",
+            "citations françaises qui reproduisent",
+            "en regard du texte, les trois",
+            "autres dans une note éditoriale",
+        ),
     ] {
         assert_eq!(
             translated,
-            stated_count(rel, anchor),
+            stated_count(rel, total),
             "{rel} states another number of translated French quotations"
         );
+        assert_eq!(
+            french.len(),
+            stated_count(rel, side_by_side),
+            "{rel} states another number of quotations given side by side"
+        );
+        assert_eq!(
+            in_notes.len(),
+            stated_count(rel, noted),
+            "{rel} states another number of quotations translated in a note: {in_notes:?}"
+        );
     }
-    // the principles also say how many are side by side
-    assert_eq!(french.len(), 6, "six in parallel blocks, one in a note");
-    assert_eq!(in_notes, 1);
 }
 
 /// `html` without the spans that start with `open` and end with the first
@@ -704,5 +744,44 @@ fn the_errata_read_as_corrected_in_the_built_article() {
         html.matches("data-source=\"source : -\">—</span>").count(),
         6,
         "the six dashes are recorded one by one"
+    );
+}
+
+/// The number of paragraphs of Paris's article as the edition currently
+/// segments it (his paragraphs; the *Clarté* quotation, which the print runs
+/// into one of his sentences, is still set apart as a parallel block, so that
+/// paragraph counts three: issue 14, part 3). The quotations that the print
+/// gives inline (the I.S.R. sentence, the two titles of the books received)
+/// stay in their paragraph and are translated in editorial notes.
+const PARIS_PARAGRAPHS: usize = 14;
+
+/// Issue 14 (part 3): § numbers are offered for citation, so translating a
+/// quotation must not split one of Paris's paragraphs into new numbered ones.
+#[test]
+fn the_article_keeps_its_paragraph_count() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_apparat"))
+        .current_dir(root())
+        .arg("build")
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .expect("run apparat build");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let html = std::fs::read_to_string(out.join("paris-1978/index.html")).expect("page");
+    let ids: Vec<&str> = html
+        .split("id=\"p-")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .collect();
+    let expected: Vec<String> = (1..=PARIS_PARAGRAPHS).map(|n| n.to_string()).collect();
+    assert_eq!(
+        ids, expected,
+        "the article's § must be Paris's {PARIS_PARAGRAPHS} paragraphs, numbered in order"
     );
 }
