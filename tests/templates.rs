@@ -720,3 +720,33 @@ fn arbitrary_templates_never_crash_check_or_build() {
         "passed {passed}, refused {refused}"
     );
 }
+
+#[test]
+fn a_serve_session_survives_a_cycle_and_recovers() {
+    // `serve` renders through a Session: a cycle saved while it runs is an
+    // error for that rebuild, and the next good save builds again
+    let ed = edition();
+    let opts = apparat::BuildOptions {
+        root: ed.path().to_path_buf(),
+        output: None,
+        base_url: None,
+        drafts: false,
+        offline: false,
+        live_reload: true,
+        html_budget: None,
+    };
+    let mut session = apparat::Session::default();
+    assert!(session.render(&opts, &[]).is_ok());
+    common::write(
+        ed.path(),
+        "templates/page.html",
+        "{% include \"page.html\" %}\n",
+    );
+    let changed = [ed.path().join("templates/page.html")];
+    match session.render(&opts, &changed) {
+        Ok(_) => panic!("a self-include was rendered"),
+        Err(d) => assert!(d.to_string().contains("include cycle"), "{d}"),
+    }
+    std::fs::remove_file(&changed[0]).expect("remove template");
+    assert!(session.render(&opts, &changed).is_ok());
+}
