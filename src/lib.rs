@@ -118,9 +118,14 @@ pub fn timing(phase: &str, since: Instant) {
     }
 }
 
-/// load → parse → resolve: every check, nothing written.
+/// load → parse → resolve, and the templates compiled: every check, nothing written.
 pub fn check(opts: &BuildOptions) -> (Option<(config::Config, edition::Edition)>, Diagnostics) {
-    check_with(opts, &HashSet::new(), &mut edition::ParseCache::default())
+    let (checked, mut diags) =
+        check_with(opts, &HashSet::new(), &mut edition::ParseCache::default());
+    // the templates too: syntax, references, cycles (what a build would refuse)
+    let sources = render::read_templates(&opts.root, &mut diags);
+    let _ = render::compile_templates(sources, &mut diags);
+    (checked, diags)
 }
 
 /// [`check`] reusing the pages `cache` holds (see [`edition::ParseCache`]).

@@ -16,6 +16,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use tera::{Context, Tera};
 
+mod validate;
+
 /// Default templates, built into the binary; `templates/` in the edition overrides them by name.
 const BUILTIN: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
@@ -37,6 +39,8 @@ const BUILTIN: &[(&str, &str)] = &[
 pub struct Templates {
     pub tera: Tera,
     sources: BTreeMap<String, (PathBuf, String)>,
+    /// What each template may render and the variables it names.
+    analysis: validate::Analysis,
 }
 
 /// Loads built-in then edition templates; reports parse errors with name and line.
@@ -84,7 +88,10 @@ pub fn read_templates(root: &Path, diags: &mut Diagnostics) -> TemplateSources {
     sources
 }
 
-/// Parses template sources; reports parse errors with name and line.
+/// Parses and checks template sources (see [`validate`]): syntax errors,
+/// missing templates, macros, filters, tests and functions, cycles and
+/// over-deep nesting are reported with the template's path and line, and
+/// nothing is rendered from templates that have any.
 pub fn compile_templates(sources: TemplateSources, diags: &mut Diagnostics) -> Option<Templates> {
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html", ".xml"]);
@@ -92,22 +99,7 @@ pub fn compile_templates(sources: TemplateSources, diags: &mut Diagnostics) -> O
     // the rewrite stage; `&<>"'` are all that HTML needs.
     tera.set_escape_fn(escape_fn);
     tera.register_filter("slugify", slugify_filter);
-    let mut ok = true;
-    // parse each template alone first, so that every syntax error is reported
-    for (name, (path, text)) in &sources {
-        let mut one = Tera::default();
-        if let Err(e) = one.add_raw_template(name, text) {
-            let msg = error_chain(&e);
-            // "extends"/"import" of other templates fail alone: leave them to the full load
-            if msg.contains("--> ") {
-                diags.push(template_diag(path, text, &msg));
-                ok = false;
-            }
-        }
-    }
-    if !ok {
-        return None;
-    }
+    let analysis = validate::analyse(&tera, &sources, diags)?;
     let all: Vec<(String, String)> = sources
         .iter()
         .map(|(n, (_, t))| (n.clone(), t.clone()))
@@ -116,7 +108,11 @@ pub fn compile_templates(sources: TemplateSources, diags: &mut Diagnostics) -> O
         diags.file_error(Path::new("templates"), error_chain(&e));
         return None;
     }
-    Some(Templates { tera, sources })
+    Some(Templates {
+        tera,
+        sources,
+        analysis,
+    })
 }
 
 /// `{{ x | slugify }}`: ASCII, lowercase, hyphens (the generator's own slugs).
@@ -184,48 +180,13 @@ impl Templates {
         self.sources.contains_key(name)
     }
 
-    /// Renders, reporting errors with the template's path and, when the
-    /// error names a variable, the line where it is used.
+    /// Renders, reporting errors against the template and line they come
+    /// from (see [`validate::render_diag`]): the same error from many pages
+    /// is one diagnostic.
     pub fn render(&self, name: &str, ctx: &Context) -> Result<String, Diagnostic> {
-        self.tera.render(name, ctx).map_err(|e| {
-            let msg = error_chain(&e);
-            // the innermost template named in the chain is where the error is
-            let mut at = name.to_string();
-            for part in msg.split('\'') {
-                if self.sources.contains_key(part) {
-                    at = part.to_string();
-                }
-            }
-            let (path, text) = self
-                .sources
-                .get(&at)
-                .map(|(p, t)| (p.clone(), t.clone()))
-                .unwrap_or_else(|| (PathBuf::from(format!("templates/{at}")), String::new()));
-            let var = msg.split('`').nth(1).unwrap_or("");
-            let mut line = 0;
-            let mut col = 0;
-            if !var.is_empty() {
-                for (i, l) in text.lines().enumerate() {
-                    if let Some(c) = l.find(var) {
-                        line = i + 1;
-                        col = l[..c].chars().count() + 1;
-                        break;
-                    }
-                }
-            }
-            Diagnostic {
-                severity: Severity::Error,
-                path,
-                line,
-                col,
-                message: msg,
-                snippet: if line > 0 {
-                    text.lines().nth(line - 1).map(str::to_string)
-                } else {
-                    None
-                },
-            }
-        })
+        self.tera
+            .render(name, ctx)
+            .map_err(|e| validate::render_diag(&self.sources, &self.analysis, name, &e))
     }
 }
 
