@@ -214,13 +214,23 @@ fn remove_leftovers(out: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Removes a folder with everything in it, or a file.
+/// Removes a folder with everything in it, or a file; nothing if there is
+/// nothing there (or a file where a folder of its path was).
 fn remove_any(path: &Path) -> io::Result<()> {
-    match fs::symlink_metadata(path) {
+    let gone = |e: &io::Error| {
+        matches!(
+            e.kind(),
+            io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+        )
+    };
+    let r = match fs::symlink_metadata(path) {
         Ok(m) if m.is_dir() => fs::remove_dir_all(path),
         Ok(_) => fs::remove_file(path),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e),
+    };
+    match r {
+        Err(e) if gone(&e) => Ok(()),
+        r => r,
     }
 }
 
@@ -326,7 +336,8 @@ impl Staging {
             for dir in ancestors(rel) {
                 let d = self.tmp.join(dir);
                 if fs::symlink_metadata(&d).is_ok_and(|m| !m.is_dir()) {
-                    fs::remove_file(&d)?;
+                    // (another thread may have removed it first)
+                    remove_any(&d)?;
                 }
             }
             if fs::symlink_metadata(&dest).is_ok_and(|m| m.is_dir()) {

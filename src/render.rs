@@ -99,6 +99,9 @@ pub fn compile_templates(sources: TemplateSources, diags: &mut Diagnostics) -> O
     // the rewrite stage; `&<>"'` are all that HTML needs.
     tera.set_escape_fn(escape_fn);
     tera.register_filter("slugify", slugify_filter);
+    // tera's `get_env` would let a template publish the build's environment
+    // (tokens of a CI job, for instance): it is refused
+    tera.register_function("get_env", no_env);
     let analysis = validate::analyse(&tera, &sources, diags)?;
     let all: Vec<(String, String)> = sources
         .iter()
@@ -113,6 +116,14 @@ pub fn compile_templates(sources: TemplateSources, diags: &mut Diagnostics) -> O
         sources,
         analysis,
     })
+}
+
+/// Replaces tera's `get_env`: templates never read the environment.
+fn no_env(_: &std::collections::HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+    Err(tera::Error::msg(
+        "`get_env` is disabled in apparat: a template may not read the environment \
+         (put the value in `[extra]` of site.toml and use `site.extra`)",
+    ))
 }
 
 /// `{{ x | slugify }}`: ASCII, lowercase, hyphens (the generator's own slugs).

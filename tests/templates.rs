@@ -645,7 +645,7 @@ fn arbitrary_templates_never_crash_check_or_build() {
         drafts: false,
         offline: false,
         live_reload: false,
-        html_budget: None,
+        ..Default::default()
     };
     let mut rng = Rng {
         state: 0x5eed_7e3a_1a7e_0011,
@@ -728,7 +728,7 @@ fn a_serve_session_survives_a_cycle_and_recovers() {
         drafts: false,
         offline: false,
         live_reload: true,
-        html_budget: None,
+        ..Default::default()
     };
     let mut session = apparat::Session::default();
     assert!(session.render(&opts, &[]).is_ok());
@@ -744,4 +744,26 @@ fn a_serve_session_survives_a_cycle_and_recovers() {
     }
     std::fs::remove_file(&changed[0]).expect("remove template");
     assert!(session.render(&opts, &changed).is_ok());
+}
+
+/// tera's `get_env` would publish the build's environment (a CI token, say):
+/// it is an error, and the value never reaches the output.
+#[test]
+fn templates_cannot_read_the_environment() {
+    let dir = edition();
+    let root = dir.path();
+    common::write(
+        root,
+        "templates/index.html",
+        "{% extends \"base.html\" %}{% block main %}[{{ get_env(name=\"APPARAT_SECRET_FOR_TEST\") }}]{% endblock main %}",
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_apparat"))
+        .arg("build")
+        .current_dir(root)
+        .env("APPARAT_SECRET_FOR_TEST", "s3cr3t-value")
+        .output()
+        .expect("run apparat");
+    fails_with(&o, "get_env");
+    assert!(!stderr(&o).contains("s3cr3t-value"));
+    assert!(!root.join("public/index.html").exists());
 }
