@@ -166,6 +166,10 @@ struct RegisterFile {
 pub struct Register {
     pub persons: Vec<Person>,
     pub src: Option<SourceMap>,
+    /// A register file could not be read or parsed (its error is reported):
+    /// the checks that depend on the register (unknown ids, unused entries)
+    /// would only repeat that one failure, and are skipped.
+    pub failed: bool,
 }
 
 /// Everything read from disk.
@@ -357,6 +361,7 @@ pub fn load(root: &Path, include_drafts: bool, diags: &mut Diagnostics) -> Conte
 
 fn load_register(root: &Path, rel: &Path, reg: &mut Register, diags: &mut Diagnostics) {
     let Some(sm) = read_text(root, rel, diags) else {
+        reg.failed = true;
         return;
     };
     match toml::from_str::<RegisterFile>(&sm.text) {
@@ -387,6 +392,7 @@ fn load_register(root: &Path, rel: &Path, reg: &mut Register, diags: &mut Diagno
         Err(e) => {
             let at = e.span().map(|s| s.start).unwrap_or(0);
             diags.push(sm.error(at, crate::config::toml_message(&e)));
+            reg.failed = true;
         }
     }
     reg.src = Some(sm);

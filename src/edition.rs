@@ -583,6 +583,8 @@ pub fn resolve_with(
                                 found.push((pos, c * 256 + k, o));
                             }
                         }
+                        // a register that failed to load reports that alone
+                        None if register.failed => {}
                         None => {
                             let hint = suggestion(&m.person, by_id.keys().copied());
                             d.push(e.page.src.error(
@@ -614,7 +616,7 @@ pub fn resolve_with(
             format!("persons_page `{persons_rel}` does not exist: add content/{persons_rel}.md (template persons.html)"),
         );
     }
-    for p in &register.persons {
+    for p in register.persons.iter().filter(|_| !register.failed) {
         let pos = by_id.get(p.id.get_ref().as_str()).copied();
         if !pos.is_some_and(|pos| mentioned[pos]) {
             if let Some(sm) = &register.src {

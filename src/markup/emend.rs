@@ -120,6 +120,57 @@ pub fn split(text: &str) -> Vec<Piece<'_>> {
     out
 }
 
+/// Why an emendation left open by its text run is in fact closed further
+/// on: Markdown cut the run at something an emendation cannot hold (inline
+/// markup or a line break). `rest` is the source from the emendation's
+/// `{~~` or `{++` on. `None` when no closing mark follows in the same
+/// paragraph (the emendation is really unclosed).
+pub fn cut_by_markup(rest: &str) -> Option<String> {
+    let (close, shape, example) = if rest.starts_with("{~~") {
+        ("~~}", "`{~~source~>reading~~}`", "{~~a~>b~~}")
+    } else if rest.starts_with("{++") {
+        ("++}", "`{++reading++}`", "{++a++}")
+    } else {
+        return None;
+    };
+    // the paragraph ends at the first blank line
+    let para_end = rest
+        .match_indices('\n')
+        .find(|&(i, _)| {
+            rest[i + 1..]
+                .split('\n')
+                .next()
+                .is_some_and(|l| l.trim().is_empty())
+        })
+        .map(|(i, _)| i)
+        .unwrap_or(rest.len());
+    let inner_end = rest[3..para_end].find(close)? + 3;
+    let inner = &rest[3..inner_end];
+    if inner.contains('\n') {
+        return Some(format!(
+            "emendation cut by a line break: write {shape} on one line"
+        ));
+    }
+    let what = if inner.contains("[^") {
+        return Some(format!(
+            "note call inside an emendation: the inside of {shape} is plain text; put the call after it, as in `{example}[^1]`"
+        ));
+    } else if inner.contains('[') {
+        "a link"
+    } else if inner.contains('*') || inner.contains('_') {
+        "emphasis"
+    } else if inner.contains('`') {
+        "code"
+    } else if inner.contains('<') {
+        "HTML"
+    } else {
+        "inline markup"
+    };
+    Some(format!(
+        "{what} inside an emendation: the inside of {shape} is plain text (no emphasis, link, code, note call or HTML); put the markup around the whole emendation, as in `*{example}*` or `[{example}](person:ID)`"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +204,18 @@ mod tests {
         assert_eq!(split("plain [sic]"), vec![Piece::Text("plain [sic]")]);
         // after an emendation, the scan resumes on a multi-byte character
         assert_eq!(split("{++a++}”{")[1], Piece::Text("”{"));
+    }
+
+    #[test]
+    fn explains_emendations_cut_by_markup() {
+        let m = cut_by_markup("{~~*a*~>b~~} c").unwrap_or_default();
+        assert!(m.starts_with("emphasis inside an emendation"), "{m}");
+        let m = cut_by_markup("{++[x](person:y)++}").unwrap_or_default();
+        assert!(m.starts_with("a link inside an emendation"), "{m}");
+        let m = cut_by_markup("{~~a\nb~>c~~}").unwrap_or_default();
+        assert!(m.starts_with("emendation cut by a line break"), "{m}");
+        // closed only in the next paragraph: really unclosed
+        assert_eq!(cut_by_markup("{~~a *b*\n\nc~>d~~}"), None);
+        assert_eq!(cut_by_markup("{~~a~>b"), None);
     }
 }

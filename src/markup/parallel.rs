@@ -41,6 +41,10 @@ impl<'a> Emitter<'a, '_> {
         let mut columns: Vec<Column<'a>> = Vec::new();
         let mut closed = false;
         let mut ok = true;
+        // every block of text met, in order: a malformed block is emitted
+        // as these plain blocks, so that what they hold (mentions, notes,
+        // emendations) is still seen and checked
+        let mut loose: Vec<std::ops::Range<usize>> = Vec::new();
         while i < events.len() {
             let end = block_end(events, i);
             let block = &events[i..end];
@@ -93,11 +97,13 @@ impl<'a> Emitter<'a, '_> {
                 }
                 None => match columns.last_mut() {
                     Some(col) => {
+                        loose.push(i..end);
                         let raw = self.body.get(block[0].1.clone()).unwrap_or("");
                         let newpara = raw.trim_start().starts_with('¶');
                         col.segments.push((block.to_vec(), newpara));
                     }
                     None => {
+                        loose.push(i..end);
                         self.error(block[0].1.start, "text before the first column marker (`:: LANG original`) of a parallel block");
                         ok = false;
                     }
@@ -142,6 +148,9 @@ impl<'a> Emitter<'a, '_> {
             }
         }
         if !ok {
+            for r in loose {
+                self.top_block(&events[r], out);
+            }
             return i;
         }
         // original first
