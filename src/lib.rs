@@ -795,6 +795,7 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
     // stable sort and dedup keep the first
     let n = renderer.len();
     let claims = page_claims(&renderer);
+    let t = Instant::now();
     let staging = match output::Staging::new(&out) {
         Ok(s) => s,
         Err(e) => {
@@ -802,6 +803,7 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
             return Err(diags);
         }
     };
+    timing("staging", t);
     let failed = AtomicBool::new(false);
     let written = AtomicUsize::new(0);
     // over an existing output, the manifest of the last build tells which
@@ -955,31 +957,31 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         written.fetch_add(1, Ordering::Relaxed);
     }
     let t = Instant::now();
-    if let Err(e) = staging.commit() {
-        diags.file_error(&out, format!("cannot write the site: {e}"));
-        return Err(diags);
-    }
+    let relinked = match staging.commit() {
+        Ok(r) => r,
+        Err(e) => {
+            diags.file_error(&out, format!("cannot write the site: {e}"));
+            return Err(diags);
+        }
+    };
     timing("commit", t);
     // the manifest of what is now in the output; if it cannot be written,
     // none: the next build renders everything
     let t = Instant::now();
     let mut next = manifest::Manifest::new(manifest_key);
-    // (every file is stamped again: linking a kept file into the new tree
-    // and deleting the old tree changed its change time)
     for (name, fingerprint, paths, urls, kept) in units {
-        let (paths, urls) = match kept {
-            Some(k) => (k.files.into_iter().map(|f| f.path).collect(), k.urls),
-            None => (paths, urls),
-        };
-        let unit = paths
-            .iter()
-            .map(|p| manifest::stamp(&out, p))
-            .collect::<Option<Vec<_>>>()
-            .map(|files| manifest::Unit {
+        let unit = match kept {
+            // a kept unit keeps its stamps, unless a file of it was linked
+            // into the new tree (which changed its change time)
+            Some(k) if !k.files.iter().any(|f| relinked.contains(&f.path)) => Some(k),
+            Some(k) => restamp(
+                &out,
                 fingerprint,
-                urls,
-                files,
-            });
+                k.files.into_iter().map(|f| f.path),
+                k.urls,
+            ),
+            None => restamp(&out, fingerprint, paths.into_iter(), urls),
+        };
         if let Some(unit) = unit {
             next.units.insert(name, unit);
         }
@@ -1000,6 +1002,23 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         output: out,
     };
     Ok((summary, diags))
+}
+
+/// A unit's files stamped as they are now in `out` (none if one is missing).
+fn restamp(
+    out: &Path,
+    fingerprint: u64,
+    paths: impl Iterator<Item = String>,
+    urls: Vec<String>,
+) -> Option<manifest::Unit> {
+    paths
+        .map(|p| manifest::stamp(out, &p))
+        .collect::<Option<Vec<_>>>()
+        .map(|files| manifest::Unit {
+            fingerprint,
+            urls,
+            files,
+        })
 }
 
 /// The commit and its date, read from git; empty outside a repository.

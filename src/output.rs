@@ -267,6 +267,8 @@ pub struct Staging {
     /// The output folder exists: unchanged files are linked from it.
     previous: bool,
     paths: Mutex<Vec<String>>,
+    /// Files of the output linked into the new tree (their change time changed).
+    relinked: Mutex<HashSet<String>>,
     /// For temporary names in the spare tree.
     counter: std::sync::atomic::AtomicU64,
     _lock: fs::File,
@@ -306,6 +308,7 @@ impl Staging {
             target,
             previous,
             paths: Mutex::new(Vec::new()),
+            relinked: Mutex::new(HashSet::new()),
             counter: std::sync::atomic::AtomicU64::new(0),
             _lock: lock,
             done: false,
@@ -353,10 +356,21 @@ impl Staging {
     /// Puts the output's file at `rel` into the staging tree, as a link.
     fn link_from_output(&self, rel: &str, old: &fs::Metadata) -> io::Result<()> {
         let from = self.out.join(rel);
+        if self.link(rel, old, &from)? {
+            self.relinked
+                .lock()
+                .map_err(|_| io::Error::other("a writer thread panicked"))?
+                .insert(rel.to_string());
+        }
+        Ok(())
+    }
+
+    /// Links `from` to `rel` in the staging tree; false if it already was.
+    fn link(&self, rel: &str, old: &fs::Metadata, from: &Path) -> io::Result<bool> {
         match &self.target {
             Target::Fresh => {
                 let dest = self.make_room(rel)?;
-                link_or_copy(&from, &dest)
+                link_or_copy(from, &dest).map(|_| true)
             }
             Target::Spare(files, _) => {
                 if files
@@ -364,12 +378,12 @@ impl Staging {
                     .is_some_and(|&ino| ino != 0 && ino == inode(old))
                 {
                     // already the same file
-                    return Ok(());
+                    return Ok(false);
                 }
                 let dest = self.make_room(rel)?;
                 let tmp = self.temp_name();
-                link_or_copy(&from, &tmp)?;
-                fs::rename(&tmp, &dest)
+                link_or_copy(from, &tmp)?;
+                fs::rename(&tmp, &dest).map(|_| true)
             }
         }
     }
@@ -416,8 +430,9 @@ impl Staging {
     }
 
     /// Makes the new site the output, in one step. The old output becomes
-    /// the spare tree of the next build.
-    pub fn commit(mut self) -> io::Result<()> {
+    /// the spare tree of the next build. Returns the files of the output
+    /// that were linked into the new tree (their change time changed).
+    pub fn commit(mut self) -> io::Result<HashSet<String>> {
         self.done = true;
         let r = self.try_commit();
         if r.is_err() {
@@ -425,7 +440,14 @@ impl Staging {
                 let _ = remove_any(&self.tmp);
             }
         }
-        r
+        r?;
+        let relinked = std::mem::take(
+            &mut *self
+                .relinked
+                .lock()
+                .map_err(|_| io::Error::other("a writer thread panicked"))?,
+        );
+        Ok(relinked)
     }
 
     fn try_commit(&self) -> io::Result<()> {
@@ -596,7 +618,7 @@ pub fn write_atomic(out: &Path, files: &[SiteFile]) -> io::Result<()> {
     for f in files {
         staging.put(&f.path, &f.bytes)?;
     }
-    staging.commit()
+    staging.commit().map(|_| ())
 }
 
 /// Every file under `root/dir` (`static`), sorted, as (path relative to
