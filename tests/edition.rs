@@ -659,25 +659,26 @@ fn reading_text(html: &str) -> String {
         .replace('…', "...")
 }
 
-/// Issue 14 (part 2): the errata read as corrected in the page that the
-/// binary builds, and the OCR's readings are gone from the text.
-#[test]
-fn the_errata_read_as_corrected_in_the_built_article() {
+/// The article's page as the real binary builds it from the repository.
+fn built_article() -> String {
     let dir = tempfile::tempdir().expect("tmp");
     let out = dir.path().join("out");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_apparat"))
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_apparat"))
         .current_dir(root())
         .arg("build")
         .arg("--output")
         .arg(&out)
         .output()
         .expect("run apparat build");
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    let html = std::fs::read_to_string(out.join("paris-1978/index.html")).expect("page");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::read_to_string(out.join("paris-1978/index.html")).expect("page")
+}
+
+/// Issue 14 (part 2): the errata read as corrected in the page that the
+/// binary builds, and the OCR's readings are gone from the text.
+#[test]
+fn the_errata_read_as_corrected_in_the_built_article() {
+    let html = built_article();
     let text = reading_text(&html);
     for (corrected, wrong) in [
         // quilm'a is « qu'il m'a » (cf. « la lettre qu'il nous a adressée »)
@@ -759,21 +760,7 @@ const PARIS_PARAGRAPHS: usize = 14;
 /// quotation must not split one of Paris's paragraphs into new numbered ones.
 #[test]
 fn the_article_keeps_its_paragraph_count() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let out = dir.path().join("out");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_apparat"))
-        .current_dir(root())
-        .arg("build")
-        .arg("--output")
-        .arg(&out)
-        .output()
-        .expect("run apparat build");
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    let html = std::fs::read_to_string(out.join("paris-1978/index.html")).expect("page");
+    let html = built_article();
     let ids: Vec<&str> = html
         .split("id=\"p-")
         .skip(1)
