@@ -62,7 +62,10 @@ node "$HERE/run.mjs" "$SITE" --base-path /repo/ "$@" || status=$?
 if [ -z "${APPARAT_SITE:-}" ]; then
   SPLIT="$WORK/split"
   mkdir -p "$SPLIT/src"
-  cp -r "$ROOT/content" "$ROOT/templates" "$ROOT/static" "$SPLIT/src/"
+  for d in content templates static; do
+    # an edition may keep no static/ (the built-in theme is in the binary)
+    [ ! -d "$ROOT/$d" ] || cp -r "$ROOT/$d" "$SPLIT/src/"
+  done
   # a top-level key goes before any [table] of site.toml
   { echo 'persons_split = 10'; cat "$ROOT/site.toml"; } > "$SPLIT/src/site.toml"
   ( cd "$ROOT" && cargo run --quiet --release -- build --root "$SPLIT/src" --output "$SPLIT/site" \
