@@ -1,30 +1,34 @@
 #!/usr/bin/env node
 // apparat — browser test tier.
 //
-//   node run.mjs SITE_DIR [--base-path /repo/] [--shots DIR] [--skip vnu,axe,keyboard,shots,lighthouse]
+//   node run.mjs SITE_DIR [--base-path /repo/] [--shots DIR] [--skip vnu,axe,keyboard,sidenotes,shots,lighthouse]
 //
 // Serves a built edition GitHub-Pages-style under a sub-path on 127.0.0.1 and checks, for every
 // HTML page: axe-core in headless Chromium (desktop light and dark, phone) → zero violations; the Nu
 // Html Checker (vnu-jar) → zero errors; no console error, no uncaught exception, no failed
 // request, no request leaving 127.0.0.1; no horizontal scrolling at 390 and 320 px; keyboard
 // (Tab reaches every note call and every index link; a note opened by keyboard closes with
-// Escape); without JavaScript, a targeted note shows in place. Screenshots at 1280×900 and
-// 390×844 go to --shots, $APPARAT_SHOTS or tests/browser/shots/. Lighthouse 12 (desktop and
-// mobile) on the home page and the article: performance ≥ 95, accessibility, best practices
-// and SEO 100. Page weight of the article (every resource, gzip estimate) < 150 KB.
+// Escape); without JavaScript, a targeted note shows in place. Sidenotes of the article at
+// 1280 and 1440 px: level with their calls or stacked, never overlapping (distances printed).
+// Screenshots at 1280×900 and 390×844 go to --shots, $APPARAT_SHOTS or tests/browser/shots/.
+// Lighthouse 12 (desktop and mobile) on the home page, and three times per preset on the
+// article while two busy processes load the CPU (the worst run counts): performance ≥ 95,
+// total blocking time ≤ 50 ms on the article, accessibility, best practices and SEO 100. Page weight of the article (every resource, gzip estimate) < 150 KB.
 // Prints one line per failure and ends with `browser: N passed, M failed`; exit 1 on failure.
 //
 // Env: CHROME_PATH (default /usr/bin/chromium), APPARAT_SHOTS, APPARAT_ARTICLE (default
 // paris-1978/), APPARAT_SKIP (same as --skip), APPARAT_VERBOSE=1 (print passed checks too),
-// JAVA (default java).
+// JAVA (default java), APPARAT_LH_RUNS (article runs per preset, default 3), APPARAT_LH_LOAD
+// (busy processes during those runs, default 2).
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import os from 'node:os';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { measureSidenotes, summary as summarize } from './sidenotes.mjs';
 
 const require = createRequire(import.meta.url);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -42,7 +46,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--shots') shotsDir = argv[++i];
   else if (a === '--skip') for (const s of argv[++i].split(',')) skip.add(s.trim());
   else if (a === '-h' || a === '--help') {
-    console.log('usage: node run.mjs SITE_DIR [--base-path /repo/] [--shots DIR] [--skip vnu,axe,keyboard,shots,lighthouse]');
+    console.log('usage: node run.mjs SITE_DIR [--base-path /repo/] [--shots DIR] [--skip vnu,axe,keyboard,sidenotes,shots,lighthouse]');
     process.exit(0);
   } else if (!siteArg) siteArg = a;
   else { console.error(`run.mjs: unexpected argument ${a}`); process.exit(2); }
@@ -59,6 +63,7 @@ const CHROME = process.env.CHROME_PATH || '/usr/bin/chromium';
 const ARTICLE = (process.env.APPARAT_ARTICLE || 'paris-1978/').replace(/^\/+/, '');
 const WEIGHT_LIMIT = 150 * 1024;
 const LH_MIN = { performance: 95, accessibility: 100, 'best-practices': 100, seo: 100 };
+const LH_MAX_TBT = 50; // ms, the article under load
 
 // ---------------------------------------------------------------- results
 
@@ -494,6 +499,41 @@ if (!skip.has('keyboard')) {
   }
 }
 
+// ---------------------------------------------------------------- sidenotes
+
+// Wide screens: each sidenote of the article sits level with its first call, or, when the
+// note above reaches lower, right under that note; never above its call, never overlapping.
+// Without JavaScript the CSS float alone places them (after the block that calls them).
+if (!skip.has('sidenotes')) {
+  const article = pages.find((p) => p.rel === `${ARTICLE}index.html`);
+  if (check('sidenotes: the article exists', !!article)) {
+    for (const js of [true, false]) {
+      for (const width of [1280, 1440]) {
+        const label = `sidenotes ${width}×900${js ? '' : ' without JavaScript'}`;
+        const ctx = await browser.newContext({ viewport: { width, height: 900 }, deviceScaleFactor: 1, javaScriptEnabled: js });
+        try {
+          const { page } = await open(ctx, article.url);
+          await page.waitForTimeout(200);
+          const ds = await measureSidenotes(page);
+          const s = summarize(ds);
+          info(`${label}: ${s.n} notes, call → note max ${s.max} px, median ${s.median} px`);
+          check(`${label}: notes in the margin`, s.n > 0);
+          check(`${label}: no note overlaps the one above`, ds.every((x) => x.gap >= 0),
+            ds.filter((x) => x.gap < 0).map((x) => `${x.num} ${x.gap}px`).join(', '));
+          if (js) {
+            const off = ds.filter((x) => x.d < -4 || (x.d > 4 && !x.stacked));
+            check(`${label}: each note level with its call, or stacked under the note above`, off.length === 0,
+              off.map((x) => `${x.num}: ${x.d}px`).join(', '));
+          }
+          await page.close();
+        } catch (e) {
+          check(label, false, e.message.split('\n')[0]);
+        } finally { await ctx.close(); }
+      }
+    }
+  }
+}
+
 await browser.close();
 cleanup.pop();
 
@@ -503,33 +543,89 @@ if (!skip.has('lighthouse')) {
   const { default: lighthouse } = await import('lighthouse');
   const { default: desktopConfig } = await import('lighthouse/core/config/desktop-config.js');
   const { launch } = await import('chrome-launcher');
-  const targets = [['home', `${ORIGIN}${BASE}`], ['article', `${ORIGIN}${BASE}${ARTICLE}`]];
-  for (const [name, url] of targets) {
-    for (const preset of ['desktop', 'mobile']) {
-      let chrome = null;
-      try {
-        chrome = await launch({ chromePath: CHROME, chromeFlags: CHROME_FLAGS, logLevel: 'silent', handleSIGINT: false });
-        const rr = await lighthouse(url, {
-          port: chrome.port, output: 'json', logLevel: 'silent', maxWaitForLoad: 60000,
-          onlyCategories: ['performance', 'accessibility', 'best-practices', 'seo'],
-        }, preset === 'desktop' ? desktopConfig : undefined);
-        const lhr = rr?.lhr;
-        if (!check(`lighthouse ${name} ${preset}: ran`, !!lhr && !lhr.runtimeError, lhr?.runtimeError?.message)) continue;
-        const scores = Object.fromEntries(Object.values(lhr.categories).map((c) => [c.id, Math.round((c.score ?? 0) * 100)]));
-        info(`lighthouse ${name} ${preset}: performance ${scores.performance}, accessibility ${scores.accessibility}, best-practices ${scores['best-practices']}, seo ${scores.seo}`);
-        for (const [cat, min] of Object.entries(LH_MIN)) {
-          const losing = (lhr.categories[cat]?.auditRefs || [])
-            .filter((r) => r.weight > 0 && lhr.audits[r.id]?.score != null && lhr.audits[r.id].score < 1
-              && !['notApplicable', 'manual', 'informative'].includes(lhr.audits[r.id].scoreDisplayMode))
-            .map((r) => `${r.id} ${lhr.audits[r.id].score}`);
-          check(`lighthouse ${name} ${preset} ${cat} ≥ ${min}`, scores[cat] >= min, `${scores[cat]} (${losing.slice(0, 6).join(', ')})`);
-        }
-      } catch (e) {
-        check(`lighthouse ${name} ${preset}`, false, String(e?.message || e).split('\n')[0]);
-      } finally {
-        try { await chrome?.kill(); } catch { /* gone */ }
-      }
+
+  // One Lighthouse run; returns its scores and total blocking time, or null (failure counted).
+  async function lighthouseRun(label, url, preset) {
+    let chrome = null;
+    try {
+      chrome = await launch({ chromePath: CHROME, chromeFlags: CHROME_FLAGS, logLevel: 'silent', handleSIGINT: false });
+      const rr = await lighthouse(url, {
+        port: chrome.port, output: 'json', logLevel: 'silent', maxWaitForLoad: 60000,
+        onlyCategories: ['performance', 'accessibility', 'best-practices', 'seo'],
+      }, preset === 'desktop' ? desktopConfig : undefined);
+      const lhr = rr?.lhr;
+      if (!check(`lighthouse ${label}: ran`, !!lhr && !lhr.runtimeError, lhr?.runtimeError?.message)) return null;
+      const scores = Object.fromEntries(Object.values(lhr.categories).map((c) => [c.id, Math.round((c.score ?? 0) * 100)]));
+      const losing = Object.fromEntries(Object.keys(LH_MIN).map((cat) => [cat, (lhr.categories[cat]?.auditRefs || [])
+        .filter((r) => r.weight > 0 && lhr.audits[r.id]?.score != null && lhr.audits[r.id].score < 1
+          && !['notApplicable', 'manual', 'informative'].includes(lhr.audits[r.id].scoreDisplayMode))
+        .map((r) => `${r.id} ${lhr.audits[r.id].score}`).slice(0, 6).join(', ')]));
+      const tbt = Math.round(lhr.audits['total-blocking-time']?.numericValue ?? NaN);
+      const longTasks = (lhr.audits['long-tasks']?.details?.items || []).map((t) => Math.round(t.duration));
+      info(`lighthouse ${label}: performance ${scores.performance}, accessibility ${scores.accessibility}, best-practices ${scores['best-practices']}, seo ${scores.seo}; total blocking time ${tbt} ms; long tasks [${longTasks.join(', ')}] ms`);
+      return { scores, losing, tbt };
+    } catch (e) {
+      check(`lighthouse ${label}`, false, String(e?.message || e).split('\n')[0]);
+      return null;
+    } finally {
+      try { await chrome?.kill(); } catch { /* gone */ }
     }
+  }
+  function checkScores(label, r) {
+    for (const [cat, min] of Object.entries(LH_MIN)) {
+      check(`lighthouse ${label} ${cat} ≥ ${min}`, r.scores[cat] >= min, `${r.scores[cat]} (${r.losing[cat]})`);
+    }
+  }
+
+  // the home page: one run per preset
+  for (const preset of ['desktop', 'mobile']) {
+    const r = await lighthouseRun(`home ${preset}`, `${ORIGIN}${BASE}`, preset);
+    if (r) checkScores(`home ${preset}`, r);
+  }
+
+  // The article on a quiet machine: one run per preset, the usual thresholds.
+  for (const preset of ['desktop', 'mobile']) {
+    const r = await lighthouseRun(`article ${preset}`, `${ORIGIN}${BASE}${ARTICLE}`, preset);
+    if (r) checkScores(`article ${preset}`, r);
+  }
+
+  // The article, on a busy machine: LH_RUNS runs per preset while LH_LOAD processes spin
+  // on the CPU; the worst run must still score ≥ 95 with (almost) no blocking time.
+  // Gated on desktop. On mobile (4× CPU throttling on top of the load) the figures are
+  // reported but not yet gated: the page's own layout costs 400–800 ms of blocking time
+  // there even with no script at all (issue 17, open); APPARAT_LH_GATE_MOBILE=1 gates it.
+  const gateMobile = process.env.APPARAT_LH_GATE_MOBILE === '1';
+  const runs = Math.max(1, Number(process.env.APPARAT_LH_RUNS || 3));
+  const load = Math.max(0, Number(process.env.APPARAT_LH_LOAD ?? 2));
+  const busy = [];
+  const stopLoad = () => { for (const b of busy.splice(0)) { try { b.kill('SIGKILL'); } catch { /* gone */ } } };
+  cleanup.push(stopLoad);
+  process.on('exit', stopLoad);
+  for (let i = 0; i < load; i++) busy.push(spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
+  info(`lighthouse article: ${runs} runs per preset under an artificial load of ${load} busy processes (load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+  try {
+    for (const preset of ['desktop', 'mobile']) {
+      const results = [];
+      for (let i = 1; i <= runs; i++) {
+        const r = await lighthouseRun(`article ${preset} (run ${i}/${runs}, loaded)`, `${ORIGIN}${BASE}${ARTICLE}`, preset);
+        if (r) results.push(r);
+      }
+      if (!results.length) continue;
+      const worst = results.reduce((a, b) => (b.scores.performance < a.scores.performance ? b : a));
+      const worstTbt = Math.max(...results.map((r) => r.tbt));
+      info(`lighthouse article ${preset}, worst of ${results.length} under load: performance ${worst.scores.performance}, total blocking time ${worstTbt} ms`);
+      if (preset === 'mobile' && !gateMobile) {
+        info(`lighthouse article mobile under load is reported, not gated (issue 17): performance ${worst.scores.performance}, total blocking time ${worstTbt} ms`);
+        continue;
+      }
+      checkScores(`article ${preset} (worst of ${results.length}, loaded)`, worst);
+      for (const r of results) if (r !== worst) for (const cat of Object.keys(LH_MIN)) {
+        if (cat !== 'performance' && r.scores[cat] < LH_MIN[cat]) check(`lighthouse article ${preset} ${cat} ≥ ${LH_MIN[cat]}`, false, `${r.scores[cat]} (${r.losing[cat]})`);
+      }
+      check(`lighthouse article ${preset}: total blocking time ≤ ${LH_MAX_TBT} ms (worst of ${results.length}, loaded)`, worstTbt <= LH_MAX_TBT, `${worstTbt} ms`);
+    }
+  } finally {
+    stopLoad();
   }
 }
 

@@ -1,6 +1,7 @@
 /* apparat.js — progressive enhancement only. Without it every note is a plain
    link jump, every page readable. With it:
-   - wide screens: each sidenote is set level with its first call;
+   - wide screens: each sidenote (floated into the margin by CSS) is lifted level with its
+     first call, by a transform computed from one read of the layout;
    - narrow screens: a note call opens its note in place (and focuses it);
      Escape, the call again, or the note's back-link closes it;
    - Escape also returns focus from a note to its call on wide screens;
@@ -26,7 +27,6 @@
     var i = h.indexOf('#');
     return i < 0 ? null : byId(h.slice(i + 1));
   }
-  function topOf(el) { return el.getBoundingClientRect().top; }
 
   /* ---------- notes ---------- */
 
@@ -41,31 +41,48 @@
     return back ? hashTarget(back) : null;
   }
 
-  function layoutSidenotes() {
-    var i, n;
-    for (i = 0; i < sidenotes.length; i++) sidenotes[i].style.marginTop = '';
-    if (!WIDE.matches) return;
-    var prevBottom = -Infinity;
-    for (i = 0; i < sidenotes.length; i++) {
-      n = sidenotes[i];
-      var natural = topOf(n);
-      var want = natural;
-      var call = firstCall(n);
-      if (call) want = topOf(call) - 2;
-      want = Math.max(want, prevBottom + 10);
-      var shift = Math.round(want - natural);
-      if (shift !== 0) {
-        var base = parseFloat(window.getComputedStyle(n).marginTop) || 0;
-        n.style.marginTop = (base + shift) + 'px';
+  /* Sidenotes are placed by CSS: each floats into the right margin just after the block that
+     calls it (style.css). This refinement only lifts a note up towards its first call, with a
+     transform, which moves nothing else on the page: the layout is read once, in one pass (in
+     a ResizeObserver callback, when it is fresh anyway), then every note is written in a
+     second pass; never a read after a write. A note never goes below where CSS put it. */
+  var lifts = [];       // the transform now applied to each sidenote (px, ≤ 0)
+  var calls = [];       // the first call of each sidenote
+  var GAP = 8;          // between two stacked sidenotes (px)
+
+  function liftSidenotes() {
+    var i, n = sidenotes.length;
+    var want = new Array(n);
+    if (WIDE.matches) {
+      // read: natural top (without our transform), height, call top
+      var tops = new Array(n), heights = new Array(n), callTops = new Array(n);
+      for (i = 0; i < n; i++) {
+        var r = sidenotes[i].getBoundingClientRect();
+        tops[i] = r.top - (lifts[i] || 0);
+        heights[i] = r.height;
+        callTops[i] = calls[i] ? calls[i].getBoundingClientRect().top : tops[i];
       }
-      prevBottom = n.getBoundingClientRect().bottom;
+      // compute: level with the call, below the note above, never lower than CSS put it
+      var prevBottom = -Infinity;
+      for (i = 0; i < n; i++) {
+        var top = Math.min(tops[i], Math.max(callTops[i] - 2, prevBottom + GAP));
+        want[i] = Math.round(top - tops[i]);
+        prevBottom = tops[i] + want[i] + heights[i];
+      }
+    }
+    // write
+    for (i = 0; i < n; i++) {
+      var w = want[i] || 0;
+      if (w === (lifts[i] || 0)) continue;
+      lifts[i] = w;
+      sidenotes[i].style.transform = w ? 'translateY(' + w + 'px)' : '';
     }
   }
 
   var pending = 0;
   function scheduleLayout() {
     if (pending) return;
-    pending = window.requestAnimationFrame(function () { pending = 0; layoutSidenotes(); });
+    pending = window.requestAnimationFrame(function () { pending = 0; liftSidenotes(); });
   }
 
   function setExpanded() {
@@ -342,19 +359,27 @@
     if (WIDE.matches && openNote) closeInPlace(false);
     if (!WIDE.matches) markCurrent(null, null);
     setExpanded();
-    layoutSidenotes();
+    scheduleLayout();
   }
   if (WIDE.addEventListener) WIDE.addEventListener('change', onModeChange);
   else if (WIDE.addListener) WIDE.addListener(onModeChange);
 
-  window.addEventListener('resize', scheduleLayout);
-  window.addEventListener('load', scheduleLayout);
-  if (doc.fonts && doc.fonts.ready) doc.fonts.ready.then(scheduleLayout, function () {});
-  doc.addEventListener('toggle', scheduleLayout, true);
+  if (sidenotes.length) {
+    for (var k = 0; k < sidenotes.length; k++) calls[k] = firstCall(sidenotes[k]);
+    var textBody = sidenotes[0].parentNode;
+    if (window.ResizeObserver) {
+      // called after layout, before paint, whenever the text's box changes (first
+      // observation, fonts, width, a toggled details): the layout read there is fresh
+      new window.ResizeObserver(liftSidenotes).observe(textBody);
+    } else {
+      window.addEventListener('resize', scheduleLayout);
+      window.addEventListener('load', scheduleLayout);
+      scheduleLayout();
+    }
+  }
   window.addEventListener('hashchange', function () {
     if (!WIDE.matches && openNote && window.location.hash !== '#' + openNote.id) closeInPlace(false);
   });
 
   setExpanded();
-  layoutSidenotes();
 })();
