@@ -5,14 +5,8 @@
 
 /// Each file of the theme, by its path in the output.
 pub const FILES: &[(&str, &[u8])] = &[
-    (
-        "assets/apparat.js",
-        include_bytes!("theme/assets/apparat.js"),
-    ),
-    (
-        "assets/favicon.svg",
-        include_bytes!("theme/assets/favicon.svg"),
-    ),
+    ("assets/apparat.js", include_bytes!("theme/assets/apparat.js")),
+    ("assets/favicon.svg", include_bytes!("theme/assets/favicon.svg")),
     ("assets/print.css", include_bytes!("theme/assets/print.css")),
     ("assets/style.css", include_bytes!("theme/assets/style.css")),
 ];
