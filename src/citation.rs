@@ -3,9 +3,14 @@
 
 use crate::config::Config;
 use crate::content::Page;
+use crate::i18n::Ui;
 use crate::render::Version;
 
+/// A citation in the interface language (its words, quotation marks and
+/// separators come from the interface strings). Missing fields are left out,
+/// with their separators.
 pub struct Citation {
+    ui: Ui,
     title: String,
     author: String,
     date: String,
@@ -37,6 +42,7 @@ impl Citation {
             .or_else(|| version.date.get(..4).map(str::to_string))
             .unwrap_or_default();
         Citation {
+            ui: config.ui().clone(),
             title,
             author: page.front.author.clone(),
             date: if src.date.is_empty() {
@@ -67,7 +73,13 @@ impl Citation {
         }
     }
 
-    fn original(&self) -> String {
+    fn s(&self, key: &'static str) -> &str {
+        self.ui.get(key)
+    }
+
+    /// The printed source (container, place, publisher, date, chapter,
+    /// pages), `*…*` around the container; empty if none is known.
+    pub fn original(&self) -> String {
         let mut parts = vec![];
         if !self.container.is_empty() {
             parts.push(format!("*{}*", self.container));
@@ -84,23 +96,35 @@ impl Citation {
             parts.push(self.year.clone());
         }
         if !self.chapter.is_empty() {
-            parts.push(format!("chap. {}", self.chapter));
+            parts.push(format!("{} {}", self.s("cite_chapter"), self.chapter));
         }
         if !self.pages.is_empty() {
             parts.push(self.pages.clone());
         }
-        parts.join(", ")
+        parts.join(self.s("list_separator"))
     }
 
     fn edition(&self) -> String {
-        let mut s = format!("édition critique numérique, *{}*", self.site);
+        let sep = self.s("list_separator");
+        let mut s = self.s("cite_edition").to_string();
+        if !self.site.is_empty() {
+            s.push_str(&format!("{sep}*{}*", self.site));
+        }
         if !self.editors.is_empty() {
-            s.push_str(&format!(", éd. {}", self.editors.join(", ")));
+            s.push_str(&format!(
+                "{sep}{} {}",
+                self.s("cite_editors"),
+                self.editors.join(sep)
+            ));
         }
         if !self.edition_year.is_empty() {
-            s.push_str(&format!(", {}", self.edition_year));
+            s.push_str(&format!("{sep}{}", self.edition_year));
         }
         s
+    }
+
+    fn quoted(&self, s: &str) -> String {
+        format!("{}{s}{}", self.s("quote_open"), self.s("quote_close"))
     }
 
     /// Chicago (notes and bibliography), with `*…*` for italics.
@@ -110,13 +134,20 @@ impl Citation {
         } else {
             format!("{}, ", self.author)
         };
-        format!(
-            "{author}« {} », {} ; {}, {}.",
-            self.title,
-            self.original(),
-            self.edition(),
-            self.url
-        )
+        let sep = self.s("list_separator");
+        let mut s = format!("{author}{}", self.quoted(&self.title));
+        let original = self.original();
+        if !original.is_empty() {
+            s.push_str(&format!("{sep}{original}{}", self.s("cite_separator")));
+        } else {
+            s.push_str(sep);
+        }
+        s.push_str(&self.edition());
+        if !self.url.is_empty() {
+            s.push_str(&format!("{sep}{}", self.url));
+        }
+        s.push('.');
+        s
     }
 
     /// MLA 9, with `*…*` for italics.
@@ -133,12 +164,17 @@ impl Citation {
             Some(c) => c.to_uppercase().chain(chars).collect(),
             None => edition,
         };
-        format!(
-            "{author}« {}. » {}. {edition}, {}.",
-            self.title,
-            self.original(),
-            self.url
-        )
+        let mut s = format!("{author}{}", self.quoted(&format!("{}.", self.title)));
+        let original = self.original();
+        if !original.is_empty() {
+            s.push_str(&format!(" {original}."));
+        }
+        s.push_str(&format!(" {edition}"));
+        if !self.url.is_empty() {
+            s.push_str(&format!("{}{}", self.s("list_separator"), self.url));
+        }
+        s.push('.');
+        s
     }
 
     pub fn bibtex(&self) -> String {
@@ -161,13 +197,20 @@ impl Citation {
                 fields.push((k, v.clone()));
             }
         }
-        fields.push(("url", self.url.clone()));
+        if !self.url.is_empty() {
+            fields.push(("url", self.url.clone()));
+        }
         fields.push(("note", self.edition().replace('*', "")));
         let body: Vec<String> = fields
             .iter()
             .map(|(k, v)| format!("  {k} = {{{}}}", v.replace(['{', '}'], "")))
             .collect();
-        format!("@incollection{{{},\n{}\n}}\n", self.key, body.join(",\n"))
+        let kind = if self.container.is_empty() {
+            "misc"
+        } else {
+            "incollection"
+        };
+        format!("@{kind}{{{},\n{}\n}}\n", self.key, body.join(",\n"))
     }
 
     pub fn csl_json(&self) -> String {
@@ -175,13 +218,20 @@ impl Citation {
             "id": self.key,
             "type": if self.container.is_empty() { "document" } else if self.chapter.is_empty() { "article-newspaper" } else { "chapter" },
             "title": self.title,
-            "container-title": self.container,
-            "publisher": self.publisher,
-            "publisher-place": self.place,
-            "language": self.lang,
-            "URL": self.url,
             "note": self.edition().replace('*', ""),
         });
+        // empty fields are left out
+        for (k, v) in [
+            ("container-title", &self.container),
+            ("publisher", &self.publisher),
+            ("publisher-place", &self.place),
+            ("language", &self.lang),
+            ("URL", &self.url),
+        ] {
+            if !v.is_empty() {
+                item[k] = v.clone().into();
+            }
+        }
         if !self.author.is_empty() {
             let (family, given) = split_name(&self.author);
             item["author"] = serde_json::json!([{"family": family, "given": given}]);
@@ -253,8 +303,9 @@ impl Citation {
             m.push(("DC.date".into(), self.date.clone()));
         }
         m.push(("DC.language".into(), self.lang.clone()));
-        if !self.container.is_empty() {
-            m.push(("DC.source".into(), self.original().replace('*', "")));
+        let original = self.original();
+        if !original.is_empty() {
+            m.push(("DC.source".into(), original.replace('*', "")));
         }
         m.push(("DC.publisher".into(), self.site.clone()));
         m.push(("DC.identifier".into(), self.url.clone()));

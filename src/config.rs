@@ -1,8 +1,11 @@
 //! `site.toml` → [`Config`].
 
 use crate::diagnostics::{Diagnostics, SourceMap};
+use crate::i18n::Ui;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// The edition's settings. Unknown keys are an error.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -18,9 +21,17 @@ pub struct Config {
     /// Default language of the edition's pages (BCP 47).
     #[serde(default = "default_language")]
     pub language: String,
-    /// Language of the interface strings (`fr` or `es`).
+    /// Language of the interface strings (`fr`, `es` or `en`); by default
+    /// the primary subtag of `language`, or `en` when it has no table.
+    /// After [`Config::load`], the language in use.
     #[serde(default)]
     pub ui_language: Option<String>,
+    /// Interface strings replacing those of the table (`[ui]`).
+    #[serde(default)]
+    pub ui: BTreeMap<String, String>,
+    /// Whose the numbered notes (`[^1]`) are: their label in the interface.
+    #[serde(default)]
+    pub numbered_notes: NotesBy,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
@@ -45,16 +56,30 @@ pub struct Config {
     /// per initial letter, and mentions link to their letter's page (0: never).
     #[serde(default = "default_persons_split")]
     pub persons_split: usize,
-    /// Credit shown on translation columns of parallel blocks.
-    #[serde(default = "default_credit")]
-    pub translation_credit: String,
+    /// Credit shown on translation columns of parallel blocks (by default
+    /// the interface string `translation_credit`).
+    #[serde(default)]
+    pub translation_credit: Option<String>,
     /// Free values passed to templates as `site.extra`.
     #[serde(default)]
     pub extra: toml::Table,
+    /// The interface strings, made once.
+    #[serde(skip)]
+    resolved_ui: OnceLock<Ui>,
+}
+
+/// Whose the numbered notes are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotesBy {
+    #[default]
+    Author,
+    Editor,
+    Translator,
 }
 
 fn default_language() -> String {
-    "fr".into()
+    "en".into()
 }
 fn default_branch() -> String {
     "main".into()
@@ -63,13 +88,10 @@ fn default_output() -> String {
     "public".into()
 }
 fn default_persons_page() -> String {
-    "personnes".into()
+    "persons".into()
 }
 fn default_persons_split() -> usize {
     2000
-}
-fn default_credit() -> String {
-    "traduction de l'édition".into()
 }
 
 impl Config {
@@ -106,8 +128,12 @@ impl Config {
                     c.base_url.push('/');
                 }
                 if !crate::lang::is_known(&c.language) {
-                    diags.push(sm.error(0, format!("unknown language tag `{}`", c.language)));
+                    diags.push(sm.error(
+                        key_offset(&sm.text, None, "language"),
+                        format!("unknown language tag `{}`", c.language),
+                    ));
                 }
+                c.check_ui(&sm, diags);
                 Some(c)
             }
             Err(e) => {
@@ -118,9 +144,94 @@ impl Config {
         }
     }
 
-    pub fn ui_lang(&self) -> &str {
-        self.ui_language.as_deref().unwrap_or(&self.language)
+    /// Checks the interface settings, and records the interface language
+    /// in use as `ui_language`.
+    fn check_ui(&mut self, sm: &SourceMap, diags: &mut Diagnostics) {
+        let supported = crate::i18n::SUPPORTED.join(", ");
+        match &self.ui_language {
+            Some(l) if crate::i18n::supported(l).is_some() => {}
+            Some(l) => diags.push(sm.error(
+                key_offset(&sm.text, None, "ui_language"),
+                format!("unsupported ui_language `{l}`: the interface languages are {supported}"),
+            )),
+            None if crate::i18n::supported(&self.language).is_none()
+                && crate::lang::is_known(&self.language) =>
+            {
+                diags.push(sm.warning(
+                    key_offset(&sm.text, None, "language"),
+                    format!(
+                        "no interface strings for language `{}`: the interface is in `en` \
+                         (set ui_language to one of {supported}, and translate strings in [ui])",
+                        self.language
+                    ),
+                ))
+            }
+            None => {}
+        }
+        for key in self.ui.keys() {
+            if !crate::i18n::is_key(key) {
+                diags.push(sm.error(
+                    key_offset(&sm.text, Some("ui"), key),
+                    format!("unknown interface string `{key}` in [ui]"),
+                ));
+            }
+        }
+        self.ui_language = Some(self.ui_lang().to_string());
     }
+
+    /// The interface language: `ui_language`, else `language`'s primary
+    /// subtag if it has a table, else `en`.
+    pub fn ui_lang(&self) -> &str {
+        self.ui_language
+            .as_deref()
+            .and_then(crate::i18n::supported)
+            .or_else(|| crate::i18n::supported(&self.language))
+            .unwrap_or("en")
+    }
+
+    /// The interface strings: the table of [`Config::ui_lang`] with the
+    /// edition's `[ui]`, `numbered_notes` and `translation_credit`.
+    pub fn ui(&self) -> &Ui {
+        self.resolved_ui.get_or_init(|| {
+            let mut ui = Ui::new(self.ui_lang());
+            for (k, v) in &self.ui {
+                ui.set(k, v);
+            }
+            if !self.ui.contains_key("numbered_notes") {
+                let by = match self.numbered_notes {
+                    NotesBy::Author => "author_notes",
+                    NotesBy::Editor => "editor_notes",
+                    NotesBy::Translator => "translator_notes",
+                };
+                let label = ui.get(by).to_string();
+                ui.set("numbered_notes", &label);
+            }
+            if let Some(credit) = &self.translation_credit {
+                ui.set("translation_credit", credit);
+            }
+            ui
+        })
+    }
+}
+
+/// Byte offset of `key = …` in site.toml (in table `[table]` if given), for
+/// diagnostics; 0 if not found.
+fn key_offset(text: &str, table: Option<&str>, key: &str) -> usize {
+    let mut current: Option<&str> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let l = line.trim();
+        if let Some(name) = l.strip_prefix('[').and_then(|r| r.split(']').next()) {
+            current = Some(name.trim());
+        } else if current == table {
+            let k = l.split('=').next().unwrap_or("").trim().trim_matches('"');
+            if k == key {
+                return offset + (line.len() - line.trim_start().len());
+            }
+        }
+        offset += line.len();
+    }
+    0
 }
 
 /// The first line of a toml error message, without its own position report.

@@ -20,9 +20,9 @@ pub struct Source {
     pub publisher: String,
     #[serde(default)]
     pub place: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_or_date")]
     pub year: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_or_date")]
     pub date: String,
     #[serde(default)]
     pub pages: String,
@@ -53,7 +53,7 @@ pub struct FrontMatter {
     pub subtitle: String,
     #[serde(default)]
     pub author: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_or_date")]
     pub date: String,
     #[serde(default)]
     pub lang: Option<String>,
@@ -136,22 +136,102 @@ pub struct Person {
     #[serde(default)]
     pub died: Option<String>,
     #[serde(default)]
-    pub description: Descriptions,
+    pub description: Localized,
     #[serde(default)]
     pub variants: Vec<String>,
     #[serde(default)]
     pub pseudonyms: Vec<String>,
     #[serde(default)]
-    pub remark: Option<String>,
+    pub remark: Option<Localized>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Descriptions {
-    #[serde(default)]
-    pub fr: String,
-    #[serde(default)]
-    pub es: String,
+/// A text of the register in one or more languages: a string (in the
+/// edition's language), or a table keyed by BCP 47 tags
+/// (`{ fr = "…", es = "…", de = "…" }`), in the order written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct Localized(pub Vec<(String, String)>);
+
+impl Localized {
+    /// The text for a page in `lang`, with its tag: the exact tag, else the same primary
+    /// subtag (`es-CU` → `es`, or `es-ES` for `es`), else the same for the
+    /// edition's language `default`, else the first one written. A string
+    /// without tag counts as `default`'s. `None` when there is no text.
+    pub fn choose<'a>(&'a self, lang: &str, default: &'a str) -> Option<(&'a str, &'a str)> {
+        let tag_of = |k: &str| if k.is_empty() { default } else { k }.to_ascii_lowercase();
+        let primary = |t: &str| t.split('-').next().unwrap_or(t).to_string();
+        let find = |want: &str| {
+            let want = want.to_ascii_lowercase();
+            self.0.iter().find(|(k, _)| tag_of(k) == want).or_else(|| {
+                self.0
+                    .iter()
+                    .find(|(k, _)| primary(&tag_of(k)) == primary(&want))
+            })
+        };
+        find(lang)
+            .or_else(|| find(default))
+            .or_else(|| self.0.first())
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (if k.is_empty() { default } else { k.as_str() }, v.as_str()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Localized {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Localized;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string, or a table of strings keyed by language tags")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Localized, E> {
+                Ok(Localized(vec![(String::new(), v.to_string())]))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Localized, A::Error> {
+                let mut v = Vec::new();
+                while let Some((k, text)) = map.next_entry::<String, String>()? {
+                    if !crate::lang::is_known(&k) {
+                        return Err(serde::de::Error::custom(format!(
+                            "unknown language tag `{k}`"
+                        )));
+                    }
+                    v.push((k, text));
+                }
+                Ok(Localized(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A date written as a string (`"1895-05-18"`, `"1895"`), a TOML date
+/// (`1895-05-18`) or a year (`1895`), as a string.
+fn string_or_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a date (1895-05-18 or \"1895-05-18\") or a year")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<String, A::Error> {
+            let date = toml::value::Datetime::deserialize(
+                serde::de::value::MapAccessDeserializer::new(map),
+            )?;
+            Ok(date.to_string())
+        }
+    }
+    d.deserialize_any(V)
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -7,7 +7,7 @@ use crate::content::{Kind, Page, Register};
 use crate::diagnostics::Diagnostics;
 use crate::markup::{self, Document, ParseOptions};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -101,9 +101,13 @@ pub struct IndexEntry {
     pub dates: String,
     /// Inline HTML (register texts are Markdown: `*Amauta*`).
     pub description: String,
-    pub description_fr: String,
-    pub description_es: String,
+    /// The language of `description` when it is not the index page's.
+    pub description_lang: Option<String>,
+    /// The description in every language of the register, by tag.
+    pub descriptions: BTreeMap<String, String>,
     pub remark: Option<String>,
+    /// The language of `remark` when it is not the index page's.
+    pub remark_lang: Option<String>,
     pub variants: Vec<String>,
     pub pseudonyms: Vec<String>,
     /// Occurrences grouped by text, in text order.
@@ -128,9 +132,10 @@ impl IndexEntry {
             sort: self.sort.clone(),
             dates: self.dates.clone(),
             description: self.description.clone(),
-            description_fr: self.description_fr.clone(),
-            description_es: self.description_es.clone(),
+            description_lang: self.description_lang.clone(),
+            descriptions: self.descriptions.clone(),
             remark: self.remark.clone(),
+            remark_lang: self.remark_lang.clone(),
             variants: self.variants.clone(),
             pseudonyms: self.pseudonyms.clone(),
             texts: Arc::new(Vec::new()),
@@ -253,8 +258,8 @@ pub fn parse_options(config: &Config, page: &Page) -> ParseOptions {
     ParseOptions {
         kind: page.front.kind,
         persons_url: format!("/{}/", config.persons_page.trim_matches('/')),
-        translation_credit: config.translation_credit.clone(),
-        ui: config.ui_lang().to_string(),
+        translation_credit: config.ui().get("translation_credit").to_string(),
+        ui: config.ui().clone(),
         prefix: String::new(),
         lang: page
             .front
@@ -523,7 +528,14 @@ pub fn resolve_with(
     }
     let persons_rel = config.persons_page.trim_matches('/').to_string();
     let has_persons_page = entries.iter().any(|e| e.page.rel == persons_rel);
-    let ui = config.ui_lang();
+    let ui = config.ui();
+    // register texts are chosen by the index page's language
+    let index_lang = entries
+        .iter()
+        .find(|e| e.page.rel == persons_rel)
+        .and_then(|e| e.page.front.lang.as_deref())
+        .unwrap_or(&config.language);
+    let langs = (index_lang, config.language.as_str());
 
     // the index is made from the register (with the interface language) and
     // the texts' occurrences in text order: when those did not change, the
@@ -534,6 +546,7 @@ pub fn resolve_with(
     let index_hash = hash_of(&(
         register.src.as_ref().map(|s| s.text.as_str()),
         ui,
+        langs,
         by_order
             .iter()
             .map(|&i| (&entries[i].page.url, entries[i].index_hash))
@@ -633,7 +646,7 @@ pub fn resolve_with(
         let previous = previous.map(|(_, index)| &**index);
         Arc::new(build_index(
             register,
-            ui,
+            (ui, langs),
             &entries,
             &order,
             (occurrences, &by_id),
@@ -678,7 +691,7 @@ type Gathered<'e, 'r> = (
 /// The person index: persons and cross-references, accent-insensitive order.
 fn build_index(
     register: &Register,
-    ui: &str,
+    (ui, (lang, default)): (&crate::i18n::Ui, (&str, &str)),
     entries: &[Arc<Entry>],
     order: &[usize],
     (mut occurrences, by_id): Gathered,
@@ -686,7 +699,11 @@ fn build_index(
 ) -> Index {
     // a person's line is reused when the register is the same and its
     // occurrences are the same (by their content), in the same order
-    let register_key = hash_of(&(register.src.as_ref().map(|s| s.text.as_str()), ui));
+    let register_key = hash_of(&(
+        register.src.as_ref().map(|s| s.text.as_str()),
+        ui,
+        (lang, default),
+    ));
     let previous = previous.filter(|p| p.register_key == register_key);
     // each person's occurrences in text order, and their identity (the
     // first entry of a duplicated id takes them)
@@ -727,11 +744,24 @@ fn build_index(
             (None, Some(d)) => format!("?–{d}"),
             (None, None) => String::new(),
         };
-        let description = if ui == "es" && !p.description.es.is_empty() {
-            markup::inline_html(&p.description.es)
-        } else {
-            markup::inline_html(&p.description.fr)
+        let (description_lang, description) = p
+            .description
+            .choose(lang, default)
+            .map(|(tag, d)| (tag, markup::inline_html(d, tag)))
+            .unwrap_or_default();
+        // the language of the text shown, when it is not the page's
+        let other = |tag: &str| {
+            (!tag.is_empty() && !tag.eq_ignore_ascii_case(lang)).then(|| tag.to_string())
         };
+        let descriptions = p
+            .description
+            .0
+            .iter()
+            .map(|(k, d)| {
+                let tag = if k.is_empty() { default } else { k };
+                (tag.to_string(), markup::inline_html(d, tag))
+            })
+            .collect();
         let (k, raw) = collation_key(&p.sort);
         for (forms, kind) in [(&p.pseudonyms, "pseudonym"), (&p.variants, "variant")] {
             for f in forms {
@@ -760,9 +790,18 @@ fn build_index(
                 sort: p.sort.clone(),
                 dates,
                 description,
-                description_fr: markup::inline_html(&p.description.fr),
-                description_es: markup::inline_html(&p.description.es),
-                remark: p.remark.as_deref().map(markup::inline_html),
+                description_lang: other(description_lang),
+                descriptions,
+                remark: p
+                    .remark
+                    .as_ref()
+                    .and_then(|r| r.choose(lang, default))
+                    .map(|(tag, r)| markup::inline_html(r, tag)),
+                remark_lang: p
+                    .remark
+                    .as_ref()
+                    .and_then(|r| r.choose(lang, default))
+                    .and_then(|(tag, _)| other(tag)),
                 variants: p.variants.clone(),
                 pseudonyms: p.pseudonyms.clone(),
                 texts: Arc::clone(&texts),

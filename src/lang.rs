@@ -30,22 +30,14 @@ pub fn is_known(tag: &str) -> bool {
         && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
-/// The French and Spanish names of the languages editions commonly use.
-pub fn name(tag: &str, ui: &str) -> String {
+/// The name of language `tag` in the interface language: the interface
+/// string `lang_TAG`, else `lang_PRIMARY`, else the tag itself.
+pub fn name(tag: &str, ui: &crate::i18n::Ui) -> String {
     let primary = tag.split('-').next().unwrap_or(tag);
-    let (fr, es) = match primary {
-        "fr" => ("français", "francés"),
-        "es" => ("espagnol", "español"),
-        "de" => ("allemand", "alemán"),
-        "it" => ("italien", "italiano"),
-        "en" => ("anglais", "inglés"),
-        "pt" => ("portugais", "portugués"),
-        "la" => ("latin", "latín"),
-        "qu" => ("quechua", "quechua"),
-        "ru" => ("russe", "ruso"),
-        _ => (tag, tag),
-    };
-    if ui == "es" { es } else { fr }.to_string()
+    ui.get_opt(&format!("lang_{tag}"))
+        .or_else(|| ui.get_opt(&format!("lang_{primary}")))
+        .unwrap_or(tag)
+        .to_string()
 }
 
 #[cfg(test)]

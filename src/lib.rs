@@ -251,7 +251,7 @@ fn finish(
             let ropts = rewrite::RewriteOptions {
                 offline: opts.offline,
                 live_reload: opts.live_reload,
-                ui: config.ui_lang().to_string(),
+                ui: config.ui().clone(),
                 absolute_prefix: if url == "/404.html" && !opts.offline {
                     Some(base_path.to_string())
                 } else {

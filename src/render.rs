@@ -266,8 +266,7 @@ pub struct Renderer<'a> {
     ed: &'a Edition,
     templates: &'a Templates,
     settings: &'a RenderSettings<'a>,
-    ui_lang: String,
-    ui: BTreeMap<&'static str, &'static str>,
+    ui: crate::i18n::Ui,
     site: serde_json::Value,
     order: Vec<&'a Entry>,
     texts: Vec<PageSummary>,
@@ -471,7 +470,7 @@ impl<'a> Renderer<'a> {
     ) -> Self {
         let config = settings.config;
         let ui_lang = config.ui_lang().to_string();
-        let ui = crate::i18n::table(&ui_lang);
+        let ui = config.ui().clone();
         let mut site = serde_json::to_value(config).unwrap_or_default();
         if let Some(obj) = site.as_object_mut() {
             obj.insert(
@@ -568,7 +567,6 @@ impl<'a> Renderer<'a> {
             ed,
             templates,
             settings,
-            ui_lang,
             ui,
             site,
             order,
@@ -727,7 +725,12 @@ impl<'a> Renderer<'a> {
         let template = self.template_of(page);
         let mut page_value = self.page_context(entry, Some(String::new()));
         if let Some(obj) = page_value.as_object_mut() {
-            let title = format!("{} : {}", page.front.title, letter.letter);
+            let title = format!(
+                "{}{} {}",
+                page.front.title,
+                self.ui.get("colon"),
+                letter.letter
+            );
             let permalink = format!(
                 "{}{}",
                 self.settings.config.base_url,
@@ -941,7 +944,7 @@ impl<'a> Renderer<'a> {
         ctx.insert("pages", &Vec::<PageSummary>::new());
         ctx.insert(
             "page",
-            &serde_json::json!({"title": crate::i18n::t(&self.ui_lang, "not_found"), "url": "/404.html", "lang": config.language, "kind": "page"}),
+            &serde_json::json!({"title": self.ui.get("not_found"), "url": "/404.html", "lang": config.language, "kind": "page"}),
         );
         match self.templates.render("404.html", &ctx) {
             Ok(html) => (
@@ -1074,7 +1077,7 @@ impl<'a> Renderer<'a> {
             entry,
             content,
             self.settings.config,
-            &self.ui_lang,
+            &self.ui,
             &self.settings.version,
             prev,
             next,
@@ -1100,7 +1103,7 @@ fn page_context(
     entry: &Entry,
     content: Option<String>,
     config: &Config,
-    ui_lang: &str,
+    ui: &crate::i18n::Ui,
     version: &Version,
     prev: Option<PageSummary>,
     next: Option<PageSummary>,
@@ -1145,7 +1148,7 @@ fn page_context(
         "author_notes": author_notes,
         "editorial_notes": editorial_notes,
         "emendations": doc.emendations,
-        "emendations_html": if doc.emendations.is_empty() { String::new() } else { crate::markup::emendation_list(&doc.emendations, ui_lang) },
+        "emendations_html": if doc.emendations.is_empty() { String::new() } else { crate::markup::emendation_list(&doc.emendations, ui) },
         "parallels": doc.parallels,
         "paragraphs": doc.paragraphs,
         "source": page.front.source,
@@ -1158,6 +1161,7 @@ fn page_context(
         "citation": {
             "chicago": cite.chicago(),
             "mla": cite.mla(),
+            "source_line": cite.original(),
             "bibtex": cite.bibtex(),
             "bibtex_url": data_url("application/x-bibtex", &cite.bibtex()),
             "csl_url": data_url("application/vnd.citationstyles.csl+json", &cite.csl_json()),

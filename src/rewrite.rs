@@ -24,8 +24,8 @@ pub struct RewriteOptions {
     pub offline: bool,
     /// Inject the live-reload client (serve mode).
     pub live_reload: bool,
-    /// Interface language.
-    pub ui: String,
+    /// Interface strings.
+    pub ui: crate::i18n::Ui,
     /// For pages served at unknown depths (404.html): prefix root-relative URLs
     /// with this absolute path (`/repo/`) instead of making them relative.
     pub absolute_prefix: Option<String>,

@@ -232,7 +232,7 @@ fn foreign_spans_glosses_and_emendations() {
     let html = s.read("public/texte/index.html");
     assert!(html.contains("<span class=\"foreign\" lang=\"es\">Siete ensayos</span>"));
     assert!(html.contains("<span class=\"gloss\" lang=\"fr\">"));
-    assert!(html.contains("data-source=\"source : Mariâtegui\">Mariátegui</span>"));
+    assert!(html.contains("data-source=\"source\u{a0}: Mariâtegui\">Mariátegui</span>"));
     assert!(html.contains("class=\"emend emend-add\""));
     // the apparatus of emendations lists every one, linking to it
     assert!(html.contains("id=\"apparatus\""));

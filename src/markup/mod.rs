@@ -15,7 +15,7 @@ mod parallel;
 
 use crate::content::Kind;
 use crate::diagnostics::{Diagnostics, SourceMap};
-use crate::i18n::t;
+use crate::i18n::{t, Ui};
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -109,8 +109,8 @@ pub struct ParseOptions {
     /// Site-absolute URL of the person index (`/personnes/`).
     pub persons_url: String,
     pub translation_credit: String,
-    /// Interface language.
-    pub ui: String,
+    /// Interface strings.
+    pub ui: Ui,
     /// Prefix for every id (used for examples nested in a page).
     pub prefix: String,
     /// Language of the page's text (BCP 47).
@@ -153,14 +153,24 @@ pub fn replace_nul(text: String) -> String {
     }
 }
 
-/// A short Markdown text (a register description) as inline HTML, with
-/// smart punctuation, without the enclosing paragraph.
-pub fn inline_html(md: &str) -> String {
+/// A short Markdown text (a register description) in language `lang` as
+/// inline HTML, with smart punctuation (quotation marks of `lang`, see
+/// [`smart_quote`]), without the enclosing paragraph.
+pub fn inline_html(md: &str, lang: &str) -> String {
     let mut html = String::new();
-    pulldown_cmark::html::push_html(
-        &mut html,
-        Parser::new_ext(md, Options::ENABLE_SMART_PUNCTUATION),
-    );
+    let events = Parser::new_ext(md, Options::ENABLE_SMART_PUNCTUATION)
+        .into_offset_iter()
+        .map(|(ev, range)| {
+            let quote = match &ev {
+                Event::Text(t) if md.get(range) == Some("\"") => smart_quote(t, lang),
+                _ => None,
+            };
+            match quote {
+                Some(q) => Event::Text(q.into()),
+                None => ev,
+            }
+        });
+    pulldown_cmark::html::push_html(&mut html, events);
     let trimmed = html.trim_end();
     match trimmed
         .strip_prefix("<p>")
@@ -581,7 +591,13 @@ impl<'a, 's> Emitter<'a, 's> {
                     let mut run = String::new();
                     while j < events.len() {
                         if let Event::Text(t) = &events[j].0 {
-                            run.push_str(t);
+                            // a quotation mark that smart punctuation made
+                            // from `"` takes the form of the run's language
+                            let typed = self.body.get(events[j].1.clone()) == Some("\"");
+                            match smart_quote(t, self.current_lang()).filter(|_| typed) {
+                                Some(q) => run.push_str(q),
+                                None => run.push_str(t),
+                            }
                             j += 1;
                         } else {
                             break;
@@ -638,10 +654,19 @@ impl<'a, 's> Emitter<'a, 's> {
                         self.lang_stack.pop();
                         let mut s = String::from("</span>");
                         if let Some(g) = gloss {
+                            // the label is in the interface language
+                            let page_lang = self.page_lang();
+                            let ui = &self.opts.ui;
+                            let label_lang = if page_lang.split('-').next() == Some(ui.lang()) {
+                                String::new()
+                            } else {
+                                format!(" lang=\"{}\"", ui.lang())
+                            };
                             s.push_str(&format!(
-                                "<span class=\"gloss\" lang=\"{}\"><span class=\"gloss-label\">{} : </span>{}</span></span>",
-                                escape_html(&self.page_lang()),
-                                escape_html(&t(&self.opts.ui, "gloss")),
+                                "<span class=\"gloss\" lang=\"{}\"><span class=\"gloss-label\"{label_lang}>{}{} </span>{}</span></span>",
+                                escape_html(&page_lang),
+                                escape_html(&t(ui, "gloss")),
+                                escape_html(ui.get("colon")),
                                 escape_html(&g)
                             ));
                         }
@@ -909,14 +934,16 @@ impl<'a, 's> Emitter<'a, 's> {
             )
         } else if reading.is_empty() {
             format!(
-                "<span class=\"emend emend-del\" id=\"{id}\" data-source=\"{} : {}\"></span>",
+                "<span class=\"emend emend-del\" id=\"{id}\" data-source=\"{}{} {}\"></span>",
                 escape_html(&t(ui, "source_reading")),
+                escape_html(ui.get("colon")),
                 escape_html(source)
             )
         } else {
             format!(
-                "<span class=\"emend\" id=\"{id}\" data-source=\"{} : {}\">{}</span>",
+                "<span class=\"emend\" id=\"{id}\" data-source=\"{}{} {}\">{}</span>",
                 escape_html(&t(ui, "source_reading")),
+                escape_html(ui.get("colon")),
                 escape_html(source),
                 escape_html(reading)
             )
@@ -985,8 +1012,24 @@ pub fn french_spacing(s: &str) -> String {
     out
 }
 
+/// A double quotation mark of smart punctuation (`“` or `”`, made from a
+/// typed `"`) in the typography of language `lang`: French « » with
+/// no-break spaces inside, Spanish « » without (as the RAE recommends);
+/// `None` (keep “ ”) in other languages. Single quotes stay ‘ ’: `’` is
+/// also the apostrophe.
+pub fn smart_quote(mark: &str, lang: &str) -> Option<&'static str> {
+    let primary = lang.split('-').next().unwrap_or(lang);
+    match (primary, mark) {
+        ("fr", "“") => Some("«\u{202f}"),
+        ("fr", "”") => Some("\u{202f}»"),
+        ("es", "“") => Some("«"),
+        ("es", "”") => Some("»"),
+        _ => None,
+    }
+}
+
 /// The apparatus of emendations as an HTML list (also used by templates via the page context).
-pub fn emendation_list(ems: &[Emendation], ui: &str) -> String {
+pub fn emendation_list(ems: &[Emendation], ui: &Ui) -> String {
     let mut s = String::from("<ol class=\"emendations\">\n");
     for (i, e) in ems.iter().enumerate() {
         let place = match (&e.note, e.para) {

@@ -230,9 +230,10 @@ impl<'a> Emitter<'a, '_> {
         }
         out.push(Event::Html(
             format!(
-                "<figcaption>{} ({}) : {}.</figcaption>\n</figure>\n",
+                "<figcaption>{} ({}){} {}.</figcaption>\n</figure>\n",
                 escape_html(&t(&ui, "translation")),
                 escape_html(&crate::lang::name(&columns_data[1].0, &ui)),
+                escape_html(ui.get("colon")),
                 escape_html(&self.opts.translation_credit)
             )
             .into(),
