@@ -1231,7 +1231,7 @@ mod tests {
             kind: Kind::Text,
             persons_url: "/p/".into(),
             translation_credit: String::new(),
-            ui: "fr".into(),
+            ui: crate::i18n::Ui::new("fr"),
             prefix: String::new(),
             lang: "fr".into(),
         };
