@@ -685,7 +685,7 @@ fn the_errata_read_as_corrected_in_the_built_article() {
         ("cette fois, qu'il m'a adressée", "qui m'a adressée"),
         // dashes, not hyphens
         (
-            "aucun des \u{201c}grands\u{201d} —dirigeants ou exécutants— de",
+            "aucun des « grands » —dirigeants ou exécutants— de",
             "-dirigeants ou exécutants-",
         ),
         ("contemporains —Recabarren,", "contemporains -Recabarren"),
@@ -697,8 +697,8 @@ fn the_errata_read_as_corrected_in_the_built_article() {
         ("à trente-cinq ans de distance", "trente cinq"),
         // a full stop after the call of note 4, as after notes 2 and 27
         (
-            "Mariátegui. \u{201c}Stalinien de nationalité",
-            "Mariátegui, \u{201c}Stalinien",
+            "Mariátegui. « Stalinien de nationalité",
+            "Mariátegui, « Stalinien",
         ),
         ("au 12 juin. A Montevideo", "juin, A Montevideo"),
         (
@@ -715,7 +715,7 @@ fn the_errata_read_as_corrected_in_the_built_article() {
             "communiste,... Effectivement",
         ),
         // the stray point before the call 16
-        ("l'insurrection contre Leguía\u{201d}.", "Leguía\u{201d}.."),
+        ("l'insurrection contre Leguía ».", "Leguía ».."),
     ] {
         assert!(text.contains(corrected), "the page lacks `{corrected}`");
         assert!(!text.contains(wrong), "the page still reads `{wrong}`");
@@ -728,21 +728,22 @@ fn the_errata_read_as_corrected_in_the_built_article() {
         (",", "."),
         (". .,", "…"),
     ] {
-        let recorded = format!("data-source=\"source : {source}\">{reading}</span>");
+        let recorded = format!("data-source=\"source\u{a0}: {source}\">{reading}</span>");
         assert!(
             html.contains(&recorded),
             "no recorded emendation {source} → {reading}"
         );
     }
     for deleted in [" .", ",", "."] {
-        let recorded = format!("data-source=\"source : {deleted}\"></span>");
+        let recorded = format!("data-source=\"source\u{a0}: {deleted}\"></span>");
         assert!(
             html.contains(&recorded),
             "no recorded deletion of `{deleted}`"
         );
     }
     assert_eq!(
-        html.matches("data-source=\"source : -\">—</span>").count(),
+        html.matches("data-source=\"source\u{a0}: -\">—</span>")
+            .count(),
         6,
         "the six dashes are recorded one by one"
     );
