@@ -670,7 +670,9 @@ pub fn parse_page(sm: SourceMap, diags: &mut Diagnostics) -> Option<Page> {
         if line.trim_start().starts_with("```") || line.trim_start().starts_with("~~~") {
             in_fence = !in_fence;
         }
-        if line == "+++" && !in_fence {
+        // (a `+++` paragraph of ordinary text is allowed: only one followed
+        // by what looks like front matter, `key = …` or `[table]`, is refused)
+        if line == "+++" && !in_fence && front_matter_follows(&text[end.min(text.len())..]) {
             diags.push(sm.error(
                 p,
                 "`+++` inside the body: front matter was already closed above; remove this line or merge the two blocks",
@@ -709,4 +711,24 @@ pub fn parse_page(sm: SourceMap, diags: &mut Diagnostics) -> Option<Page> {
         template_offset,
         src: sm,
     })
+}
+
+/// Whether the first non-blank line of `rest` looks like TOML front matter.
+fn front_matter_follows(rest: &str) -> bool {
+    let Some(line) = rest.lines().map(str::trim).find(|l| !l.is_empty()) else {
+        return false;
+    };
+    if line.starts_with('[') && line.ends_with(']') {
+        return true;
+    }
+    match line.split_once('=') {
+        Some((key, _)) => {
+            let key = key.trim();
+            !key.is_empty()
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+        }
+        None => false,
+    }
 }

@@ -845,7 +845,7 @@ impl<'a, 's> Emitter<'a, 's> {
             self.lang_stack.push(lang);
             self.links.push(LinkKind::Lang { gloss });
         } else {
-            if dest.starts_with("person") || dest.starts_with("lang") {
+            if looks_like_dialect_link(dest) {
                 self.error(
                     at,
                     format!("malformed link `{dest}`: write `person:ID` or `lang:TAG`"),
@@ -1157,6 +1157,30 @@ enum Marker {
 }
 
 /// Is this top-level block a parallel-block marker paragraph?
+/// Whether a link target that is not `person:…` or `lang:…` is a mistyped
+/// one (`Person:x`, `persons:x`, `person;x`, `lang=es`), rather than an
+/// ordinary relative URL that happens to begin with those letters
+/// (`personas/`, `language.html`, `langues/`), which stays a link.
+fn looks_like_dialect_link(dest: &str) -> bool {
+    let lower = dest.to_ascii_lowercase();
+    for word in ["person", "lang"] {
+        let Some(rest) = lower.strip_prefix(word) else {
+            continue;
+        };
+        // a scheme close to ours: `Person:`, `persons:`, `language:`
+        if let Some((scheme, _)) = lower.split_once(':') {
+            if scheme.bytes().all(|b| b.is_ascii_alphabetic()) && scheme.starts_with(word) {
+                return true;
+            }
+        }
+        // another separator where the colon goes
+        if rest.starts_with([';', '=', ',']) {
+            return true;
+        }
+    }
+    false
+}
+
 fn marker_of(body: &str, block: &[Ev]) -> Option<Marker> {
     if !matches!(
         block.first().map(|e| &e.0),
@@ -1181,8 +1205,12 @@ fn marker_of(body: &str, block: &[Ev]) -> Option<Marker> {
             Some(Marker::Malformed)
         };
     }
+    // a column is `:: TAG original|translation`, with a space after `::`;
+    // a paragraph such as `::before is a pseudo-element` is ordinary text
     if let Some(rest) = raw.strip_prefix("::") {
-        return Some(Marker::Column(rest.trim().to_string()));
+        if rest.starts_with(char::is_whitespace) || rest.is_empty() {
+            return Some(Marker::Column(rest.trim().to_string()));
+        }
     }
     None
 }
