@@ -810,7 +810,7 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
     // units are already written as this build would write them
     let manifest_path = manifest::path_for(&out);
     let manifest_key = manifest::build_key();
-    let old_manifest = if staging.in_place() {
+    let old_manifest = if staging.has_previous() {
         manifest::Manifest::load(&manifest_path, &manifest_key)
     } else {
         None

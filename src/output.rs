@@ -425,7 +425,7 @@ impl Staging {
     }
 
     /// Whether the output existed: unchanged files are linked from it.
-    pub fn in_place(&self) -> bool {
+    pub fn has_previous(&self) -> bool {
         self.previous
     }
 
@@ -610,15 +610,6 @@ fn swap_by_renames(new: &Path, out: &Path) -> io::Result<()> {
 /// The folders `a`, `a/b` of `a/b/c`.
 fn ancestors(rel: &str) -> impl Iterator<Item = &str> {
     rel.match_indices('/').map(move |(i, _)| &rel[..i])
-}
-
-/// Writes `files` then makes them the output (no ownership check: see [`claim`]).
-pub fn write_atomic(out: &Path, files: &[SiteFile]) -> io::Result<()> {
-    let staging = Staging::new(out)?;
-    for f in files {
-        staging.put(&f.path, &f.bytes)?;
-    }
-    staging.commit().map(|_| ())
 }
 
 /// Every file under `root/dir` (`static`), sorted, as (path relative to
