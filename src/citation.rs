@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::content::Page;
 use crate::i18n::Ui;
-use crate::render::Version;
+use crate::version::Version;
 
 /// A citation in the interface language (its words, quotation marks and
 /// separators come from the interface strings). Missing fields are left out,

@@ -118,7 +118,7 @@ impl Config {
                 return None;
             }
         };
-        let sm = SourceMap::new(path, crate::markup::replace_nul(text));
+        let sm = SourceMap::new(path, crate::text::replace_nul(text));
         match toml::from_str::<Config>(&sm.text) {
             Ok(mut c) => {
                 for field in [&mut c.title, &mut c.subtitle, &mut c.description] {
@@ -138,7 +138,7 @@ impl Config {
             }
             Err(e) => {
                 let offset = e.span().map(|s| s.start).unwrap_or(0);
-                diags.push(sm.error(offset, toml_message(&e)));
+                diags.push(sm.error(offset, crate::diagnostics::toml_message(&e)));
                 None
             }
         }
@@ -232,9 +232,4 @@ fn key_offset(text: &str, table: Option<&str>, key: &str) -> usize {
         offset += line.len();
     }
     0
-}
-
-/// The first line of a toml error message, without its own position report.
-pub fn toml_message(e: &toml::de::Error) -> String {
-    e.message().trim().to_string()
 }

@@ -273,7 +273,7 @@ pub fn read_text(root: &Path, rel: &Path, diags: &mut Diagnostics) -> Option<Sou
         }
     };
     match String::from_utf8(bytes) {
-        Ok(t) => Some(SourceMap::new(rel, crate::markup::replace_nul(t))),
+        Ok(t) => Some(SourceMap::new(rel, crate::text::replace_nul(t))),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let sm = SourceMap::new(rel, String::from_utf8_lossy(e.as_bytes()).into_owned());
@@ -471,7 +471,7 @@ fn load_register(root: &Path, rel: &Path, reg: &mut Register, diags: &mut Diagno
         }
         Err(e) => {
             let at = e.span().map(|s| s.start).unwrap_or(0);
-            diags.push(sm.error(at, crate::config::toml_message(&e)));
+            diags.push(sm.error(at, crate::diagnostics::toml_message(&e)));
             reg.failed = true;
         }
     }
@@ -648,7 +648,7 @@ pub fn parse_page(sm: SourceMap, diags: &mut Diagnostics) -> Option<Page> {
         Ok(f) => f,
         Err(e) => {
             let at = fm_start + e.span().map(|s| s.start).unwrap_or(0);
-            diags.push(sm.error(at, crate::config::toml_message(&e)));
+            diags.push(sm.error(at, crate::diagnostics::toml_message(&e)));
             return None;
         }
     };

@@ -210,6 +210,11 @@ impl fmt::Display for Diagnostics {
     }
 }
 
+/// The message of a TOML error, without its own position (diagnostics give it).
+pub fn toml_message(e: &toml::de::Error) -> String {
+    e.message().trim().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -365,8 +365,6 @@ pub struct ParseCache {
     pub trust_changes: bool,
     /// The last walk of `content/`.
     pub walked: Option<Arc<crate::content::Walked>>,
-    /// The last templates, with the hash of their sources.
-    pub templates: Option<(u64, Arc<crate::render::Templates>)>,
     /// Bytes of body HTML still to keep (`None`: keep all). A page whose
     /// HTML does not fit is left without it, and the renderer parses the
     /// page again ([`reparse_html`]): the build of a large edition then never

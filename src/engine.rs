@@ -11,6 +11,7 @@ use crate::{base_path, git_version, timing, BuildOptions};
 use crate::{config, content, edition, highlight, markup, render, rewrite, theme};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -18,6 +19,8 @@ use std::time::Instant;
 #[derive(Default)]
 pub(crate) struct State {
     pub(crate) parse: edition::ParseCache,
+    /// The last templates, with the hash of their sources.
+    pub(crate) templates: Option<(u64, Arc<render::Templates>)>,
     pub(crate) fragments: render::Fragments,
 }
 
@@ -51,7 +54,6 @@ pub(crate) fn render(
     sink: &dyn Sink,
 ) -> Result<Ran, Diagnostics> {
     use rayon::prelude::*;
-    use std::sync::atomic::{AtomicBool, Ordering};
     let Prepared {
         config,
         ed,
@@ -65,96 +67,31 @@ pub(crate) fn render(
         version,
     };
     let t = Instant::now();
-    let mut renderer = render::Renderer::new(&ed, &templates, &settings)
+    let renderer = render::Renderer::new(&ed, &templates, &settings)
         .with_fragments(std::mem::take(&mut state.fragments));
     timing("renderer", t);
     let base_path = base_path(&config.base_url);
-    let salt = edition::hash_of(&(opts.offline, opts.live_reload, &base_path));
-    // a path is written by the first unit that claims it
-    let claims = page_claims(&renderer);
-    let n = renderer.len();
+    let mut run = Run {
+        opts,
+        config: &config,
+        ed: &ed,
+        // a path is written by the first unit that claims it
+        claims: page_claims(&renderer),
+        salt: edition::hash_of(&(opts.offline, opts.live_reload, &base_path)),
+        base_path: &base_path,
+        renderer,
+        sink,
+        failed: AtomicBool::new(false),
+    };
+    let n = run.renderer.len();
     // every unit: (entry, unit); entry `n` is the 404 page
     let units: Vec<(usize, usize)> = (0..n)
-        .flat_map(|i| (0..renderer.units(i)).map(move |u| (i, u)))
+        .flat_map(|i| (0..run.renderer.units(i)).map(move |u| (i, u)))
         .chain([(n, 0)])
         .collect();
-    let failed = AtomicBool::new(false);
-    let at: FinishWith = (opts, &config, &base_path, renderer.person_pages.as_ref());
-    let one = |&(i, u): &(usize, usize)| -> Done {
-        let (name, fingerprint) = match ed.entries.get(i) {
-            Some(e) => (
-                format!("{}#{u}", e.page.src.path.display()),
-                renderer.fingerprint_unit(i, u),
-            ),
-            None => ("404.html".to_string(), renderer.fingerprint_404()),
-        };
-        let fingerprint = edition::hash_of(&(fingerprint, salt));
-        match sink.keep(&name, fingerprint) {
-            Some(Ok(kept)) => {
-                return Done {
-                    urls: kept.urls,
-                    diags: kept.diags,
-                    ..Done::default()
-                }
-            }
-            Some(Err(e)) => {
-                failed.store(true, Ordering::Relaxed);
-                return Done {
-                    io: Some(e),
-                    ..Done::default()
-                };
-            }
-            None => {}
-        }
-        let (files, mut d) = match ed.entries.get(i) {
-            Some(e) => {
-                // a body the edition does not hold (past the build's
-                // budget) is parsed again; only the page itself (unit 0) shows it
-                let body = (u == 0 && e.doc.html.is_empty())
-                    .then(|| edition::reparse_html(&config, &e.page));
-                renderer.render_unit(i, u, body)
-            }
-            None => {
-                let (f, d) = renderer.render_404();
-                (f.into_iter().collect(), d)
-            }
-        };
-        let mut done = Done {
-            // (the 404 page is not counted: the summary counts pages)
-            fresh: i < n,
-            ..Done::default()
-        };
-        if d.has_errors() {
-            failed.store(true, Ordering::Relaxed);
-            done.diags = d;
-            return done;
-        }
-        let mut out = Vec::with_capacity(files.len());
-        for f in files {
-            match finish(f, at) {
-                Ok((f, url)) => {
-                    done.urls.extend(url);
-                    if claims.get(&f.path) == Some(&i) {
-                        out.push(f);
-                    }
-                }
-                Err(e) => d.push(e),
-            }
-        }
-        if d.has_errors() {
-            failed.store(true, Ordering::Relaxed);
-        } else if failed.load(Ordering::Relaxed) {
-            // another unit failed: nothing will be committed
-        } else if let Err(e) = sink.put(&name, fingerprint, out, done.urls.clone(), &d) {
-            failed.store(true, Ordering::Relaxed);
-            done.io = Some(e);
-        }
-        done.diags = d;
-        done
-    };
     let t = Instant::now();
-    let results: Vec<Done> = units.par_iter().map(one).collect();
-    state.fragments = renderer.take_fragments();
+    let results: Vec<Done> = units.par_iter().map(|&(i, u)| run.unit(i, u)).collect();
+    state.fragments = run.renderer.take_fragments();
     timing("render + rewrite + write", t);
     let mut urls = Vec::new();
     let mut rendered = 0;
@@ -168,22 +105,12 @@ pub(crate) fn render(
     if diags.has_errors() {
         return Err(diags);
     }
-    let out = crate::output_dir(opts, &config);
     if let Some(e) = io_error {
+        let out = crate::output_dir(opts, &config);
         diags.file_error(&out, format!("cannot write the site: {e}"));
         return Err(diags);
     }
-    let source = |p: &str| claims.get(p).map(|&i| describe_source(&ed, i));
-    let Some(mut tail) = tail_files(opts, &config, urls, &source, &mut diags) else {
-        return Err(diags);
-    };
-    // a path a page claims, or an earlier file, is not written again
-    let mut taken: HashSet<String> = claims.into_keys().collect();
-    tail.retain(|f| taken.insert(f.path.clone()));
-    if let Err(e) = sink.put_others(tail) {
-        diags.file_error(&out, format!("cannot write the site: {e}"));
-        return Err(diags);
-    }
+    run.others(urls, &mut diags)?;
     Ok(Ran {
         pages: ed.entries.len(),
         notes: ed.notes,
@@ -191,6 +118,137 @@ pub(crate) fn render(
         rendered,
         diags,
     })
+}
+
+/// What every unit of a run shares.
+struct Run<'a> {
+    opts: &'a BuildOptions,
+    config: &'a config::Config,
+    ed: &'a edition::Edition,
+    renderer: render::Renderer<'a>,
+    /// Which entry writes each path (see [`page_claims`]).
+    claims: HashMap<String, usize>,
+    /// Options that change every file (hashed into every fingerprint).
+    salt: u64,
+    base_path: &'a str,
+    sink: &'a dyn Sink,
+    /// A unit failed: nothing more is handed to the sink.
+    failed: AtomicBool,
+}
+
+impl Run<'_> {
+    /// Unit `u` of entry `i` (entry `len` is the 404 page): kept by the sink
+    /// if its fingerprint is unchanged, else rendered, rewritten and handed
+    /// to the sink.
+    fn unit(&self, i: usize, u: usize) -> Done {
+        let (name, fingerprint) = match self.ed.entries.get(i) {
+            Some(e) => (
+                format!("{}#{u}", e.page.src.path.display()),
+                self.renderer.fingerprint_unit(i, u),
+            ),
+            None => ("404.html".to_string(), self.renderer.fingerprint_404()),
+        };
+        let fingerprint = edition::hash_of(&(fingerprint, self.salt));
+        match self.sink.keep(&name, fingerprint) {
+            Some(Ok(kept)) => Done {
+                urls: kept.urls,
+                diags: kept.diags,
+                ..Done::default()
+            },
+            Some(Err(e)) => self.fail(Done {
+                io: Some(e),
+                ..Done::default()
+            }),
+            None => self.render_unit(i, u, &name, fingerprint),
+        }
+    }
+
+    /// The files that belong to no unit, after every unit: static files,
+    /// the theme, sitemap… (a path a page claims is not written again).
+    fn others(&self, urls: Vec<String>, diags: &mut Diagnostics) -> Result<(), Diagnostics> {
+        let source = |p: &str| self.claims.get(p).map(|&i| describe_source(self.ed, i));
+        let Some(mut tail) = tail_files(self.opts, self.config, urls, &source, diags) else {
+            return Err(std::mem::take(diags));
+        };
+        let mut taken: HashSet<&str> = self.claims.keys().map(String::as_str).collect();
+        let mut seen = HashSet::new();
+        tail.retain(|f| !taken.contains(f.path.as_str()) && seen.insert(f.path.clone()));
+        taken.clear();
+        if let Err(e) = self.sink.put_others(tail) {
+            let out = crate::output_dir(self.opts, self.config);
+            diags.file_error(&out, format!("cannot write the site: {e}"));
+            return Err(std::mem::take(diags));
+        }
+        Ok(())
+    }
+
+    fn fail(&self, done: Done) -> Done {
+        self.failed.store(true, Ordering::Relaxed);
+        done
+    }
+
+    fn render_unit(&self, i: usize, u: usize, name: &str, fingerprint: u64) -> Done {
+        let (files, mut diags) = match self.ed.entries.get(i) {
+            Some(e) => {
+                // a body the edition does not hold (past the build's
+                // budget) is parsed again; only the page itself (unit 0) shows it
+                let body = (u == 0 && e.doc.html.is_empty())
+                    .then(|| edition::reparse_html(self.config, &e.page));
+                self.renderer.render_unit(i, u, body)
+            }
+            None => {
+                let (f, d) = self.renderer.render_404();
+                (f.into_iter().collect(), d)
+            }
+        };
+        // (the 404 page is not counted: the summary counts pages)
+        let fresh = i < self.renderer.len();
+        if diags.has_errors() {
+            return self.fail(Done {
+                diags,
+                fresh,
+                ..Done::default()
+            });
+        }
+        let at = (
+            self.opts,
+            self.config,
+            self.base_path,
+            self.renderer.person_pages.as_ref(),
+        );
+        let mut urls = Vec::new();
+        let mut mine = Vec::with_capacity(files.len());
+        for f in files {
+            match finish(f, at) {
+                Ok((f, url)) => {
+                    urls.extend(url);
+                    if self.claims.get(&f.path) == Some(&i) {
+                        mine.push(f);
+                    }
+                }
+                Err(e) => diags.push(e),
+            }
+        }
+        let mut done = Done {
+            urls,
+            fresh,
+            ..Done::default()
+        };
+        if diags.has_errors() {
+            done = self.fail(done);
+        } else if !self.failed.load(Ordering::Relaxed) {
+            // (after a failure nothing will be committed)
+            if let Err(e) = self
+                .sink
+                .put(name, fingerprint, mine, done.urls.clone(), &diags)
+            {
+                done.io = Some(e);
+                done = self.fail(done);
+            }
+        }
+        done.diags = diags;
+        done
+    }
 }
 
 /// What the rewrite stage needs besides the file.
@@ -273,18 +331,18 @@ pub(crate) struct Prepared {
 pub(crate) fn prepare(
     opts: &BuildOptions,
     changed: &HashSet<PathBuf>,
-    cache: &mut edition::ParseCache,
+    state: &mut State,
 ) -> Result<Prepared, Diagnostics> {
-    let (checked, mut diags) = check_with(opts, changed, cache);
+    let (checked, mut diags) = check_with(opts, changed, &mut state.parse);
     let t = Instant::now();
     let sources = render::read_templates(&opts.root, &mut diags);
     let key = edition::hash_of(&sources);
-    let templates = match &cache.templates {
+    let templates = match &state.templates {
         Some((k, t)) if *k == key => Some(Arc::clone(t)),
         _ => render::compile_templates(sources, &mut diags).map(Arc::new),
     };
     if let Some(t) = &templates {
-        cache.templates = Some((key, Arc::clone(t)));
+        state.templates = Some((key, Arc::clone(t)));
     }
     timing("templates", t);
     let (Some((config, ed)), Some(templates)) = (checked, templates) else {
@@ -382,13 +440,10 @@ fn describe_source(ed: &edition::Edition, i: usize) -> String {
     }
 }
 
-/// What follows the pages: static files, generated files, sitemap, robots.txt.
-/// `urls`: every page URL but 404.html. `page_source(path)`: the source of the
-/// page written at `path`, if a page is (a static file there is an error).
-fn tail_files(
+/// The edition's static files (links that leave the edition root are
+/// refused); one at the path of a page or of a generated file is an error.
+fn static_files(
     opts: &BuildOptions,
-    config: &config::Config,
-    mut urls: Vec<String>,
     page_source: &dyn Fn(&str) -> Option<String>,
     diags: &mut Diagnostics,
 ) -> Option<Vec<SiteFile>> {
@@ -419,9 +474,20 @@ fn tail_files(
             );
         }
     }
-    if diags.error_count() > errors {
-        return None;
-    }
+    (diags.error_count() == errors).then_some(own)
+}
+
+/// What follows the pages: static files, generated files, sitemap, robots.txt.
+/// `urls`: every page URL but 404.html. `page_source(path)`: the source of the
+/// page written at `path`, if a page is (a static file there is an error).
+fn tail_files(
+    opts: &BuildOptions,
+    config: &config::Config,
+    mut urls: Vec<String>,
+    page_source: &dyn Fn(&str) -> Option<String>,
+    diags: &mut Diagnostics,
+) -> Option<Vec<SiteFile>> {
+    let own = static_files(opts, page_source, diags)?;
     // the built-in theme's files, unless the edition has its own at the same path
     let own_paths: HashSet<&str> = own.iter().map(|f| f.path.as_str()).collect();
     let mut files: Vec<SiteFile> = theme::FILES

@@ -28,7 +28,7 @@ thread_local! {
 }
 
 fn escape(s: &str) -> String {
-    crate::markup::escape_html(s)
+    crate::text::escape_html(s)
 }
 
 /// `<pre><code>` with highlighted spans for `code` in language `lang`

@@ -160,6 +160,16 @@ impl Ui {
         self.strings.get(key).map(String::as_str)
     }
 
+    /// The name of language `tag` in the interface language: the interface
+    /// string `lang_TAG`, else `lang_PRIMARY`, else the tag itself.
+    pub fn language_name(&self, tag: &str) -> String {
+        let primary = tag.split('-').next().unwrap_or(tag);
+        self.get_opt(&format!("lang_{tag}"))
+            .or_else(|| self.get_opt(&format!("lang_{primary}")))
+            .unwrap_or(tag)
+            .to_string()
+    }
+
     /// One string; an unknown key gives the key itself.
     pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
         self.get_opt(key).unwrap_or(key)

@@ -30,16 +30,6 @@ pub fn is_known(tag: &str) -> bool {
         && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
-/// The name of language `tag` in the interface language: the interface
-/// string `lang_TAG`, else `lang_PRIMARY`, else the tag itself.
-pub fn name(tag: &str, ui: &crate::i18n::Ui) -> String {
-    let primary = tag.split('-').next().unwrap_or(tag);
-    ui.get_opt(&format!("lang_{tag}"))
-        .or_else(|| ui.get_opt(&format!("lang_{primary}")))
-        .unwrap_or(tag)
-        .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

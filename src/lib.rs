@@ -20,13 +20,15 @@ pub mod output;
 pub mod render;
 pub mod rewrite;
 pub mod sink;
+pub mod text;
 pub mod theme;
+pub mod version;
 
 use diagnostics::Diagnostics;
 use output::SiteFile;
 pub use sink::SharedFile;
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Instant;
@@ -177,10 +179,7 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
     state.parse.html_budget = Some(Arc::new(AtomicUsize::new(
         opts.html_budget.unwrap_or(HTML_BUDGET),
     )));
-    let prepared = match (
-        engine::prepare(opts, &HashSet::new(), &mut state.parse),
-        refused,
-    ) {
+    let prepared = match (engine::prepare(opts, &HashSet::new(), &mut state), refused) {
         (Ok(p), None) => p,
         (Ok(engine::Prepared { diags: mut d, .. }) | Err(mut d), Some((out, e))) => {
             d.file_error(&out, e);
@@ -255,7 +254,7 @@ impl Session {
             .iter()
             .map(|p| p.strip_prefix(&opts.root).unwrap_or(p).to_path_buf())
             .collect();
-        let prepared = engine::prepare(opts, &changed, &mut self.state.parse)?;
+        let prepared = engine::prepare(opts, &changed, &mut self.state)?;
         let parsed = self.state.parse.parsed;
         let out = output_dir(opts, &prepared.config);
         let sink = sink::MemorySink::new(&self.site);
@@ -298,25 +297,4 @@ fn output_dir(opts: &BuildOptions, config: &config::Config) -> PathBuf {
         .unwrap_or_else(|| opts.root.join(&config.output_dir))
 }
 
-/// The commit and its date, read from git; empty outside a repository.
-pub fn git_version(root: &Path) -> render::Version {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["log", "-1", "--format=%H%n%cs"])
-        .output();
-    match out {
-        Ok(o) if o.status.success() => {
-            let s = String::from_utf8_lossy(&o.stdout);
-            let mut lines = s.lines();
-            let commit = lines.next().unwrap_or("").to_string();
-            let date = lines.next().unwrap_or("").to_string();
-            render::Version {
-                short: commit.get(..10).unwrap_or(&commit).to_string(),
-                commit,
-                date,
-            }
-        }
-        _ => render::Version::default(),
-    }
-}
+pub use version::git_version;

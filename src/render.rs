@@ -232,13 +232,7 @@ fn summary(p: &Page, config: &Config) -> PageSummary {
     }
 }
 
-/// The version of the edition, read from git (never from the clock).
-#[derive(Serialize, Clone, Default, Debug)]
-pub struct Version {
-    pub commit: String,
-    pub short: String,
-    pub date: String,
-}
+pub use crate::version::Version;
 
 /// One rendered HTML file (path relative to the output folder).
 pub struct OutputFile {

@@ -176,9 +176,9 @@ impl<'a> Emitter<'a, '_> {
             format!(
                 "<figure class=\"parallel\"{data_para}>\n<div class=\"parallel-head\" aria-hidden=\"true\"><div class=\"col-head\">{} · {}</div><div class=\"col-head\">{} · {}</div></div>\n",
                 escape_html(&t(&ui, "original")),
-                escape_html(&crate::lang::name(&orig.lang, &ui)),
+                escape_html(&ui.language_name(&orig.lang)),
                 escape_html(&t(&ui, "translation")),
-                escape_html(&crate::lang::name(&tr.lang, &ui)),
+                escape_html(&ui.language_name(&tr.lang)),
             )
             .into(),
         ));
@@ -204,13 +204,9 @@ impl<'a> Emitter<'a, '_> {
                     if *original { "translation" } else { "original" }
                 );
                 let label = if c == 0 {
-                    format!("{} · {}", t(&ui, "original"), crate::lang::name(lang, &ui))
+                    format!("{} · {}", t(&ui, "original"), ui.language_name(lang))
                 } else {
-                    format!(
-                        "{} · {}",
-                        t(&ui, "translation"),
-                        crate::lang::name(lang, &ui)
-                    )
+                    format!("{} · {}", t(&ui, "translation"), ui.language_name(lang))
                 };
                 out.push(Event::Html(
                     format!(
@@ -232,7 +228,7 @@ impl<'a> Emitter<'a, '_> {
             format!(
                 "<figcaption>{} ({}){} {}.</figcaption>\n</figure>\n",
                 escape_html(&t(&ui, "translation")),
-                escape_html(&crate::lang::name(&columns_data[1].0, &ui)),
+                escape_html(&ui.language_name(&columns_data[1].0)),
                 escape_html(ui.get("colon")),
                 escape_html(&self.opts.translation_credit)
             )
