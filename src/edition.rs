@@ -28,6 +28,19 @@ pub struct Entry {
     pub listing: ListingKey,
     /// Each mention's position in the register, once looked up.
     pub resolved: Resolved,
+    /// The body HTML, LZ4-compressed, when a build's budget took it out of
+    /// `doc.html` (see [`ParseCache::html_budget`]).
+    pub packed: Option<Box<[u8]>>,
+}
+
+impl Entry {
+    /// The body HTML when the entry holds it compressed (`None`: it is in
+    /// `doc.html`).
+    pub fn unpacked_html(&self) -> Option<String> {
+        let packed = self.packed.as_deref()?;
+        let bytes = lz4_flex::decompress_size_prepended(packed).ok()?;
+        String::from_utf8(bytes).ok()
+    }
 }
 
 /// The register position of each mention of an entry (`None`: an unknown
@@ -301,6 +314,7 @@ pub fn parse_page(config: &Config, page: Page, diags: &mut Diagnostics) -> Entry
         occurrences,
         index_hash,
         resolved: Resolved::default(),
+        packed: None,
     }
 }
 
@@ -365,19 +379,11 @@ pub struct ParseCache {
     pub trust_changes: bool,
     /// The last walk of `content/`.
     pub walked: Option<Arc<crate::content::Walked>>,
-    /// Bytes of body HTML still to keep (`None`: keep all). A page whose
-    /// HTML does not fit is left without it, and the renderer parses the
-    /// page again ([`reparse_html`]): the build of a large edition then never
-    /// holds every body at once.
+    /// Bytes of body HTML still to keep as it is (`None`: keep all). A
+    /// page whose HTML does not fit keeps it compressed ([`Entry::packed`],
+    /// about a quarter of the size), unpacked when the page is rendered: a
+    /// build parses every page once and still never holds every body at once.
     pub html_budget: Option<Arc<std::sync::atomic::AtomicUsize>>,
-}
-
-/// A page's body HTML, parsed again (deterministic: the same as the first
-/// parse); its diagnostics were reported by the first.
-pub fn reparse_html(config: &Config, page: &Page) -> String {
-    let opts = parse_options(config, page);
-    let mut d = Diagnostics::default();
-    markup::parse(page.body(), page.body_start, &page.src, &opts, &mut d).html
 }
 
 impl ParseCache {
@@ -446,7 +452,9 @@ pub fn load_and_parse(
                             .fetch_update(Relaxed, Relaxed, |l| l.checked_sub(len))
                             .is_err()
                         {
-                            e.doc.html = String::new();
+                            let html = std::mem::take(&mut e.doc.html);
+                            e.packed =
+                                Some(lz4_flex::compress_prepend_size(html.as_bytes()).into());
                         }
                     }
                     Arc::new(e)

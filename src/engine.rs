@@ -190,10 +190,9 @@ impl Run<'_> {
     fn render_unit(&self, i: usize, u: usize, name: &str, fingerprint: u64) -> Done {
         let (files, mut diags) = match self.ed.entries.get(i) {
             Some(e) => {
-                // a body the edition does not hold (past the build's
-                // budget) is parsed again; only the page itself (unit 0) shows it
-                let body = (u == 0 && e.doc.html.is_empty())
-                    .then(|| edition::reparse_html(self.config, &e.page));
+                // a body the edition holds compressed (past the build's
+                // budget); only the page itself (unit 0) shows it
+                let body = if u == 0 { e.unpacked_html() } else { None };
                 self.renderer.render_unit(i, u, body)
             }
             None => {

@@ -46,7 +46,7 @@ pub struct BuildOptions {
     /// Inject the live-reload client (serve).
     pub live_reload: bool,
     /// `build` only: how many bytes of body HTML the parse stage may keep
-    /// for the render stage; pages beyond it are parsed again when rendered
+    /// as it is for the render stage; pages beyond it keep it compressed
     /// (None: [`HTML_BUDGET`]). The output is the same either way.
     pub html_budget: Option<usize>,
     /// `build` only: replace an output folder that holds files apparat did
@@ -56,8 +56,8 @@ pub struct BuildOptions {
 
 /// Body HTML a build keeps between parse and render (16 MB: every page of
 /// an edition of about a thousand texts of 1,500 words). Beyond it, pages
-/// are parsed again when rendered, so that a large edition never holds
-/// every body at once.
+/// keep their body compressed until rendered, so that a large edition never
+/// holds every body at once and every page is parsed once.
 pub const HTML_BUDGET: usize = 16 << 20;
 
 /// Figures of a build.
@@ -174,7 +174,7 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
             .map(|e| (o, e))
     });
     // memory: the edition holds body HTML up to a budget; the other pages
-    // are parsed again when rendered, and freed with them
+    // hold it compressed, unpacked when rendered and freed with them
     let mut state = engine::State::default();
     state.parse.html_budget = Some(Arc::new(AtomicUsize::new(
         opts.html_budget.unwrap_or(HTML_BUDGET),
