@@ -45,7 +45,7 @@ pub struct BuildOptions {
     pub offline: bool,
     /// Inject the live-reload client (serve).
     pub live_reload: bool,
-    /// `build` only: how many bytes of body HTML the parse stage may keep
+    /// How many bytes of body HTML the parse stage may keep
     /// as it is for the render stage; pages beyond it keep it compressed
     /// (None: [`HTML_BUDGET`]). The output is the same either way.
     pub html_budget: Option<usize>,
@@ -176,9 +176,7 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
     // memory: the edition holds body HTML up to a budget; the other pages
     // hold it compressed, unpacked when rendered and freed with them
     let mut state = engine::State::default();
-    state.parse.html_budget = Some(Arc::new(AtomicUsize::new(
-        opts.html_budget.unwrap_or(HTML_BUDGET),
-    )));
+    state.parse.html_budget = Some(budget(opts));
     let prepared = match (engine::prepare(opts, &HashSet::new(), &mut state), refused) {
         (Ok(p), None) => p,
         (Ok(engine::Prepared { diags: mut d, .. }) | Err(mut d), Some((out, e))) => {
@@ -254,6 +252,10 @@ impl Session {
             .iter()
             .map(|p| p.strip_prefix(&opts.root).unwrap_or(p).to_path_buf())
             .collect();
+        // (a session's budget is spent once: pages parsed again later keep
+        // their body compressed too)
+        let parse = &mut self.state.parse;
+        parse.html_budget = parse.html_budget.take().or_else(|| Some(budget(opts)));
         let prepared = engine::prepare(opts, &changed, &mut self.state)?;
         let parsed = self.state.parse.parsed;
         let out = output_dir(opts, &prepared.config);
@@ -275,6 +277,11 @@ impl Session {
         };
         Ok((files, summary, ran.diags))
     }
+}
+
+/// How many bytes of body HTML the parse stage keeps as they are.
+fn budget(opts: &BuildOptions) -> Arc<AtomicUsize> {
+    Arc::new(AtomicUsize::new(opts.html_budget.unwrap_or(HTML_BUDGET)))
 }
 
 /// The path part of a base URL (`https://u.github.io/repo/` → `/repo/`).
