@@ -60,6 +60,10 @@ pub struct Config {
     /// the interface string `translation_credit`).
     #[serde(default)]
     pub translation_credit: Option<String>,
+    /// What a broken internal link in content is: `"error"` (the default)
+    /// or `"warning"` (while an edition is being moved in, say).
+    #[serde(default)]
+    pub broken_links: crate::linkcheck::Level,
     /// Free values passed to templates as `site.extra`.
     #[serde(default)]
     pub extra: toml::Table,

@@ -13,6 +13,7 @@ pub mod edition;
 pub mod highlight;
 pub mod i18n;
 pub mod lang;
+pub mod linkcheck;
 pub mod manifest;
 pub mod markup;
 pub mod output;
@@ -185,6 +186,9 @@ fn check_with(
     );
     cache.index = Some((ed.index_hash, Arc::clone(&ed.index)));
     timing("resolve", t);
+    let t = Instant::now();
+    linkcheck::check(&opts.root, &config, &ed, &mut diags);
+    timing("links", t);
     (Some((config, ed)), diags)
 }
 
