@@ -44,7 +44,7 @@ const TEMPLATE_IDS: &[&str] = &[
 /// What a site path leads to.
 enum Target<'e> {
     /// A page, with the ids of its body.
-    Page(&'e HashSet<String>),
+    Page(&'e Ids<'e>),
     /// A page whose ids are not known here (a text's source view).
     Opaque,
     /// A file.
@@ -64,19 +64,23 @@ pub fn check(root: &Path, config: &Config, ed: &Edition, diags: &mut Diagnostics
             IndexLine::Xref(_) => None,
         })
         .collect();
-    // page URL (decoded) → its ids
-    let mut ids: HashMap<String, HashSet<String>> = HashMap::new();
+    // page URL (decoded) → its ids, made when a link names a fragment of it
+    let mut ids: HashMap<String, Ids> = HashMap::new();
     let mut opaque: HashSet<String> = HashSet::new();
     // content path (`content/a/b.md`) → page URL
     let mut by_path: HashMap<String, String> = HashMap::new();
     for e in &ed.entries {
         let url = decode_url_path(&e.page.url);
-        let mut set: HashSet<String> = e.doc.ids().into_iter().collect();
-        set.extend(TEMPLATE_IDS.iter().map(|s| s.to_string()));
-        set.extend(template_ids.iter().cloned());
-        if e.page.url == persons_url {
-            set.extend(person_ids.iter().cloned());
-        }
+        let set = Ids {
+            doc: &e.doc,
+            persons: if e.page.url == persons_url {
+                &person_ids
+            } else {
+                &[]
+            },
+            templates: &template_ids,
+            set: std::cell::OnceCell::new(),
+        };
         if e.page.front.kind == Kind::Text {
             opaque.insert(format!("{url}source/"));
         }
@@ -160,17 +164,37 @@ pub fn check(root: &Path, config: &Config, ed: &Edition, diags: &mut Diagnostics
     }
 }
 
+/// The ids of a page, gathered the first time a link needs them.
+struct Ids<'e> {
+    doc: &'e crate::markup::Document,
+    persons: &'e [String],
+    templates: &'e [String],
+    set: std::cell::OnceCell<HashSet<String>>,
+}
+
+impl Ids<'_> {
+    fn get(&self) -> &HashSet<String> {
+        self.set.get_or_init(|| {
+            let mut set: HashSet<String> = self.doc.ids().into_iter().collect();
+            set.extend(TEMPLATE_IDS.iter().map(|s| s.to_string()));
+            set.extend(self.templates.iter().cloned());
+            set.extend(self.persons.iter().cloned());
+            set
+        })
+    }
+}
+
 /// The built site's paths, as far as links go.
-struct SiteMap {
+struct SiteMap<'e> {
     /// Page URL (decoded) → the ids of the page.
-    ids: HashMap<String, HashSet<String>>,
+    ids: HashMap<String, Ids<'e>>,
     /// Pages whose ids are not known here.
     opaque: HashSet<String>,
     /// Files that are not pages.
     files: BTreeSet<String>,
 }
 
-impl SiteMap {
+impl SiteMap<'_> {
     /// What a site path (decoded, normalised) leads to.
     fn resolve(&self, path: &str) -> Option<Target<'_>> {
         let page = if path.ends_with('/') {
@@ -252,6 +276,7 @@ fn check_link(
         return None;
     };
     let fragment = decode_url_path(fragment);
+    let known = known.get();
     if fragment.is_empty() || known.contains(&fragment) || fragment.starts_with("letter-") {
         return None;
     }
