@@ -318,4 +318,31 @@ mod tests {
         assert_eq!(relativize("https://x.org/", "/a/", false), "https://x.org/");
         assert_eq!(relativize("/p/#f", "/404.html", true), "p/index.html#f");
     }
+
+    #[test]
+    fn offline_relative_folders_name_index_html() {
+        assert_eq!(relativize("../x/#f", "/a/", true), "../x/index.html#f");
+        assert_eq!(relativize("..", "/a/", true), "../index.html");
+        assert_eq!(relativize("x.html", "/a/", true), "x.html");
+        assert_eq!(relativize("mailto:a@b.c", "/a/", true), "mailto:a@b.c");
+        assert_eq!(relativize("../x/", "/a/", false), "../x/");
+    }
+
+    #[test]
+    fn srcset_and_css_urls() {
+        let map = |u: &str| relativize(u, "/a/", false);
+        assert_eq!(
+            super::map_srcset("/i.png 1x,/j.png 2x", &map),
+            "../i.png 1x,../j.png 2x"
+        );
+        assert_eq!(
+            super::map_css_urls(
+                "background: URL( \"/i.png\" ), url(x.png), url(/j.png)",
+                &map
+            ),
+            "background: URL( \"../i.png\" ), url(x.png), url(../j.png)"
+        );
+        // malformed CSS is left as written
+        assert_eq!(super::map_css_urls("url(/unclosed", &map), "url(/unclosed");
+    }
 }
