@@ -878,7 +878,13 @@ impl<'a, 's> Emitter<'a, 's> {
                                     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.')
                                 })
                                 .collect();
-                            if k.is_empty() || k == "id" || k == "class" || k.starts_with("on") {
+                            // no event handler (`onclick`): the rest as written
+                            let lower = k.to_ascii_lowercase();
+                            if lower.is_empty()
+                                || lower == "id"
+                                || lower == "class"
+                                || lower.starts_with("on")
+                            {
                                 continue;
                             }
                             match v {
