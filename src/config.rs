@@ -60,6 +60,10 @@ pub struct Config {
     /// the interface string `translation_credit`).
     #[serde(default)]
     pub translation_credit: Option<String>,
+    /// What a broken internal link in content is: `"error"` (the default)
+    /// or `"warning"` (while an edition is being moved in, say).
+    #[serde(default)]
+    pub broken_links: Level,
     /// Free values passed to templates as `site.extra`.
     #[serde(default)]
     pub extra: toml::Table,
@@ -232,4 +236,13 @@ fn key_offset(text: &str, table: Option<&str>, key: &str) -> usize {
         offset += line.len();
     }
     0
+}
+
+/// What a broken link is (`broken_links` in site.toml).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    #[default]
+    Error,
+    Warning,
 }

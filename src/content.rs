@@ -581,7 +581,7 @@ fn rel_of(path: &Path) -> Result<String, String> {
 /// between slashes (`a/_index` → `/a/`, `_index` → `/`), percent-encoded by
 /// [`encode_url_path`]. The output file keeps the real name
 /// (`a b/index.html` for `/a%20b/`).
-fn url_for(rel: &str) -> (String, bool) {
+pub fn url_for(rel: &str) -> (String, bool) {
     if rel == "_index" {
         return ("/".into(), true);
     }

@@ -315,6 +315,9 @@ pub(crate) fn check_with(
     );
     cache.index = Some((ed.index_hash, Arc::clone(&ed.index)));
     timing("resolve", t);
+    let t = Instant::now();
+    crate::linkcheck::check(&opts.root, &config, &ed, &mut diags);
+    timing("links", t);
     (Some((config, ed)), diags)
 }
 

@@ -14,6 +14,7 @@ mod engine;
 pub mod highlight;
 pub mod i18n;
 pub mod lang;
+pub mod linkcheck;
 pub mod manifest;
 pub mod markup;
 pub mod output;

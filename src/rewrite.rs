@@ -1,10 +1,14 @@
 //! rewrite: lol_html passes over rendered HTML. No string surgery on HTML.
 //!
-//! - `data-para="N"` (set by parse) → `id="p-N"` and a margin number linking to itself;
-//! - `data-anchor` on headings → `id` and a self-link;
+//! - the paragraph marker (set by parse, see [`crate::markup::markers`]) →
+//!   `id="p-N"` and a margin number linking to itself;
+//! - the anchor marker on headings → `id` and a self-link;
 //! - every root-relative URL (`/persons/#x`) → relative to the page (`../persons/#x`),
 //!   so that one output works under `/`, under `/repo/`, and (with `offline`,
-//!   which names `index.html`) from disk;
+//!   which names `index.html`) from disk: in `href`, `src`, `action`,
+//!   `srcset`, `poster`, `<object data>`, `<svg><use href>` (and `xlink:href`)
+//!   and `url(…)` in `style` attributes; with `offline`, a relative URL of a
+//!   folder (`../x/`) names its `index.html` too;
 //! - in serve mode, the live-reload script;
 //! - the comment `<!--apparat:insert-->` → [`RewriteOptions::insert`], verbatim:
 //!   large generated fragments that hold no URL and no anchor (a text's
@@ -68,7 +72,11 @@ fn up(page_url: &str) -> String {
 /// Makes a root-relative URL relative to `page_url`.
 pub fn relativize(url: &str, page_url: &str, offline: bool) -> String {
     if !url.starts_with('/') || url.starts_with("//") {
-        return url.to_string();
+        return if offline {
+            name_index(url)
+        } else {
+            url.to_string()
+        };
     }
     let (path, frag) = match url.find(['#', '?']) {
         Some(i) => url.split_at(i),
@@ -84,6 +92,80 @@ pub fn relativize(url: &str, page_url: &str, offline: bool) -> String {
     format!("{rel}{frag}")
 }
 
+/// A relative URL of a folder (`../x/`, `x/#f`, `..`) naming its
+/// `index.html`, for pages opened from disk; any other URL as it is.
+fn name_index(url: &str) -> String {
+    let has_scheme = url.split_once(':').is_some_and(|(s, _)| {
+        s.starts_with(|c: char| c.is_ascii_alphabetic())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    });
+    if has_scheme || url.starts_with('/') || url.is_empty() || url.starts_with(['#', '?']) {
+        return url.to_string();
+    }
+    let (path, rest) = match url.find(['#', '?']) {
+        Some(i) => url.split_at(i),
+        None => (url, ""),
+    };
+    if path.ends_with('/') {
+        format!("{path}index.html{rest}")
+    } else if path == "." || path == ".." || path.ends_with("/..") || path.ends_with("/.") {
+        format!("{path}/index.html{rest}")
+    } else {
+        url.to_string()
+    }
+}
+
+/// Every URL in a `srcset` (`a.png 1x, /b.png 2x`) through `map`.
+fn map_srcset(value: &str, map: &dyn Fn(&str) -> String) -> String {
+    value
+        .split(',')
+        .map(|candidate| {
+            let lead = candidate.len() - candidate.trim_start().len();
+            let body = candidate.trim_start();
+            let end = body.find(char::is_whitespace).unwrap_or(body.len());
+            format!(
+                "{}{}{}",
+                &candidate[..lead],
+                map(&body[..end]),
+                &body[end..]
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Every `url(…)` of a CSS declaration list (a `style` attribute) through `map`.
+fn map_css_urls(value: &str, map: &dyn Fn(&str) -> String) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(i) = rest.to_ascii_lowercase().find("url(") {
+        let (head, tail) = rest.split_at(i + 4);
+        out.push_str(head);
+        let ws = tail.len() - tail.trim_start().len();
+        out.push_str(&tail[..ws]);
+        let inner = &tail[ws..];
+        let quote = inner.chars().next().filter(|c| *c == '"' || *c == '\'');
+        let (open, body) = match quote {
+            Some(q) => (q.len_utf8(), &inner[q.len_utf8()..]),
+            None => (0, inner),
+        };
+        let end = match quote {
+            Some(q) => body.find(q),
+            None => body.find([')', ' ', '\t', '\n']),
+        };
+        let Some(end) = end else {
+            out.push_str(inner);
+            return out;
+        };
+        out.push_str(&inner[..open]);
+        out.push_str(&map(&body[..end]));
+        rest = &body[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 pub fn rewrite(html: &str, page_url: &str, opts: &RewriteOptions) -> Result<String, String> {
     use lol_html::html_content::Element;
     let ui = opts.ui.clone();
@@ -91,20 +173,29 @@ pub fn rewrite(html: &str, page_url: &str, opts: &RewriteOptions) -> Result<Stri
     let prefix = opts.absolute_prefix.clone();
     let persons = opts.persons.clone();
     let page = page_url.to_string();
-    // a root-relative URL in `attr` made relative to the page (or prefixed)
+    // a root-relative URL made relative to the page (or prefixed)
+    let map = move |v: &str| -> String {
+        let mapped = match &persons {
+            Some(p) => p.map(v).into_owned(),
+            None => v.to_string(),
+        };
+        match &prefix {
+            Some(p) if mapped.starts_with('/') && !mapped.starts_with("//") => {
+                format!("{}{}", p, mapped.trim_start_matches('/'))
+            }
+            _ => relativize(&mapped, &page, offline),
+        }
+    };
+    // `attr` of `el` through `how` (the URL, a srcset, a style)
     let url_attr = move |el: &mut Element,
-                         attr: &str|
+                         attr: &str,
+                         how: Value|
           -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         if let Some(v) = el.get_attribute(attr) {
-            let mapped = match &persons {
-                Some(p) => p.map(&v).into_owned(),
-                None => v.clone(),
-            };
-            let new = match &prefix {
-                Some(p) if mapped.starts_with('/') && !mapped.starts_with("//") => {
-                    format!("{}{}", p, mapped.trim_start_matches('/'))
-                }
-                _ => relativize(&mapped, &page, offline),
+            let new = match how {
+                Value::Url => map(&v),
+                Value::Srcset => map_srcset(&v, &map),
+                Value::Style => map_css_urls(&v, &map),
             };
             if new != v {
                 el.set_attribute(attr, &new)?;
@@ -112,6 +203,7 @@ pub fn rewrite(html: &str, page_url: &str, opts: &RewriteOptions) -> Result<Stri
         }
         Ok(())
     };
+    let markers = crate::markup::markers();
     let live = opts.live_reload;
     let reload_src = match &opts.absolute_prefix {
         Some(p) => format!("{p}__apparat/reload.js"),
@@ -120,8 +212,8 @@ pub fn rewrite(html: &str, page_url: &str, opts: &RewriteOptions) -> Result<Stri
     // one handler for every element, dispatching on its name and attributes:
     // lol_html matches one `*` selector much faster than a list of selectors
     let handlers = vec![element!("*", move |el| {
-        if let Some(n) = el.get_attribute("data-para") {
-            el.remove_attribute("data-para");
+        if let Some(n) = el.get_attribute(&markers.para) {
+            el.remove_attribute(&markers.para);
             let id = format!("p-{n}");
             el.set_attribute("id", &id)?;
             let label = t(&ui, "paragraph_link").replace("{n}", &n);
@@ -134,8 +226,8 @@ pub fn rewrite(html: &str, page_url: &str, opts: &RewriteOptions) -> Result<Stri
                 ContentType::Html,
             );
         }
-        if let Some(id) = el.get_attribute("data-anchor") {
-            el.remove_attribute("data-anchor");
+        if let Some(id) = el.get_attribute(&markers.anchor) {
+            el.remove_attribute(&markers.anchor);
             el.set_attribute("id", &id)?;
             el.append(
                 &format!(
@@ -147,10 +239,26 @@ pub fn rewrite(html: &str, page_url: &str, opts: &RewriteOptions) -> Result<Stri
             );
         }
         let tag = el.tag_name();
+        if el.has_attribute("style") {
+            url_attr(el, "style", Value::Style)?;
+        }
         match tag.as_str() {
-            "a" | "link" | "area" => url_attr(el, "href")?,
-            "img" | "script" | "source" | "iframe" | "audio" | "video" => url_attr(el, "src")?,
-            "form" => url_attr(el, "action")?,
+            "a" | "link" | "area" => url_attr(el, "href", Value::Url)?,
+            "img" | "source" => {
+                url_attr(el, "src", Value::Url)?;
+                url_attr(el, "srcset", Value::Srcset)?;
+            }
+            "script" | "iframe" | "audio" | "embed" | "track" => url_attr(el, "src", Value::Url)?,
+            "video" => {
+                url_attr(el, "src", Value::Url)?;
+                url_attr(el, "poster", Value::Url)?;
+            }
+            "object" => url_attr(el, "data", Value::Url)?,
+            "use" | "image" => {
+                url_attr(el, "href", Value::Url)?;
+                url_attr(el, "xlink:href", Value::Url)?;
+            }
+            "form" => url_attr(el, "action", Value::Url)?,
             "body" if live => el.append(
                 &format!(
                     "<script src=\"{}\" defer></script>",
@@ -183,6 +291,14 @@ pub fn rewrite(html: &str, page_url: &str, opts: &RewriteOptions) -> Result<Stri
     .map_err(|e| e.to_string())
 }
 
+/// What an attribute holds.
+#[derive(Clone, Copy)]
+enum Value {
+    Url,
+    Srcset,
+    Style,
+}
+
 #[cfg(test)]
 mod tests {
     use super::relativize;
@@ -201,5 +317,32 @@ mod tests {
         assert_eq!(relativize("#n-1", "/a/", false), "#n-1");
         assert_eq!(relativize("https://x.org/", "/a/", false), "https://x.org/");
         assert_eq!(relativize("/p/#f", "/404.html", true), "p/index.html#f");
+    }
+
+    #[test]
+    fn offline_relative_folders_name_index_html() {
+        assert_eq!(relativize("../x/#f", "/a/", true), "../x/index.html#f");
+        assert_eq!(relativize("..", "/a/", true), "../index.html");
+        assert_eq!(relativize("x.html", "/a/", true), "x.html");
+        assert_eq!(relativize("mailto:a@b.c", "/a/", true), "mailto:a@b.c");
+        assert_eq!(relativize("../x/", "/a/", false), "../x/");
+    }
+
+    #[test]
+    fn srcset_and_css_urls() {
+        let map = |u: &str| relativize(u, "/a/", false);
+        assert_eq!(
+            super::map_srcset("/i.png 1x,/j.png 2x", &map),
+            "../i.png 1x,../j.png 2x"
+        );
+        assert_eq!(
+            super::map_css_urls(
+                "background: URL( \"/i.png\" ), url(x.png), url(/j.png)",
+                &map
+            ),
+            "background: URL( \"../i.png\" ), url(x.png), url(../j.png)"
+        );
+        // malformed CSS is left as written
+        assert_eq!(super::map_css_urls("url(/unclosed", &map), "url(/unclosed");
     }
 }

@@ -552,6 +552,14 @@ fn the_checks_catch_broken_links() {
         "content/apropos.md",
         "+++\ntitle = \"À propos\"\n+++\n\n[cassé](/nulle-part/) [ancre](/texte/#pas-de-tel-id)\n",
     );
+    // `build` refuses broken links (src/linkcheck.rs, tests/link_check.rs):
+    // made warnings here, so that the crawl has some to find
+    let toml = std::fs::read_to_string(tmp.path().join("site.toml")).expect("site.toml");
+    common::write(
+        tmp.path(),
+        "site.toml",
+        &format!("{toml}broken_links = \"warning\"\n"),
+    );
     let out = tmp.path().join("site");
     build(tmp.path(), &out, false);
     let (problems, _) = crawl_http(&out, BASE_PATH);

@@ -565,7 +565,8 @@ fn serves_an_error_page_when_the_first_build_fails() {
     common::write(
         &s.root,
         "content/apropos.md",
-        "+++\ntitle = \"À propos\"\n+++\n\nRéparé.\n",
+        // with the heading the text links to (`/apropos/#contexte`)
+        "+++\ntitle = \"À propos\"\n+++\n\n## Contexte\n\nRéparé.\n",
     );
     ev.expect("event: reload");
     let page = s.get("/apropos/");

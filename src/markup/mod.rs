@@ -100,6 +100,69 @@ pub struct Document {
     pub paragraphs: u32,
     /// Foreign-language spans.
     pub foreign_spans: usize,
+    /// Links written in the page (Markdown links and images), for the link check.
+    #[serde(skip)]
+    pub links: Vec<LinkRef>,
+    /// Ids generated besides those of headings, paragraphs, notes, mentions
+    /// and emendations (parallel segments).
+    #[serde(skip)]
+    pub extra_ids: Vec<String>,
+}
+
+/// A link written in a page: its target and where it is.
+#[derive(Debug, Clone)]
+pub struct LinkRef {
+    /// The target as written (`../x/#p-2`, `@/x.md`, `/data.json`).
+    pub written: String,
+    /// The target as the page links to it (`@/x.md` → `/x/`).
+    pub url: String,
+    /// Byte offset of the link in the page source.
+    pub offset: usize,
+}
+
+impl Document {
+    /// Every id the page's body generates (headings, `p-N`, notes and their
+    /// calls, mentions, emendations, parallel segments).
+    pub fn ids(&self) -> Vec<String> {
+        let mut v: Vec<String> = Vec::new();
+        v.extend(self.headings.iter().map(|h| h.id.clone()));
+        v.extend((1..=self.paragraphs).map(|n| format!("p-{n}")));
+        for n in &self.notes {
+            v.push(n.id.clone());
+            v.extend((1..=n.calls.max(1)).map(|k| call_anchor(&n.id, k)));
+        }
+        v.extend(self.mentions.iter().map(|m| m.anchor.clone()));
+        v.extend(self.emendations.iter().map(|e| e.id.clone()));
+        v.extend(self.extra_ids.iter().cloned());
+        v
+    }
+}
+
+/// The attribute names by which parse hands numbered paragraphs and heading
+/// anchors to the rewriter (`rewrite.rs`), which replaces them with `id`s and
+/// self-links. Their middle part is drawn at random once per process, so that
+/// raw HTML written by an editor (`<p data-para="7">`) cannot forge one and is
+/// left as written; the rewriter removes them, so the output does not depend
+/// on the draw.
+#[derive(Debug)]
+pub struct Markers {
+    /// On a numbered block: its number.
+    pub para: String,
+    /// On a heading: its id.
+    pub anchor: String,
+}
+
+pub fn markers() -> &'static Markers {
+    use std::hash::BuildHasher;
+    static MARKERS: std::sync::OnceLock<Markers> = std::sync::OnceLock::new();
+    MARKERS.get_or_init(|| {
+        // std's hasher keys are random per process: no dependency needed
+        let n = std::collections::hash_map::RandomState::new().hash_one(0x61707061u32);
+        Markers {
+            para: format!("data-apparat-{n:016x}-para"),
+            anchor: format!("data-apparat-{n:016x}-anchor"),
+        }
+    })
 }
 
 /// What parsing needs to know about the page and the site.
@@ -162,6 +225,39 @@ pub fn slugify(s: &str) -> String {
     for c in s.nfd() {
         if c.is_ascii_alphanumeric() {
             out.push(c.to_ascii_lowercase());
+            dash = false;
+        } else if unicode_normalization::char::is_combining_mark(c) {
+            continue;
+        } else if !dash && !out.is_empty() {
+            out.push('-');
+            dash = true;
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+/// The id of a heading's text, as Zola and Hugo make them: lowercase, words
+/// joined by hyphens; Latin letters lose their diacritics (`Dürer` →
+/// `durer`), letters of other scripts are kept (`Глава первая` → `глава-первая`,
+/// `Ἀρχή` → `ἀρχή`).
+pub fn heading_slug(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let mut out = String::new();
+    let mut dash = false;
+    for c in s.nfc() {
+        // a Latin letter with diacritics becomes its ASCII base letter
+        let base = std::iter::once(c)
+            .nfd()
+            .next()
+            .filter(|b| b.is_ascii_alphanumeric());
+        if let Some(b) = base {
+            out.push(b.to_ascii_lowercase());
+            dash = false;
+        } else if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
             dash = false;
         } else if unicode_normalization::char::is_combining_mark(c) {
             continue;
@@ -273,12 +369,24 @@ struct Emitter<'a, 's> {
     mention_counts: HashMap<String, usize>,
     para: Option<u32>,
     in_note: Option<String>,
-    heading: Option<(u8, String, usize)>,
+    heading: Option<HeadingStart>,
     anchors: HashMap<String, usize>,
     examples: usize,
     heading_buf: Option<String>,
     /// Languages of the open foreign spans and parallel columns.
     lang_stack: Vec<String>,
+    /// Open images: the slot before each (for the anchors of emendations in
+    /// its alt text) and the number of emendations when it opened.
+    images: Vec<(usize, usize)>,
+}
+
+/// An open heading: explicit id, classes and attributes, and the
+/// slot of its opening tag in the output.
+struct HeadingStart {
+    given: String,
+    classes: Vec<String>,
+    attrs: Vec<(String, Option<String>)>,
+    slot: usize,
 }
 
 impl<'a, 's> Emitter<'a, 's> {
@@ -305,6 +413,7 @@ impl<'a, 's> Emitter<'a, 's> {
             examples: 0,
             heading_buf: None,
             lang_stack: Vec::new(),
+            images: Vec::new(),
         }
     }
 
@@ -366,12 +475,7 @@ impl<'a, 's> Emitter<'a, 's> {
             if let Event::FootnoteReference(label) = ev {
                 *self.calls_total.entry(label.to_string()).or_default() += 1;
                 if !self.defs.contains_key(label.as_ref()) {
-                    self.error(
-                        range.start,
-                        format!(
-                            "note call `[^{label}]` has no note text: add a line `[^{label}]: …`"
-                        ),
-                    );
+                    self.error(range.start, no_note_text(label));
                 }
             }
         }
@@ -465,12 +569,14 @@ impl<'a, 's> Emitter<'a, 's> {
             let n = self.doc.paragraphs;
             self.para = Some(n);
             if matches!(block[0].0, Event::Start(Tag::Paragraph)) {
-                out.push(Event::Html(format!("<p data-para=\"{n}\">").into()));
+                let attr = &markers().para;
+                out.push(Event::Html(format!("<p {attr}=\"{n}\">").into()));
                 self.inline(&block[1..block.len() - 1], out);
                 out.push(Event::Html("</p>\n".into()));
             } else {
+                let attr = &markers().para;
                 out.push(Event::Html(
-                    format!("<div class=\"block\" data-para=\"{n}\">\n").into(),
+                    format!("<div class=\"block\" {attr}=\"{n}\">\n").into(),
                 ));
                 self.inline(block, out);
                 out.push(Event::Html("</div>\n".into()));
@@ -674,20 +780,42 @@ impl<'a, 's> Emitter<'a, 's> {
                     } else {
                         crate::highlight::highlight(&code, &info)
                     };
+                    block_start(out);
                     out.push(Event::Html(html.into()));
                     i = j + 1;
                     continue;
                 }
-                Event::Start(Tag::Heading { level, id, .. }) => {
-                    let lvl = heading_level(*level);
-                    let given = id.as_ref().map(|s| s.to_string());
-                    self.heading = Some((lvl, given.unwrap_or_default(), out.len()));
+                Event::Start(Tag::Heading {
+                    level: _,
+                    id,
+                    classes,
+                    attrs,
+                }) => {
+                    self.heading = Some(HeadingStart {
+                        given: id.as_ref().map(|s| s.to_string()).unwrap_or_default(),
+                        classes: classes.iter().map(|c| c.to_string()).collect(),
+                        attrs: attrs
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.as_ref().map(|v| v.to_string())))
+                            .collect(),
+                        slot: {
+                            block_start(out);
+                            out.len()
+                        },
+                    });
                     out.push(Event::Html(String::new().into())); // placeholder, set at the end
                     self.heading_text_start();
                 }
                 Event::End(TagEnd::Heading(level)) => {
                     let lvl = heading_level(*level);
-                    if let Some((_, given, slot)) = self.heading.take() {
+                    if let Some(HeadingStart {
+                        given,
+                        classes,
+                        attrs,
+                        slot,
+                        ..
+                    }) = self.heading.take()
+                    {
                         let text = self.heading_text_take();
                         if !given.is_empty()
                             && (self.anchors.contains_key(&given) || reserved_id(&given))
@@ -695,7 +823,7 @@ impl<'a, 's> Emitter<'a, 's> {
                             self.error(range.start, format!("duplicate id `{given}`: another heading or a generated anchor (p-N, n-N, ed-x, call-…, m-…, em-N) has it"));
                         }
                         let base = if given.is_empty() {
-                            slugify(&text)
+                            heading_slug(&text)
                         } else {
                             given
                         };
@@ -708,8 +836,43 @@ impl<'a, 's> Emitter<'a, 's> {
                         *n += 1;
                         let anchor = if *n == 1 { base } else { format!("{base}-{n}") };
                         let anchor = self.id(&anchor);
-                        out[slot] =
-                            Event::Html(format!("<h{lvl} data-anchor=\"{anchor}\">").into());
+                        // classes and attributes written `{.class key=value}` are kept
+                        let mut extra = String::new();
+                        if !classes.is_empty() {
+                            extra.push_str(&format!(
+                                " class=\"{}\"",
+                                escape_html(&classes.join(" "))
+                            ));
+                        }
+                        for (k, v) in &attrs {
+                            let k: String = k
+                                .chars()
+                                .filter(|c| {
+                                    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.')
+                                })
+                                .collect();
+                            // no event handler (`onclick`): the rest as written
+                            let lower = k.to_ascii_lowercase();
+                            if lower.is_empty()
+                                || lower == "id"
+                                || lower == "class"
+                                || lower.starts_with("on")
+                            {
+                                continue;
+                            }
+                            match v {
+                                Some(v) => extra.push_str(&format!(" {k}=\"{}\"", escape_html(v))),
+                                None => extra.push_str(&format!(" {k}")),
+                            }
+                        }
+                        out[slot] = Event::Html(
+                            format!(
+                                "<h{lvl} {}=\"{}\"{extra}>",
+                                markers().anchor,
+                                escape_html(&anchor)
+                            )
+                            .into(),
+                        );
                         self.doc.headings.push(Heading {
                             level: lvl,
                             text,
@@ -718,10 +881,68 @@ impl<'a, 's> Emitter<'a, 's> {
                     }
                     out.push(Event::Html(format!("</h{lvl}>\n").into()));
                 }
+                Event::Code(code) => {
+                    if let Some(buf) = self.heading_buf.as_mut() {
+                        buf.push_str(code);
+                    }
+                    out.push(ev.clone());
+                }
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) => {
+                    let url = self.written_link(dest_url, range.start);
+                    // a slot for the anchors of emendations in the alt text
+                    self.images.push((out.len(), self.doc.emendations.len()));
+                    out.push(Event::InlineHtml(CowStr::from("")));
+                    out.push(Event::Start(Tag::Image {
+                        link_type: *link_type,
+                        dest_url: url,
+                        title: title.clone(),
+                        id: id.clone(),
+                    }));
+                }
+                Event::End(TagEnd::Image) => {
+                    if let Some((slot, from)) = self.images.pop() {
+                        let anchors: String = self.doc.emendations[from..]
+                            .iter()
+                            .map(|e| {
+                                format!(
+                                    "<span class=\"emend-anchor\" id=\"{}\"></span>",
+                                    escape_html(&e.id)
+                                )
+                            })
+                            .collect();
+                        if let Some(s) = out.get_mut(slot) {
+                            *s = Event::InlineHtml(anchors.into());
+                        }
+                    }
+                    out.push(ev.clone());
+                }
                 _ => out.push(ev.clone()),
             }
             i += 1;
         }
+    }
+
+    /// Records a link written in the page (for the link check) and returns
+    /// the URL it points to: a content path `@/a/b.md#x` becomes the page's
+    /// URL `/a/b/#x`.
+    fn written_link(&mut self, dest: &CowStr<'a>, at: usize) -> CowStr<'a> {
+        let url: CowStr<'a> = match content_path_url(dest) {
+            Some(u) => u.into(),
+            None => dest.clone(),
+        };
+        if self.opts.prefix.is_empty() {
+            self.doc.links.push(LinkRef {
+                written: dest.to_string(),
+                url: url.to_string(),
+                offset: self.base + at,
+            });
+        }
+        url
     }
 
     fn heading_text_start(&mut self) {
@@ -824,7 +1045,21 @@ impl<'a, 's> Emitter<'a, 's> {
                     format!("malformed link `{dest}`: write `person:ID` or `lang:TAG`"),
                 );
             }
-            out.push(ev);
+            let url = self.written_link(dest, at);
+            match ev {
+                Event::Start(Tag::Link {
+                    link_type,
+                    title,
+                    id,
+                    ..
+                }) => out.push(Event::Start(Tag::Link {
+                    link_type,
+                    dest_url: url,
+                    title,
+                    id,
+                })),
+                other => out.push(other),
+            }
             self.links.push(LinkKind::Plain);
         }
     }
@@ -832,7 +1067,17 @@ impl<'a, 's> Emitter<'a, 's> {
     /// Plain text with emendations and stray note calls.
     fn text_run(&mut self, run: &str, at: usize, out: &mut Vec<Event<'a>>) {
         if let Some(buf) = self.heading_buf.as_mut() {
-            buf.push_str(run);
+            // the heading's text (for its id and the table of contents) is
+            // the edition's reading
+            for piece in emend::split(run) {
+                match piece {
+                    emend::Piece::Text(t) => buf.push_str(t),
+                    emend::Piece::Emend { reading, .. } | emend::Piece::Add { reading, .. } => {
+                        buf.push_str(reading)
+                    }
+                    emend::Piece::Bad { .. } => {}
+                }
+            }
         }
         // a `[^x]` left as text is a call without a note (GFM footnotes keep it as text)
         let mut from = 0;
@@ -842,12 +1087,10 @@ impl<'a, 's> Emitter<'a, 's> {
                 let label = &run[s + 2..s + e];
                 if !label.is_empty() && !label.contains(char::is_whitespace) {
                     let offset = self.locate(at, &run[s..s + e + 1]);
-                    self.error(
-                        offset,
-                        format!(
-                            "note call `[^{label}]` has no note text: add a line `[^{label}]: …`"
-                        ),
-                    );
+                    // `\[^abc]` is the text itself
+                    if !escaped(self.body, offset) {
+                        self.error(offset, no_note_text(label));
+                    }
                 }
             }
             from = s + 2;
@@ -899,7 +1142,12 @@ impl<'a, 's> Emitter<'a, 's> {
         let n = self.doc.emendations.len() + 1;
         let id = self.id(&format!("em-{n}"));
         let ui = &self.opts.ui;
-        let html = if source.is_empty() {
+        let html = if !self.images.is_empty() {
+            // in an image's alt text: the edition's reading as plain text;
+            // the anchor the apparatus links to goes before the image
+            out.push(Event::Text(reading.to_string().into()));
+            String::new()
+        } else if source.is_empty() {
             format!(
                 "<span class=\"emend emend-add\" id=\"{id}\" data-source=\"{}\">{}</span>",
                 escape_html(&t(ui, "supplied")),
@@ -921,7 +1169,9 @@ impl<'a, 's> Emitter<'a, 's> {
                 escape_html(reading)
             )
         };
-        out.push(Event::InlineHtml(html.into()));
+        if !html.is_empty() {
+            out.push(Event::InlineHtml(html.into()));
+        }
         self.doc.emendations.push(Emendation {
             id,
             source: source.to_string(),
@@ -1033,6 +1283,32 @@ pub fn emendation_list(ems: &[Emendation], ui: &Ui) -> String {
     s
 }
 
+/// The message for a note call without note text.
+fn no_note_text(label: &str) -> String {
+    format!(
+        "note call `[^{label}]` has no note text: add a line `[^{label}]: …`, or write `\\[^{label}]` for the text `[^{label}]` itself"
+    )
+}
+
+/// Whether the byte at `offset` is escaped by a backslash (an odd number of them).
+fn escaped(body: &str, offset: usize) -> bool {
+    let before = body.get(..offset).unwrap_or("");
+    before.bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1
+}
+
+/// A content path `@/a/b.md#frag` (as in Zola) as the page's URL
+/// `/a/b/#frag`, by the URL rule of [`crate::content`]; `None` for any other
+/// link. A path that names no page is reported by the link check.
+pub fn content_path_url(dest: &str) -> Option<String> {
+    let rest = dest.strip_prefix("@/")?;
+    let (path, frag) = match rest.find(['#', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let rel = path.strip_suffix(".md")?;
+    Some(format!("{}{frag}", crate::content::url_for(rel).0))
+}
+
 /// Ids the generator makes itself; an explicit heading id must not take one.
 fn reserved_id(id: &str) -> bool {
     ["p-", "n-", "ed-", "call-", "m-", "em-", "par", "ex"]
@@ -1041,7 +1317,7 @@ fn reserved_id(id: &str) -> bool {
         || ["main", "apparatus", "cite", "text-title"].contains(&id)
 }
 
-fn call_anchor(note_id: &str, k: usize) -> String {
+pub fn call_anchor(note_id: &str, k: usize) -> String {
     // `n-12` → `call-n-12`, with a prefix kept in front
     let (prefix, bare) = match note_id.rfind("n-").or_else(|| note_id.rfind("ed-")) {
         Some(i) if note_id[i..].starts_with("n-") || note_id[i..].starts_with("ed-") => {
@@ -1084,6 +1360,33 @@ fn link_text(body: &str, at: usize) -> String {
         }
     }
     String::new()
+}
+
+/// Starts a block written as HTML on a line of its own, as pulldown-cmark
+/// does for its own blocks (a code block or a heading in a list item:
+/// `<li>\n<pre>`), so that the HTML is CommonMark's.
+fn block_start(out: &mut Vec<Event<'_>>) {
+    let fresh = match out.last() {
+        // the HTML written before these events ended with a newline
+        None => true,
+        Some(Event::Html(s) | Event::InlineHtml(s) | Event::Text(s)) => s.ends_with('\n'),
+        Some(Event::SoftBreak | Event::HardBreak | Event::Rule) => true,
+        Some(Event::Start(Tag::BlockQuote(_) | Tag::List(_))) => true,
+        Some(Event::End(
+            TagEnd::Paragraph
+            | TagEnd::Item
+            | TagEnd::List(_)
+            | TagEnd::BlockQuote(_)
+            | TagEnd::CodeBlock
+            | TagEnd::Table
+            | TagEnd::HtmlBlock
+            | TagEnd::FootnoteDefinition,
+        )) => true,
+        Some(_) => false,
+    };
+    if !fresh {
+        out.push(Event::Html("\n".into()));
+    }
 }
 
 /// Writes the events of the blocks emitted so far as HTML, once there are

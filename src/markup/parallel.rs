@@ -169,7 +169,7 @@ impl<'a> Emitter<'a, '_> {
         let key = self.id(&format!("par{block_no}"));
         let ui = self.opts.ui.clone();
         let data_para = para
-            .map(|n| format!(" data-para=\"{n}\""))
+            .map(|n| format!(" {}=\"{n}\"", super::markers().para))
             .unwrap_or_default();
         let (orig, tr) = (&columns[0], &columns[1]);
         out.push(Event::Html(
@@ -198,6 +198,7 @@ impl<'a> Emitter<'a, '_> {
             for (c, (lang, original, segs)) in columns_data.iter().enumerate() {
                 let role = if *original { "original" } else { "translation" };
                 let me = format!("{key}-s{}-{}", s + 1, role);
+                self.doc.extra_ids.push(me.clone());
                 let other = format!(
                     "{key}-s{}-{}",
                     s + 1,
