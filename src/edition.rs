@@ -255,11 +255,13 @@ fn first_letter(sort: &str) -> String {
 }
 
 pub fn parse_options(config: &Config, page: &Page) -> ParseOptions {
+    // a page in another interface language has its own strings
+    let ui = crate::translation::ui_for(config, page).unwrap_or_else(|| config.ui().clone());
     ParseOptions {
         kind: page.front.kind,
         persons_url: format!("/{}/", config.persons_page.trim_matches('/')),
-        translation_credit: config.ui().get("translation_credit").to_string(),
-        ui: config.ui().clone(),
+        translation_credit: ui.get("translation_credit").to_string(),
+        ui,
         prefix: String::new(),
         lang: page
             .front

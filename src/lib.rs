@@ -19,6 +19,7 @@ pub mod output;
 pub mod render;
 pub mod rewrite;
 pub mod theme;
+pub mod translation;
 
 use diagnostics::Diagnostics;
 use output::SiteFile;
@@ -184,6 +185,7 @@ fn check_with(
         &mut diags,
     );
     cache.index = Some((ed.index_hash, Arc::clone(&ed.index)));
+    translation::check(&ed, &mut diags);
     timing("resolve", t);
     (Some((config, ed)), diags)
 }
@@ -251,7 +253,7 @@ fn finish(
             let ropts = rewrite::RewriteOptions {
                 offline: opts.offline,
                 live_reload: opts.live_reload,
-                ui: config.ui().clone(),
+                ui: f.ui.clone().unwrap_or_else(|| config.ui().clone()),
                 absolute_prefix: if url == "/404.html" && !opts.offline {
                     Some(base_path.to_string())
                 } else {
