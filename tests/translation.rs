@@ -214,6 +214,15 @@ fn the_translation_is_a_spanish_page_with_the_spanish_interface_linked_to_its_or
     assert!(fr.contains("href=\"../es/lettre/parallel/\""), "{fr}");
     // a translation is not a text of its own in the menu
     assert!(!fr.contains("Una carta</span>"), "{fr}");
+    // nor in the person index, which lists the original's occurrences (the
+    // translation's mentions link to it all the same: the § are the same)
+    let index = s.read("public/personnes/index.html");
+    assert!(index.contains("Une lettre"), "{index}");
+    assert!(!index.contains("Una carta"), "{index}");
+    assert!(
+        es.contains("href=\"../../personnes/#humbert-droz\""),
+        "{es}"
+    );
 }
 
 // ---------- the edition in this repository ----------
