@@ -1196,7 +1196,7 @@ fn page_context(
         .notes
         .iter()
         .partition(|n| n.series == crate::markup::Series::Author);
-    let cite = crate::citation::Citation::new(page, config, version);
+    let cite = crate::translation::citation(page, config, version);
     serde_json::json!({
         "title": page.front.title,
         "subtitle": page.front.subtitle,

@@ -285,6 +285,37 @@ pub fn parallel_rows(
     Ok(out)
 }
 
+/// The citation of a page. A translation is cited as its original (the
+/// title of its `[source]`, as published), in the translation's interface
+/// strings, with the credit of the translation before the edition's name.
+pub fn citation(
+    page: &Page,
+    config: &Config,
+    version: &crate::render::Version,
+) -> crate::citation::Citation {
+    if page.front.translation_of.is_none() {
+        return crate::citation::Citation::new(page, config, version);
+    }
+    let mut ui = ui_for(config, page).unwrap_or_else(|| config.ui().clone());
+    let edition = format!(
+        "{}{}{}",
+        ui.get("translation_credit"),
+        ui.get("list_separator"),
+        ui.get("cite_edition")
+    );
+    ui.set("cite_edition", &edition);
+    let source_title = page.front.source.as_ref().map(|s| s.title.as_str());
+    match source_title.filter(|t| !t.is_empty()) {
+        Some(title) => {
+            let mut cited = page.clone();
+            cited.front.title = title.to_string();
+            cited.front.subtitle.clear();
+            crate::citation::Citation::new(&cited, config, version).with_ui(ui)
+        }
+        None => crate::citation::Citation::new(page, config, version).with_ui(ui),
+    }
+}
+
 /// Adds to a page's context what templates need to link translations:
 /// `ui_lang` (the page's interface language), `translation_of`, and for a
 /// translated text `original` (its original's title, URL and language),
