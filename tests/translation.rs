@@ -196,8 +196,10 @@ fn the_translation_is_a_spanish_page_with_the_spanish_interface_linked_to_its_or
     for french in ["Retour à l'appel", "Lien permanent", "Citer cette édition"] {
         assert!(!es.contains(french), "`{french}` on the Spanish page");
     }
-    // the header and footer are not marked as another language than the page
+    // the header and footer are not marked as another language than the
+    // page, but the titles of the edition's pages in its language are
     assert!(!es.contains("class=\"site-header\" lang="), "{es}");
+    assert!(es.contains(" lang=\"fr\">Index des personnes</a>"), "{es}");
     // the language switch, both ways, and the parallel view
     assert!(
         es.contains("href=\"../../lettre/\" hreflang=\"fr\""),
