@@ -255,7 +255,7 @@ fn first_letter(sort: &str) -> String {
 }
 
 pub fn parse_options(config: &Config, page: &Page) -> ParseOptions {
-    // a page in another interface language has its own strings
+    // a translation in another interface language has its own strings
     let ui = crate::translation::ui_for(config, page).unwrap_or_else(|| config.ui().clone());
     ParseOptions {
         kind: page.front.kind,
