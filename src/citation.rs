@@ -73,6 +73,12 @@ impl Citation {
         }
     }
 
+    /// The same citation in the interface strings `ui`.
+    pub fn with_ui(mut self, ui: Ui) -> Citation {
+        self.ui = ui;
+        self
+    }
+
     fn s(&self, key: &'static str) -> &str {
         self.ui.get(key)
     }

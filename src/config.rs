@@ -193,6 +193,28 @@ impl Config {
             .unwrap_or("en")
     }
 
+    /// The interface strings of a translation (`translation_of`) when they are
+    /// not the edition's: its language has an interface table and is not the
+    /// edition's interface language. Every other page has the edition's
+    /// interface (`ui_language`). The edition's `[ui]` overrides are written in
+    /// its own interface language and do not apply; `numbered_notes` does.
+    pub fn ui_for_page(&self, page: &crate::content::Page) -> Option<Ui> {
+        page.front.translation_of.as_ref()?;
+        let lang = crate::i18n::supported(page.front.lang.as_deref()?)?;
+        if lang == self.ui_lang() {
+            return None;
+        }
+        let mut ui = Ui::new(lang);
+        let by = match self.numbered_notes {
+            NotesBy::Author => "author_notes",
+            NotesBy::Editor => "editor_notes",
+            NotesBy::Translator => "translator_notes",
+        };
+        let label = ui.get(by).to_string();
+        ui.set("numbered_notes", &label);
+        Some(ui)
+    }
+
     /// The interface strings: the table of [`Config::ui_lang`] with the
     /// edition's `[ui]`, `numbered_notes` and `translation_credit`.
     pub fn ui(&self) -> &Ui {

@@ -268,11 +268,15 @@ fn first_letter(sort: &str) -> String {
 }
 
 pub fn parse_options(config: &Config, page: &Page) -> ParseOptions {
+    // a translation in another interface language has its own strings
+    let ui = config
+        .ui_for_page(page)
+        .unwrap_or_else(|| config.ui().clone());
     ParseOptions {
         kind: page.front.kind,
         persons_url: format!("/{}/", config.persons_page.trim_matches('/')),
-        translation_credit: config.ui().get("translation_credit").to_string(),
-        ui: config.ui().clone(),
+        translation_credit: ui.get("translation_credit").to_string(),
+        ui,
         prefix: String::new(),
         lang: page
             .front
@@ -305,7 +309,8 @@ pub fn parse_page(config: &Config, page: Page, diags: &mut Diagnostics) -> Entry
         })
         .collect();
     let persons: Vec<&str> = doc.mentions.iter().map(|m| m.person.as_str()).collect();
-    let index_hash = hash_of(&(page.front.kind, persons, &occurrences));
+    let indexed = page.front.translation_of.is_none();
+    let index_hash = hash_of(&(page.front.kind, indexed, persons, &occurrences));
     Entry {
         listing: listing_key(&page),
         page,
@@ -583,7 +588,10 @@ pub fn resolve_with(
             let mut found = Vec::new();
             let mut d = Diagnostics::default();
             for (k, e) in chunk.iter().enumerate() {
-                let indexed = gather && e.page.front.kind == Kind::Text;
+                // a translation's mentions link to the index, which lists the original's
+                let indexed = gather
+                    && e.page.front.kind == Kind::Text
+                    && e.page.front.translation_of.is_none();
                 let positions = e.resolved.get_or(ids_key, || {
                     e.doc
                         .mentions

@@ -314,6 +314,7 @@ pub(crate) fn check_with(
         &mut diags,
     );
     cache.index = Some((ed.index_hash, Arc::clone(&ed.index)));
+    crate::translation::check(&ed, &mut diags);
     timing("resolve", t);
     let t = Instant::now();
     crate::linkcheck::check(&opts.root, &config, &ed, &mut diags);
@@ -384,7 +385,7 @@ fn finish(
             let ropts = rewrite::RewriteOptions {
                 offline: opts.offline,
                 live_reload: opts.live_reload,
-                ui: config.ui().clone(),
+                ui: f.ui.clone().unwrap_or_else(|| config.ui().clone()),
                 absolute_prefix: if url == "/404.html" && !opts.offline {
                     Some(base_path.to_string())
                 } else {

@@ -72,6 +72,10 @@ const STRINGS: &[(&str, &str, &str, &str)] = &[
     ("source", "Source", "Fuente", "Source"),
     ("translation_of", "Version française", "Versión francesa", "French version"),
     ("translations", "Autres langues", "Otros idiomas", "Other languages"),
+    // a translated text and its parallel reading view ({lang}: the original's language)
+    ("translation_notice", "Traduction de l'édition. Seul le texte original ({lang}) fait foi.", "Traducción de la edición. Solo el texto original ({lang}) hace fe.", "Translated by the edition. Only the original text ({lang}) is authoritative."),
+    ("parallel_view", "Texte et traduction en regard", "Texto y traducción en paralelo", "Text and translation side by side"),
+    ("parallel_text_only", "Traduction seule", "Solo la traducción", "Translation only"),
     ("example_source", "Source", "Fuente", "Source"),
     ("example_result", "Rendu", "Resultado", "Result"),
     ("apparatus", "Apparat", "Aparato", "Apparatus"),

@@ -23,6 +23,7 @@ pub mod rewrite;
 pub mod sink;
 pub mod text;
 pub mod theme;
+pub mod translation;
 pub mod version;
 
 use diagnostics::Diagnostics;

@@ -76,6 +76,10 @@ pub fn check(root: &Path, config: &Config, ed: &Edition, diags: &mut Diagnostics
         };
         if e.page.front.kind == Kind::Text {
             opaque.insert(format!("{url}source/"));
+            // a translated text's side-by-side view
+            if e.page.front.translation_of.is_some() {
+                opaque.insert(format!("{url}{}", crate::translation::PARALLEL_DIR));
+            }
         }
         by_path.insert(
             e.page.src.path.to_string_lossy().replace('\\', "/"),

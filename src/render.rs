@@ -31,6 +31,7 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("templates/index-entry.html"),
     ),
     ("source.html", include_str!("templates/source.html")),
+    ("parallel.html", include_str!("templates/parallel.html")),
     ("404.html", include_str!("templates/404.html")),
     ("macros.html", include_str!("templates/macros.html")),
 ];
@@ -242,6 +243,8 @@ pub struct OutputFile {
     pub page_url: Option<String>,
     /// HTML the rewrite stage puts in place of `<!--apparat:insert-->`.
     pub insert: Option<String>,
+    /// The page's interface strings when they are not the edition's.
+    pub ui: Option<crate::i18n::Ui>,
 }
 
 pub struct RenderSettings<'a> {
@@ -480,7 +483,7 @@ impl<'a> Renderer<'a> {
         order.sort_by(|a, b| a.listing.cmp(&b.listing));
         let texts: Vec<PageSummary> = order
             .iter()
-            .filter(|e| e.page.front.kind == Kind::Text)
+            .filter(|e| e.page.front.kind == Kind::Text && e.page.front.translation_of.is_none())
             .map(|e| summary(&e.page, config))
             .collect();
         let nav: Vec<PageSummary> = order
@@ -495,7 +498,7 @@ impl<'a> Renderer<'a> {
         let text_list: Vec<&Entry> = order
             .iter()
             .copied()
-            .filter(|e| e.page.front.kind == Kind::Text)
+            .filter(|e| e.page.front.kind == Kind::Text && e.page.front.translation_of.is_none())
             .collect();
         let mut text_pos = HashMap::new();
         for (i, e) in text_list.iter().enumerate() {
@@ -668,6 +671,13 @@ impl<'a> Renderer<'a> {
         if page.front.kind == Kind::Text {
             v.push(out_path(&format!("{}source/", page.url)));
         }
+        if self.original_of(entry).is_some() {
+            v.push(out_path(&format!(
+                "{}{}",
+                page.url,
+                crate::translation::PARALLEL_DIR
+            )));
+        }
         v
     }
 
@@ -747,6 +757,7 @@ impl<'a> Renderer<'a> {
                     html,
                     page_url: Some(letter.url.clone()),
                     insert: None,
+                    ui: None,
                 }],
                 diags,
             ),
@@ -851,9 +862,19 @@ impl<'a> Renderer<'a> {
         let config = self.settings.config;
         let page = &entry.page;
         let template = self.template_of(page);
-        let page_value = self.page_context(entry, content);
+        // a page in another interface language than the edition's, and a
+        // translated text's original (see crate::translation)
+        let page_ui = crate::translation::ui_for(config, page);
+        let original = self.original_of(entry);
+        let translated_html =
+            original.map(|_| content.clone().unwrap_or_else(|| entry.doc.html.clone()));
+        let mut page_value = self.page_context(entry, content);
+        crate::translation::extend_page(&mut page_value, config, entry, original, page_ui.as_ref());
         // moved into the context, not copied
         let mut ctx = self.page_context_for(page_value, &template);
+        if let Some(ui) = &page_ui {
+            ctx.insert("ui", ui);
+        }
         if page.is_section {
             ctx.insert("section", &summary(page, config));
             ctx.insert("pages", &self.section_pages(page));
@@ -879,6 +900,7 @@ impl<'a> Renderer<'a> {
                 html,
                 page_url: Some(page.url.clone()),
                 insert: None,
+                ui: page_ui.clone(),
             }),
             Err(d) => diags.push(d),
         }
@@ -912,12 +934,54 @@ impl<'a> Renderer<'a> {
                         html,
                         page_url: Some(url),
                         insert,
+                        ui: page_ui.clone(),
+                    })
+                }
+                Err(d) => diags.push(d),
+            }
+        }
+        if let (Some(orig), Some(html)) = (original, translated_html) {
+            // the parallel reading view: the original beside the translation
+            let rendered =
+                crate::translation::parallel_context(config, &mut ctx, orig, entry, &html)
+                    .map_err(|e| page.src.error(0, e))
+                    .and_then(|()| {
+                        self.complete(&mut ctx, "parallel.html");
+                        self.templates.render("parallel.html", &ctx)
+                    });
+            match rendered {
+                Ok(html) => {
+                    let url = format!("{}{}", page.url, crate::translation::PARALLEL_DIR);
+                    files.push(OutputFile {
+                        path: out_path(&url),
+                        html,
+                        page_url: Some(url),
+                        insert: None,
+                        ui: page_ui.clone(),
                     })
                 }
                 Err(d) => diags.push(d),
             }
         }
         (files, diags)
+    }
+
+    /// The text entry `entry` translates, if it is a translated text.
+    fn original_of(&self, entry: &Entry) -> Option<&'a Entry> {
+        let target = entry
+            .page
+            .front
+            .translation_of
+            .as_deref()?
+            .trim_matches('/');
+        if entry.page.front.kind != Kind::Text {
+            return None;
+        }
+        self.by_rel
+            .get(target)?
+            .iter()
+            .map(|&i| &*self.ed.entries[i])
+            .find(|o| o.page.url != entry.page.url && o.page.front.kind == Kind::Text)
     }
 
     /// What the 404 page is made from (see [`Renderer::fingerprint`]).
@@ -947,6 +1011,7 @@ impl<'a> Renderer<'a> {
                     html,
                     page_url: Some("/404.html".into()),
                     insert: None,
+                    ui: None,
                 }),
                 diags,
             ),
@@ -1000,6 +1065,8 @@ impl<'a> Renderer<'a> {
         prev.map(|i| self.text_hashes[i]).hash(&mut h);
         next.map(|i| self.text_hashes[i]).hash(&mut h);
         self.translations(entry).hash(&mut h);
+        // a translation's parallel view shows its original
+        self.original_of(entry).map(|o| o.hash).hash(&mut h);
         if reads.0 {
             self.texts_hash.hash(&mut h);
         }
@@ -1123,7 +1190,7 @@ fn page_context(
         .notes
         .iter()
         .partition(|n| n.series == crate::markup::Series::Author);
-    let cite = crate::citation::Citation::new(page, config, version);
+    let cite = crate::translation::citation(page, config, version);
     serde_json::json!({
         "title": page.front.title,
         "subtitle": page.front.subtitle,
