@@ -12,6 +12,7 @@ pub mod diagnostics;
 pub mod edition;
 pub mod highlight;
 pub mod i18n;
+pub mod init;
 pub mod lang;
 pub mod manifest;
 pub mod markup;
