@@ -51,18 +51,21 @@ pub fn load_templates(root: &Path, diags: &mut Diagnostics) -> Option<Templates>
 /// Template sources by name: the built-in ones, then the edition's.
 pub type TemplateSources = BTreeMap<String, (PathBuf, String)>;
 
-/// Reads the built-in then the edition templates.
+/// Reads the built-in then the edition templates. Each built-in template is
+/// also named `apparat/NAME`, which an edition's template of the same name
+/// extends to replace only some blocks (`{% extends "apparat/base.html" %}`).
 pub fn read_templates(root: &Path, diags: &mut Diagnostics) -> TemplateSources {
     let mut sources: BTreeMap<String, (PathBuf, String)> = BUILTIN
         .iter()
-        .map(|(n, s)| {
-            (
-                n.to_string(),
-                (
-                    PathBuf::from(format!("templates/{n} (built-in)")),
-                    s.to_string(),
-                ),
-            )
+        .flat_map(|(n, s)| {
+            let source = (
+                PathBuf::from(format!("templates/{n} (built-in)")),
+                s.to_string(),
+            );
+            [
+                (n.to_string(), source.clone()),
+                (format!("apparat/{n}"), source),
+            ]
         })
         .collect();
     let dir = root.join("templates");
