@@ -5,6 +5,7 @@
 //! → render ([`render`]) → rewrite ([`rewrite`]) → write ([`output`]),
 //! with [`diagnostics`] collected at every stage.
 
+pub mod bundle;
 pub mod citation;
 pub mod config;
 pub mod content;
@@ -347,6 +348,8 @@ fn tail_files(
             );
         }
     }
+    // files beside the pages in content/ (page bundles)
+    let bundled = bundle::files(&opts.root, &own, page_source, diags);
     if diags.error_count() > errors {
         return None;
     }
@@ -362,6 +365,7 @@ fn tail_files(
         .collect();
     drop(own_paths);
     files.extend(own);
+    files.extend(bundled);
     files.push(SiteFile {
         path: "assets/highlight.css".into(),
         bytes: highlight::stylesheet().into_bytes(),
