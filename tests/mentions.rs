@@ -49,7 +49,10 @@ fn mentions_on_editorial_pages_are_indexed_and_marked() {
     assert!(text < home, "{hd}");
     assert!(hd.contains("class=\"on-page\""), "{hd}");
     assert!(hd.contains("página de la edición"), "{hd}");
-    assert!(hd.contains("href=\"../#m-humbert-droz"), "{hd}");
+    assert!(
+        hd.contains("href=\"../#m-humbert-droz-1\">mención 1</a>"),
+        "{hd}"
+    );
     // a section page and a page in a section
     assert!(entry("avila").contains("Sección"), "{}", entry("avila"));
     assert!(entry("alvarez").contains("Acerca"), "{}", entry("alvarez"));
