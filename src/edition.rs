@@ -100,6 +100,9 @@ pub struct Occurrence {
     pub para: Option<u32>,
     pub note: Option<String>,
     pub form: String,
+    /// The kind of the page holding the mention: every page's mentions are
+    /// indexed, an editorial page's (`page`) after the texts' (`text`).
+    pub kind: Kind,
     /// A hash of the fields above: what the index compares.
     #[serde(skip)]
     pub hash: u64,
@@ -133,6 +136,8 @@ pub struct IndexEntry {
 pub struct TextOccurrences {
     pub title: String,
     pub url: String,
+    /// `text` or `page` (an editorial page: home, section, any other).
+    pub kind: Kind,
     pub occurrences: Vec<Arc<Occurrence>>,
 }
 
@@ -302,6 +307,7 @@ pub fn parse_page(config: &Config, page: Page, diags: &mut Diagnostics) -> Entry
                 para: m.para,
                 note: m.note.clone(),
                 form: m.form.clone(),
+                kind: page.front.kind,
                 hash: 0,
             };
             o.hash = hash_of(&o);
@@ -588,10 +594,9 @@ pub fn resolve_with(
             let mut found = Vec::new();
             let mut d = Diagnostics::default();
             for (k, e) in chunk.iter().enumerate() {
-                // a translation's mentions link to the index, which lists the original's
-                let indexed = gather
-                    && e.page.front.kind == Kind::Text
-                    && e.page.front.translation_of.is_none();
+                // every page's mentions, but a translation's: they link to
+                // the index, which lists the original's
+                let indexed = gather && e.page.front.translation_of.is_none();
                 let positions = e.resolved.get_or(ids_key, || {
                     e.doc
                         .mentions
@@ -689,6 +694,7 @@ fn group_by_text(
             _ => texts.push(TextOccurrences {
                 title: page.front.title.clone(),
                 url: page.url.clone(),
+                kind: o.kind,
                 occurrences: vec![Arc::clone(o)],
             }),
         }
@@ -730,7 +736,8 @@ fn build_index(
                 .and_then(|&pos| occurrences.get_mut(pos))
                 .map(std::mem::take)
                 .unwrap_or_default();
-            occ.sort_by_key(|(ei, o)| (order[*ei], o.para.unwrap_or(0)));
+            // the texts first, then the editorial pages, each in listing order
+            occ.sort_by_key(|(ei, o)| (o.kind != Kind::Text, order[*ei], o.para.unwrap_or(0)));
             let identity = hash_of(&occ.iter().map(|(_, o)| o.hash).collect::<Vec<_>>());
             (occ, identity)
         })

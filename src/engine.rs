@@ -491,6 +491,12 @@ fn tail_files(
     diags: &mut Diagnostics,
 ) -> Option<Vec<SiteFile>> {
     let own = static_files(opts, page_source, diags)?;
+    // files beside the pages in content/ (page bundles)
+    let errors = diags.error_count();
+    let bundled = crate::bundle::files(&opts.root, &own, page_source, diags);
+    if diags.error_count() > errors {
+        return None;
+    }
     // the built-in theme's files, unless the edition has its own at the same path
     let own_paths: HashSet<&str> = own.iter().map(|f| f.path.as_str()).collect();
     let mut files: Vec<SiteFile> = theme::FILES
@@ -503,6 +509,7 @@ fn tail_files(
         .collect();
     drop(own_paths);
     files.extend(own);
+    files.extend(bundled);
     files.push(SiteFile {
         path: "assets/highlight.css".into(),
         bytes: highlight::stylesheet().into_bytes(),

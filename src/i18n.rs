@@ -50,6 +50,10 @@ const STRINGS: &[(&str, &str, &str, &str)] = &[
     ("variant", "variante", "variante", "variant"),
     ("occurrences", "Occurrences", "Apariciones", "Occurrences"),
     ("index_letters", "Index par lettre", "Índice por letra", "Index by letter"),
+    // an editorial page (home, section, any page not a text) in the index
+    ("editorial_page", "page de l'édition", "página de la edición", "page of the edition"),
+    // a mention on a page without numbered paragraphs, in the index
+    ("mention", "mention", "mención", "mention"),
     ("no_occurrence", "aucune occurrence dans les textes", "ninguna aparición en los textos", "no occurrence in the texts"),
     ("previous", "Texte précédent", "Texto anterior", "Previous text"),
     ("next", "Texte suivant", "Texto siguiente", "Next text"),

@@ -5,6 +5,7 @@
 //! → render ([`render`]) → rewrite ([`rewrite`]) → write ([`output`]),
 //! with [`diagnostics`] collected at every stage.
 
+pub mod bundle;
 pub mod citation;
 pub mod config;
 pub mod content;
@@ -13,6 +14,7 @@ pub mod edition;
 mod engine;
 pub mod highlight;
 pub mod i18n;
+pub mod init;
 pub mod lang;
 pub mod linkcheck;
 pub mod manifest;

@@ -330,6 +330,11 @@ fn site_files(root: &Path) -> BTreeSet<String> {
     ] {
         files.insert(p.to_string());
     }
+    for rel in crate::bundle::paths(root) {
+        if let Ok(inner) = rel.strip_prefix("content") {
+            files.insert(format!("/{}", inner.to_string_lossy().replace('\\', "/")));
+        }
+    }
     let dir = root.join("static");
     for e in walkdir::WalkDir::new(&dir).into_iter().flatten() {
         if e.file_type().is_file() {

@@ -73,6 +73,19 @@ enum Command {
         #[arg(long, default_value = "/")]
         base_path: String,
     },
+    /// Write a new edition (settings, a sample text, a register, workflows)
+    /// into an empty or new folder
+    Init {
+        /// The folder (created if missing; must be empty)
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The language of the edition and its interface
+        #[arg(long, default_value = "en", value_parser = ["fr", "es", "en"])]
+        language: String,
+        /// The edition's title
+        #[arg(long)]
+        title: Option<String>,
+    },
 }
 
 fn print_diags(d: &apparat::diagnostics::Diagnostics) {
@@ -140,6 +153,28 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Init {
+            dir,
+            language,
+            title,
+        } => match apparat::init::init(&dir, &language, title.as_deref()) {
+            Ok(created) => {
+                println!(
+                    "created a new edition in {} ({} files); to see it: cd {} && apparat serve",
+                    dir.display(),
+                    created.files.len(),
+                    dir.display()
+                );
+                if created.repository_missing {
+                    eprintln!("note: this apparat was built without the address of its repository: set APPARAT_REPOSITORY in .github/workflows/*.yml before publishing");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(msg) => {
+                eprintln!("error: {msg}");
+                ExitCode::from(1)
+            }
+        },
         Command::Check { common } => {
             let opts = BuildOptions {
                 root: common.root,

@@ -52,7 +52,10 @@ pub fn load_templates(root: &Path, diags: &mut Diagnostics) -> Option<Templates>
 /// Template sources by name: the built-in ones, then the edition's.
 pub type TemplateSources = BTreeMap<String, (PathBuf, String)>;
 
-/// Reads the built-in then the edition templates.
+/// Reads the built-in then the edition templates. A built-in template is
+/// also named `apparat/NAME` when an edition's template names it, so that
+/// the edition's template of the same name extends it and replaces only some
+/// blocks (`{% extends "apparat/base.html" %}`).
 pub fn read_templates(root: &Path, diags: &mut Diagnostics) -> TemplateSources {
     let mut sources: BTreeMap<String, (PathBuf, String)> = BUILTIN
         .iter()
@@ -80,10 +83,26 @@ pub fn read_templates(root: &Path, diags: &mut Diagnostics) -> TemplateSources {
             let name = name_path.to_string_lossy().replace('\\', "/");
             found.push((name, rel));
         });
+        let mut named = Vec::new();
         for (name, rel) in found {
             if let Some(sm) = crate::content::read_text(root, &rel, diags) {
+                named.extend(
+                    BUILTIN
+                        .iter()
+                        .filter(|(n, _)| sm.text.contains(&format!("apparat/{n}")))
+                        .map(|(n, s)| (*n, *s)),
+                );
                 sources.insert(name, (rel, sm.text));
             }
+        }
+        for (n, s) in named {
+            sources.insert(
+                format!("apparat/{n}"),
+                (
+                    PathBuf::from(format!("templates/{n} (built-in)")),
+                    s.to_string(),
+                ),
+            );
         }
     }
     sources

@@ -2,7 +2,8 @@
 # Browser test tier: installs what it needs (Debian chromium, a Java runtime, the pinned npm
 # packages), builds the edition under the sub-path /repo/ and runs run.mjs on it; then builds
 # it again with its person index divided by letter (persons_split = 10) and runs the page
-# checks (vnu, axe, loading, weight, small screens) on that build too.
+# checks (vnu, axe, loading, weight, small screens) on that build too; then the same checks,
+# keyboard and sidenotes included, on the English/Spanish edition (examples/edition-en-es).
 #
 #   tests/browser/run.sh [extra run.mjs options, e.g. --skip lighthouse]
 #
@@ -75,6 +76,20 @@ if [ -z "${APPARAT_SITE:-}" ]; then
   APPARAT_SHOTS="$SPLIT/shots" node "$HERE/run.mjs" "$SPLIT/site" --base-path /repo/ \
     --skip lighthouse,keyboard,shots || split_status=$?
   [ "$status" -ne 0 ] || status=$split_status
+fi
+# ---- the second edition, in English and Spanish with no French
+# (examples/edition-en-es): the same page checks, keyboard and sidenotes on its
+# first letter; no Lighthouse (its runs under load would add minutes to CI, and
+# the pages share the bundled edition's templates, theme and scripts)
+if [ -z "${APPARAT_SITE:-}" ]; then
+  ENES="$WORK/en-es"
+  ( cd "$ROOT" && cargo run --quiet --release -- build --root examples/edition-en-es --output "$ENES/site" \
+      --base-url http://127.0.0.1/repo/ --quiet )
+  say "the English/Spanish edition (examples/edition-en-es)"
+  enes_status=0
+  APPARAT_SHOTS="$ENES/shots" APPARAT_ARTICLE=letters/press/ node "$HERE/run.mjs" "$ENES/site" \
+    --base-path /repo/ --skip lighthouse,shots || enes_status=$?
+  [ "$status" -ne 0 ] || status=$enes_status
 fi
 [ "$status" -eq 0 ] || say "a pass failed (exit $status): see above"
 exit "$status"
