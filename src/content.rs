@@ -71,6 +71,9 @@ pub struct FrontMatter {
     pub translation_of: Option<String>,
     #[serde(default)]
     pub source: Option<Source>,
+    /// The base witness this text transcribes (see `collate`).
+    #[serde(default)]
+    pub witness: Option<crate::collate::WitnessRef>,
     #[serde(default)]
     pub extra: toml::Table,
 }

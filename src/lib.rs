@@ -6,6 +6,7 @@
 //! with [`diagnostics`] collected at every stage.
 
 pub mod citation;
+pub mod collate;
 pub mod config;
 pub mod content;
 pub mod diagnostics;
@@ -122,6 +123,15 @@ pub fn timing(phase: &str, since: Instant) {
 pub fn check(opts: &BuildOptions) -> (Option<(config::Config, edition::Edition)>, Diagnostics) {
     let (checked, mut diags) =
         check_with(opts, &HashSet::new(), &mut edition::ParseCache::default());
+    if let Some((config, ed)) = &checked {
+        collate::check_settings(&opts.root, &config.collation, &mut diags);
+        collate::collate(
+            &opts.root,
+            &config.collation,
+            ed.entries.iter().map(|e| &e.page),
+            &mut diags,
+        );
+    }
     // the templates too: syntax, references, cycles (what a build would refuse)
     let sources = render::read_templates(&opts.root, &mut diags);
     let _ = render::compile_templates(sources, &mut diags);
