@@ -119,6 +119,7 @@ pub const NORMALISATIONS: &[(&str, &str)] = &[
 pub struct Report {
     /// The text's content path (without `.md`) and title.
     pub rel: String,
+    pub url: String,
     pub title: String,
     pub witness: String,
     /// Recorded emendations by kind: substitution, deletion, addition.
@@ -861,8 +862,7 @@ fn collate_one(
     let labels: Vec<String> = scanned.labels.clone();
     let is_label = |t: &str| {
         let d = superscript_to_digit(t);
-        labels.iter().any(|l| *l == d)
-            || (t == "*" && labels.iter().any(|l| l.chars().all(|c| c == '*')))
+        labels.contains(&d) || (t == "*" && labels.iter().any(|l| l.chars().all(|c| c == '*')))
     };
     for i in 0..w.len() {
         if al.ws[i] != WState::Free {
@@ -1081,6 +1081,7 @@ fn collate_one(
     }
     Report {
         rel: page.rel.clone(),
+        url: page.url.clone(),
         title: page.front.title.clone(),
         witness: wref.file.clone(),
         emendations: scanned.emendations,
@@ -1089,4 +1090,131 @@ fn collate_one(
         witness_tokens: w.len(),
         edition_tokens: e.len(),
     }
+}
+
+/// The interface strings of the collation page, by interface language.
+fn words(lang: &str) -> [&'static str; 12] {
+    match lang {
+        "fr" => [
+            "Collation avec le témoin",
+            "Chaque texte est comparé mot à mot, par le logiciel, avec le témoin qu'il transcrit, les leçons de la source de toutes les émendations étant rétablies. Les différences que l'édition déclare comme normalisations silencieuses sont comptées ; toute autre différence est une modification non consignée.",
+            "Texte",
+            "Témoin",
+            "Émendations consignées",
+            "Normalisations appliquées",
+            "Modifications non consignées",
+            "substitution",
+            "suppression",
+            "ajout",
+            "mots et signes comparés (témoin / édition)",
+            "aucune",
+        ],
+        "es" => [
+            "Cotejo con el testimonio",
+            "Cada texto se compara palabra por palabra, por el programa, con el testimonio que transcribe, restituidas las lecturas de la fuente de todas las enmiendas. Las diferencias que la edición declara como normalizaciones silenciosas se cuentan; cualquier otra diferencia es un cambio no consignado.",
+            "Texto",
+            "Testimonio",
+            "Enmiendas consignadas",
+            "Normalizaciones aplicadas",
+            "Cambios no consignados",
+            "sustitución",
+            "supresión",
+            "adición",
+            "palabras y signos cotejados (testimonio / edición)",
+            "ninguna",
+        ],
+        _ => [
+            "Collation with the witness",
+            "Each text is compared word by word, by the software, with the witness it transcribes, every emendation's source reading restored. The differences the edition declares as silent normalisations are counted; any other difference is an unrecorded change.",
+            "Text",
+            "Witness",
+            "Recorded emendations",
+            "Normalisations applied",
+            "Unrecorded changes",
+            "substitution",
+            "deletion",
+            "addition",
+            "words and signs compared (witness / edition)",
+            "none",
+        ],
+    }
+}
+
+/// The collation page (`collation/index.html`): for each collated text,
+/// its recorded emendations by kind, the normalisations applied by name, and
+/// the unrecorded changes. `None` when no text names a witness.
+pub fn page(reports: &[Report], lang: &str, site_title: &str) -> Option<String> {
+    use crate::markup::escape_html as esc;
+    if reports.is_empty() {
+        return None;
+    }
+    let w = words(lang);
+    let list = |m: &BTreeMap<String, usize>, names: &dyn Fn(&str) -> String| {
+        if m.is_empty() {
+            return w[11].to_string();
+        }
+        m.iter()
+            .map(|(k, n)| format!("{} {n}", esc(&names(k))))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let kind = |k: &str| {
+        match k {
+            "substitution" => w[7],
+            "deletion" => w[8],
+            "addition" => w[9],
+            other => other,
+        }
+        .to_string()
+    };
+    let mut h = format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{} · {}</title>\n<link rel=\"stylesheet\" href=\"../assets/style.css\">\n\
+         </head>\n<body>\n<main id=\"main\">\n<h1>{}</h1>\n<p>{}</p>\n",
+        esc(lang),
+        esc(w[0]),
+        esc(site_title),
+        esc(w[0]),
+        esc(w[1])
+    );
+    for r in reports {
+        let emended: usize = r.emendations.values().sum();
+        h.push_str(&format!(
+            "<section class=\"collation\">\n<h2><a href=\"..{}\">{}</a></h2>\n<dl>\n\
+             <dt>{}</dt><dd><code>{}</code> ({}: {} / {})</dd>\n\
+             <dt>{}</dt><dd>{} ({})</dd>\n<dt>{}</dt><dd>{}</dd>\n<dt>{}</dt><dd>{}</dd>\n</dl>\n</section>\n",
+            esc(&crate::content::encode_url_path(&r.url)),
+            esc(&r.title),
+            esc(w[3]),
+            esc(&r.witness),
+            esc(w[10]),
+            r.witness_tokens,
+            r.edition_tokens,
+            esc(w[4]),
+            emended,
+            list(&r.emendations, &kind),
+            esc(w[5]),
+            list(&r.normalisations, &|k: &str| k.to_string()),
+            esc(w[6]),
+            r.unrecorded
+        ));
+    }
+    h.push_str("</main>\n</body>\n</html>\n");
+    Some(h)
+}
+
+/// What a build adds: the collation of every text that names a witness (its
+/// diagnostics with the others) and the collation page.
+pub fn site_file<'a>(
+    root: &Path,
+    config: &crate::config::Config,
+    pages: impl Iterator<Item = &'a Page>,
+    diags: &mut Diagnostics,
+) -> Option<crate::output::SiteFile> {
+    let reports = collate(root, &config.collation, pages, diags);
+    page(&reports, config.ui_lang(), &config.title).map(|html| crate::output::SiteFile {
+        path: "collation/index.html".into(),
+        bytes: html.into_bytes(),
+    })
 }

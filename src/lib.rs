@@ -611,9 +611,11 @@ impl Session {
         }
         let claims = page_claims(&renderer);
         let source = |p: &str| claims.get(p).map(|&i| describe_source(&ed, i));
-        let Some(tail) = tail_files(opts, &config, urls, &source, &mut diags) else {
+        let Some(mut tail) = tail_files(opts, &config, urls, &source, &mut diags) else {
             return Err(diags);
         };
+        let pages = ed.entries.iter().map(|e| &e.page);
+        tail.extend(collate::site_file(&opts.root, &config, pages, &mut diags));
         let others: Vec<SharedFile> = not_found_files
             .into_iter()
             .chain(tail.into_iter().map(|f| SharedFile {
@@ -952,9 +954,11 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         return Err(diags);
     }
     let source = |p: &str| claims.get(p).map(|&i| describe_source(&ed, i));
-    let Some(tail) = tail_files(opts, &config, urls, &source, &mut diags) else {
+    let Some(mut tail) = tail_files(opts, &config, urls, &source, &mut diags) else {
         return Err(diags);
     };
+    let pages = ed.entries.iter().map(|e| &e.page);
+    tail.extend(collate::site_file(&opts.root, &config, pages, &mut diags));
     let mut taken: HashSet<&str> = claims.keys().map(String::as_str).collect();
     for f in &tail {
         if !taken.insert(f.path.as_str()) {
