@@ -183,3 +183,34 @@ fn bad_witness_references_are_positioned_errors() {
         "site.toml:7:24: error: unknown normalisation `kerning`",
     );
 }
+
+#[test]
+fn the_build_publishes_the_counts_on_the_collation_page() {
+    let s = site(SETTINGS, FAITHFUL);
+    let o = s.build();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = s.read("public/collation/index.html");
+    assert!(page.contains("href=\"../texte/\">Texte</a>"), "{page}");
+    // one substitution; the note call twice (call and note number), the
+    // guillemets, their inner spaces and the cut word
+    assert!(page.contains("<dd>1 (substitution 1)</dd>"), "{page}");
+    assert!(
+        page.contains("<dd>hyphenation 1, note-calls 2, quotes 2, spacing 2</dd>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<dt>Modifications non consignées</dt><dd>0</dd>"),
+        "{page}"
+    );
+    // an unrecorded change is counted there too
+    s.write(
+        "content/texte.md",
+        &text(&FAITHFUL.replace(" dit ", " disait ")),
+    );
+    assert!(s.build().status.success());
+    let page = s.read("public/collation/index.html");
+    assert!(
+        page.contains("<dt>Modifications non consignées</dt><dd>1</dd>"),
+        "{page}"
+    );
+}
