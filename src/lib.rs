@@ -124,6 +124,7 @@ pub fn check(opts: &BuildOptions) -> (Option<(config::Config, edition::Edition)>
     let (checked, mut diags) =
         check_with(opts, &HashSet::new(), &mut edition::ParseCache::default());
     if let Some((config, ed)) = &checked {
+        let t = Instant::now();
         collate::check_settings(&opts.root, &config.collation, &mut diags);
         collate::collate(
             &opts.root,
@@ -131,6 +132,7 @@ pub fn check(opts: &BuildOptions) -> (Option<(config::Config, edition::Edition)>
             ed.entries.iter().map(|e| &e.page),
             &mut diags,
         );
+        timing("collate", t);
     }
     // the templates too: syntax, references, cycles (what a build would refuse)
     let sources = render::read_templates(&opts.root, &mut diags);
