@@ -47,3 +47,18 @@ fn a_conjecture_must_name_a_form_of_the_entry_and_whose_it_is() {
     let s = site("conjecture = { forms = [\"Luis\"], by = \"\", argued = \"javascript:x\" }\n");
     assert_fails_with(&s.check(), "person `humbert-droz`: a conjecture needs `by`");
 }
+
+/// The bundled edition: Paris's signature « R.P. » in his bracketed
+/// interventions is tagged as his, and « Pierre » / « Peters » are
+/// Lominadzé only by Paris's conjecture.
+#[test]
+fn the_edition_tags_rp_and_marks_the_lominadze_conjecture() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let paris = std::fs::read_to_string(root.join("content/paris-1978.md")).expect("read");
+    // the French text (the Spanish columns are the translation's)
+    assert_eq!(paris.matches("[R.P.](person:paris)]").count(), 2);
+    let register = std::fs::read_to_string(root.join("content/persons.toml")).expect("read");
+    assert!(register.contains(
+        "conjecture = { forms = [\"Pierre\", \"Peters\"], by = \"Robert Paris\", argued = \"/paris-1978/#p-2\" }"
+    ));
+}
