@@ -67,6 +67,10 @@ pub struct Config {
     /// Free values passed to templates as `site.extra`.
     #[serde(default)]
     pub extra: toml::Table,
+    /// Collation against the texts' witnesses: declared normalisations and
+    /// the severity of an unrecorded change (see `collate`).
+    #[serde(default)]
+    pub collation: crate::witness::Settings,
     /// The interface strings, made once.
     #[serde(skip)]
     resolved_ui: OnceLock<Ui>,

@@ -71,6 +71,9 @@ pub struct FrontMatter {
     pub translation_of: Option<String>,
     #[serde(default)]
     pub source: Option<Source>,
+    /// The base witness this text transcribes (see `collate`).
+    #[serde(default)]
+    pub witness: Option<crate::witness::WitnessRef>,
     #[serde(default)]
     pub extra: toml::Table,
 }
@@ -143,6 +146,20 @@ pub struct Person {
     pub pseudonyms: Vec<String>,
     #[serde(default)]
     pub remark: Option<Localized>,
+    /// Printed forms whose identification with this person is a conjecture.
+    #[serde(default)]
+    pub conjecture: Option<Conjecture>,
+}
+
+/// A conjectural identification: which forms, whose conjecture, and where
+/// it is argued (a site-absolute link, e.g. `/text/#p-2`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Conjecture {
+    pub forms: Vec<String>,
+    pub by: String,
+    #[serde(default)]
+    pub argued: Option<String>,
 }
 
 /// A text of the register in one or more languages: a string (in the
@@ -465,6 +482,28 @@ fn load_register(root: &Path, rel: &Path, reg: &mut Register, diags: &mut Diagno
                         p.id.span().start,
                         format!("person `{id}` has an empty sort key"),
                     ));
+                }
+                if let Some(c) = &p.conjecture {
+                    for f in &c.forms {
+                        if !p.pseudonyms.contains(f) && !p.variants.contains(f) {
+                            diags.push(sm.error(
+                                p.id.span().start,
+                                format!(
+                                    "person `{id}`: conjectural form `{f}` is not one of its pseudonyms or variants"
+                                ),
+                            ));
+                        }
+                    }
+                    if c.by.trim().is_empty()
+                        || c.argued.as_ref().is_some_and(|a| !a.starts_with('/'))
+                    {
+                        diags.push(sm.error(
+                            p.id.span().start,
+                            format!(
+                                "person `{id}`: a conjecture needs `by` (whose it is) and, for `argued`, a site-absolute link such as `/text/#p-2`"
+                            ),
+                        ));
+                    }
                 }
             }
             reg.persons.extend(file.person);

@@ -172,6 +172,9 @@ pub struct CrossRef {
     pub kind: String,
     pub sort: String,
     pub letter: String,
+    /// For a conjectural identification: "conjecture of …", and where argued.
+    pub conjecture: Option<String>,
+    pub argued: Option<String>,
 }
 
 /// An index line: a person or a cross-reference.
@@ -787,6 +790,7 @@ fn build_index(
         for (forms, kind) in [(&p.pseudonyms, "pseudonym"), (&p.variants, "variant")] {
             for f in forms {
                 let (fk, fraw) = collation_key(f);
+                let conj = p.conjecture.as_ref().filter(|c| c.forms.contains(f));
                 lines.push((
                     fk,
                     fraw,
@@ -797,6 +801,9 @@ fn build_index(
                         kind: crate::i18n::t(ui, kind),
                         sort: f.clone(),
                         letter: first_letter(f),
+                        conjecture: conj
+                            .map(|c| crate::i18n::t(ui, "conjecture_by").replace("{by}", &c.by)),
+                        argued: conj.and_then(|c| c.argued.clone()),
                     }),
                     None,
                 ));

@@ -170,6 +170,14 @@ impl Run<'_> {
         let Some(mut tail) = tail_files(self.opts, self.config, urls, &source, diags) else {
             return Err(std::mem::take(diags));
         };
+        // the collation page, if texts name their witness
+        let pages = self.ed.entries.iter().map(|e| &e.page);
+        tail.extend(crate::collate::site_file(
+            &self.opts.root,
+            self.config,
+            pages,
+            diags,
+        ));
         let mut taken: HashSet<&str> = self.claims.keys().map(String::as_str).collect();
         let mut seen = HashSet::new();
         tail.retain(|f| !taken.contains(f.path.as_str()) && seen.insert(f.path.clone()));

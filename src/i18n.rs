@@ -48,6 +48,7 @@ const STRINGS: &[(&str, &str, &str, &str)] = &[
     ("see", "voir", "véase", "see"),
     ("pseudonym", "pseudonyme", "seudónimo", "pseudonym"),
     ("variant", "variante", "variante", "variant"),
+    ("conjecture_by", "identification conjecturale ({by})", "identificación conjetural ({by})", "conjectural identification ({by})"),
     ("occurrences", "Occurrences", "Apariciones", "Occurrences"),
     ("index_letters", "Index par lettre", "Índice por letra", "Index by letter"),
     // an editorial page (home, section, any page not a text) in the index

@@ -7,6 +7,7 @@
 
 pub mod bundle;
 pub mod citation;
+pub mod collate;
 pub mod config;
 pub mod content;
 pub mod diagnostics;
@@ -27,6 +28,7 @@ pub mod text;
 pub mod theme;
 pub mod translation;
 pub mod version;
+pub mod witness;
 
 use diagnostics::Diagnostics;
 use output::SiteFile;
@@ -132,6 +134,13 @@ pub fn timing(phase: &str, since: Instant) {
 pub fn check(opts: &BuildOptions) -> (Option<(config::Config, edition::Edition)>, Diagnostics) {
     let (checked, mut diags) =
         engine::check_with(opts, &HashSet::new(), &mut edition::ParseCache::default());
+    if let Some((config, ed)) = &checked {
+        let t = Instant::now();
+        collate::check_settings(&opts.root, &config.collation, &mut diags);
+        let pages = ed.entries.iter().map(|e| &e.page);
+        collate::collate(&opts.root, &config.collation, pages, &mut diags);
+        timing("collate", t);
+    }
     // the templates too: syntax, references, cycles (what a build would refuse)
     let sources = render::read_templates(&opts.root, &mut diags);
     let _ = render::compile_templates(sources, &mut diags);

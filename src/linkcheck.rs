@@ -74,6 +74,10 @@ pub fn check(root: &Path, config: &Config, ed: &Edition, diags: &mut Diagnostics
             templates: &template_ids,
             set: std::cell::OnceCell::new(),
         };
+        // the collation page, when a text names its witness
+        if e.page.front.witness.is_some() {
+            opaque.insert("/collation/".to_string());
+        }
         if e.page.front.kind == Kind::Text {
             opaque.insert(format!("{url}source/"));
             // a translated text's side-by-side view
