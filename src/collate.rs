@@ -1085,10 +1085,11 @@ fn words(lang: &str) -> [&'static str; 12] {
     }
 }
 
-/// The collation page (`collation/index.html`): for each collated text,
+/// The collation page's title and body (HTML, rendered by the template
+/// `collation.html` into `collation/index.html`): for each collated text,
 /// its recorded emendations by kind, the normalisations applied by name, and
 /// the unrecorded changes. `None` when no text names a witness.
-pub fn page(reports: &[Report], lang: &str, site_title: &str) -> Option<String> {
+pub fn page(reports: &[Report], lang: &str) -> Option<(String, String)> {
     use crate::markup::escape_html as esc;
     if reports.is_empty() {
         return None;
@@ -1112,21 +1113,11 @@ pub fn page(reports: &[Report], lang: &str, site_title: &str) -> Option<String> 
         }
         .to_string()
     };
-    let mut h = format!(
-        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{} · {}</title>\n<link rel=\"stylesheet\" href=\"../assets/style.css\">\n\
-         </head>\n<body>\n<main id=\"main\">\n<h1>{}</h1>\n<p>{}</p>\n",
-        esc(lang),
-        esc(w[0]),
-        esc(site_title),
-        esc(w[0]),
-        esc(w[1])
-    );
+    let mut h = format!("<p>{}</p>\n", esc(w[1]));
     for r in reports {
         let emended: usize = r.emendations.values().sum();
         h.push_str(&format!(
-            "<section class=\"collation\">\n<h2><a href=\"..{}\">{}</a></h2>\n<dl>\n\
+            "<section class=\"collation\">\n<h2><a href=\"{}\">{}</a></h2>\n<dl>\n\
              <dt>{}</dt><dd><code>{}</code> ({}: {} / {})</dd>\n\
              <dt>{}</dt><dd>{} ({})</dd>\n<dt>{}</dt><dd>{}</dd>\n<dt>{}</dt><dd>{}</dd>\n</dl>\n</section>\n",
             esc(&crate::content::encode_url_path(&r.url)),
@@ -1145,21 +1136,17 @@ pub fn page(reports: &[Report], lang: &str, site_title: &str) -> Option<String> 
             r.unrecorded
         ));
     }
-    h.push_str("</main>\n</body>\n</html>\n");
-    Some(h)
+    Some((w[0].to_string(), h))
 }
 
 /// What a build adds: the collation of every text that names a witness (its
-/// diagnostics with the others) and the collation page.
-pub fn site_file<'a>(
+/// diagnostics with the others), and the collation page's title and body.
+pub fn site_page<'a>(
     root: &Path,
     config: &crate::config::Config,
     pages: impl Iterator<Item = &'a Page>,
     diags: &mut Diagnostics,
-) -> Option<crate::output::SiteFile> {
+) -> Option<(String, String)> {
     let reports = collate(root, &config.collation, pages, diags);
-    page(&reports, config.ui_lang(), &config.title).map(|html| crate::output::SiteFile {
-        path: "collation/index.html".into(),
-        bytes: html.into_bytes(),
-    })
+    page(&reports, config.ui_lang())
 }

@@ -172,12 +172,28 @@ impl Run<'_> {
         };
         // the collation page, if texts name their witness
         let pages = self.ed.entries.iter().map(|e| &e.page);
-        tail.extend(crate::collate::site_file(
-            &self.opts.root,
-            self.config,
-            pages,
-            diags,
-        ));
+        if let Some((title, body)) =
+            crate::collate::site_page(&self.opts.root, self.config, pages, diags)
+        {
+            let (file, d) =
+                (self.renderer).render_generated("collation.html", "/collation/", &title, body);
+            diags.extend(d);
+            let at = (
+                self.opts,
+                self.config,
+                self.base_path,
+                self.renderer.person_pages.as_ref(),
+            );
+            if let Some(f) = file {
+                match finish(f, at) {
+                    Ok((f, _)) => tail.push(f),
+                    Err(e) => diags.push(e),
+                }
+            }
+            if diags.has_errors() {
+                return Err(std::mem::take(diags));
+            }
+        }
         let mut taken: HashSet<&str> = self.claims.keys().map(String::as_str).collect();
         let mut seen = HashSet::new();
         tail.retain(|f| !taken.contains(f.path.as_str()) && seen.insert(f.path.clone()));

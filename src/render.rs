@@ -33,6 +33,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("source.html", include_str!("templates/source.html")),
     ("parallel.html", include_str!("templates/parallel.html")),
     ("404.html", include_str!("templates/404.html")),
+    ("collation.html", include_str!("templates/collation.html")),
     ("macros.html", include_str!("templates/macros.html")),
 ];
 
@@ -1029,6 +1030,42 @@ impl<'a> Renderer<'a> {
                     path: "404.html".into(),
                     html,
                     page_url: Some("/404.html".into()),
+                    insert: None,
+                    ui: None,
+                }),
+                diags,
+            ),
+            Err(d) => {
+                diags.push(d);
+                (None, diags)
+            }
+        }
+    }
+
+    /// A page apparat makes from data rather than from content (the
+    /// collation page): `body` is HTML apparat produced, shown by `template`
+    /// as `page.content`; written at `url` (`/x/` → `x/index.html`).
+    pub fn render_generated(
+        &self,
+        template: &str,
+        url: &str,
+        title: &str,
+        body: String,
+    ) -> (Option<OutputFile>, Diagnostics) {
+        let config = self.settings.config;
+        let mut diags = Diagnostics::default();
+        let mut ctx = self.base_context(template);
+        ctx.insert("pages", &Vec::<PageSummary>::new());
+        ctx.insert(
+            "page",
+            &serde_json::json!({"title": title, "url": url, "lang": config.language, "kind": "page", "content": body}),
+        );
+        match self.templates.render(template, &ctx) {
+            Ok(html) => (
+                Some(OutputFile {
+                    path: format!("{}index.html", url.trim_start_matches('/')),
+                    html,
+                    page_url: Some(url.to_string()),
                     insert: None,
                     ui: None,
                 }),
