@@ -60,6 +60,12 @@ pub struct Config {
     /// the interface string `translation_credit`).
     #[serde(default)]
     pub translation_credit: Option<String>,
+    /// The licence of the edition's texts (`"CC BY 4.0"`) and its URL, for
+    /// the TEI exports' `availability`; left out when not given.
+    #[serde(default)]
+    pub license: Option<String>,
+    #[serde(default)]
+    pub license_url: Option<String>,
     /// Free values passed to templates as `site.extra`.
     #[serde(default)]
     pub extra: toml::Table,

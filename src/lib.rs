@@ -18,6 +18,7 @@ pub mod markup;
 pub mod output;
 pub mod render;
 pub mod rewrite;
+pub mod tei;
 pub mod theme;
 
 use diagnostics::Diagnostics;
@@ -312,10 +313,13 @@ fn describe_source(ed: &edition::Edition, i: usize) -> String {
 /// What follows the pages: static files, generated files, sitemap, robots.txt.
 /// `urls`: every page URL but 404.html. `page_source(path)`: the source of the
 /// page written at `path`, if a page is (a static file there is an error).
+/// `generated`: the files made from the edition (`tei::files`), its XML
+/// documents listed in the sitemap.
 fn tail_files(
     opts: &BuildOptions,
     config: &config::Config,
     mut urls: Vec<String>,
+    generated: Vec<SiteFile>,
     page_source: &dyn Fn(&str) -> Option<String>,
     diags: &mut Diagnostics,
 ) -> Option<Vec<SiteFile>> {
@@ -330,10 +334,10 @@ fn tail_files(
     for f in &own {
         let generated = match page_source(&f.path) {
             Some(src) => Some(format!("the page generated from {src}")),
-            None => matches!(
+            None => (matches!(
                 f.path.as_str(),
                 "sitemap.xml" | "robots.txt" | "__apparat/reload.js"
-            )
+            ) || generated.iter().any(|g| g.path == f.path))
             .then(|| format!("the generated {}", f.path)),
         };
         if let Some(what) = generated {
@@ -369,6 +373,13 @@ fn tail_files(
         path: ".nojekyll".into(),
         bytes: Vec::new(),
     });
+    urls.extend(
+        generated
+            .iter()
+            .filter(|f| f.path.ends_with(".xml"))
+            .map(|f| format!("/{}", content::encode_url_path(&f.path))),
+    );
+    files.extend(generated);
     urls.sort();
     let mut sitemap = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     for u in &urls {
@@ -601,7 +612,14 @@ impl Session {
         }
         let claims = page_claims(&renderer);
         let source = |p: &str| claims.get(p).map(|&i| describe_source(&ed, i));
-        let Some(tail) = tail_files(opts, &config, urls, &source, &mut diags) else {
+        let Some(tail) = tail_files(
+            opts,
+            &config,
+            urls,
+            tei::files(&config, &ed, &settings.version),
+            &source,
+            &mut diags,
+        ) else {
             return Err(diags);
         };
         let others: Vec<SharedFile> = not_found_files
@@ -942,7 +960,14 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         return Err(diags);
     }
     let source = |p: &str| claims.get(p).map(|&i| describe_source(&ed, i));
-    let Some(tail) = tail_files(opts, &config, urls, &source, &mut diags) else {
+    let Some(tail) = tail_files(
+        opts,
+        &config,
+        urls,
+        tei::files(&config, &ed, &settings.version),
+        &source,
+        &mut diags,
+    ) else {
         return Err(diags);
     };
     let mut taken: HashSet<&str> = claims.keys().map(String::as_str).collect();
