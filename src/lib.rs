@@ -468,6 +468,8 @@ pub struct Session {
     not_found: Option<RenderedEntry>,
     /// The person index's lines as last rendered.
     fragments: render::Fragments,
+    /// The TEI documents as last made.
+    tei: tei::Cache,
 }
 
 impl Session {
@@ -616,7 +618,7 @@ impl Session {
             opts,
             &config,
             urls,
-            tei::files(&config, &ed, &settings.version),
+            tei::files(&config, &ed, &settings.version, &mut self.tei),
             &source,
             &mut diags,
         ) else {
@@ -964,7 +966,7 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         opts,
         &config,
         urls,
-        tei::files(&config, &ed, &settings.version),
+        tei::files(&config, &ed, &settings.version, &mut tei::Cache::none()),
         &source,
         &mut diags,
     ) else {

@@ -30,24 +30,80 @@ pub const TEXT_FILE: &str = "tei.xml";
 /// The register's files, in the person index's folder.
 pub const REGISTER_FILES: [&str; 3] = ["register.xml", "register.csv", "register.json"];
 
+/// The TEI documents of the last build, by path, with the hash of what each
+/// was made from: a serve session makes again only the texts that changed
+/// (or all of them, when the settings, version or register change).
+#[derive(Debug)]
+pub struct Cache {
+    texts: HashMap<String, (u64, Vec<u8>)>,
+    /// Whether to keep the documents made (a build does not: it would hold
+    /// every document twice).
+    keep: bool,
+}
+
+impl Default for Cache {
+    /// A cache that keeps what it is given (a serve session's).
+    fn default() -> Cache {
+        Cache {
+            texts: HashMap::new(),
+            keep: true,
+        }
+    }
+}
+
+impl Cache {
+    /// No cache: every document is made, none kept (a one-off build).
+    pub fn none() -> Cache {
+        Cache {
+            texts: HashMap::new(),
+            keep: false,
+        }
+    }
+}
+
 /// Every generated file of this module: one TEI document per text, and the
 /// register's three files when it has entries. In page order, deterministic.
-pub fn files(config: &Config, ed: &Edition, version: &Version) -> Vec<SiteFile> {
+/// `cache`: the documents of an earlier call, reused when their inputs are
+/// the same (a build passes an empty one).
+pub fn files(config: &Config, ed: &Edition, version: &Version, cache: &mut Cache) -> Vec<SiteFile> {
     use rayon::prelude::*;
+    let t = std::time::Instant::now();
     let persons: HashMap<&str, &Person> = ed
         .register
         .iter()
         .map(|p| (p.id.get_ref().as_str(), p))
         .collect();
-    let mut out: Vec<SiteFile> = ed
+    // everything a text's document reads besides its own source
+    let global = crate::edition::hash_of(&(
+        serde_json::to_string(config).unwrap_or_default(),
+        serde_json::to_string(&*ed.register).unwrap_or_default(),
+        version.commit.as_str(),
+        version.date.as_str(),
+    ));
+    let old = std::mem::take(&mut cache.texts);
+    let made: Vec<(String, u64, Vec<u8>)> = ed
         .entries
         .par_iter()
         .filter(|e| e.page.front.kind == Kind::Text)
-        .map(|e| SiteFile {
-            path: text_path(&e.page.url),
-            bytes: text_tei(config, e, version, &persons).into_bytes(),
+        .map(|e| {
+            let path = text_path(&e.page.url);
+            let key = crate::edition::hash_of(&(e.hash, global));
+            let bytes = match old.get(&path) {
+                Some((k, b)) if *k == key => b.clone(),
+                _ => text_tei(config, e, version, &persons).into_bytes(),
+            };
+            (path, key, bytes)
         })
         .collect();
+    drop(old);
+    let mut out: Vec<SiteFile> = Vec::with_capacity(made.len() + 3);
+    for (path, key, bytes) in made {
+        if cache.keep {
+            cache.texts.insert(path.clone(), (key, bytes.clone()));
+        }
+        out.push(SiteFile { path, bytes });
+    }
+    crate::timing("tei", t);
     if !ed.register.is_empty() {
         let dir = persons_dir(config);
         let [xml, csv, json] = REGISTER_FILES;
