@@ -64,6 +64,12 @@ pub struct Config {
     /// or `"warning"` (while an edition is being moved in, say).
     #[serde(default)]
     pub broken_links: Level,
+    /// The licence of the edition's texts (`"CC BY 4.0"`) and its URL, for
+    /// the TEI exports' `availability`; left out when not given.
+    #[serde(default)]
+    pub license: Option<String>,
+    #[serde(default)]
+    pub license_url: Option<String>,
     /// Free values passed to templates as `site.extra`.
     #[serde(default)]
     pub extra: toml::Table,

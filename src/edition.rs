@@ -245,6 +245,8 @@ pub struct Edition {
     pub index_hash: u64,
     pub persons: usize,
     pub notes: usize,
+    /// The register's entries as written (for the TEI and data exports).
+    pub register: Arc<Vec<crate::content::Person>>,
 }
 
 /// Accent-insensitive sort key: `Á` sorts with `A`, case ignored, then the raw
@@ -681,6 +683,7 @@ pub fn resolve_with(
         index,
         entries,
         notes,
+        register: Arc::new(register.persons.clone()),
     }
 }
 

@@ -76,7 +76,9 @@ pub(crate) fn render(
         config: &config,
         ed: &ed,
         // a path is written by the first unit that claims it
-        claims: page_claims(&renderer),
+        claims: page_claims(&renderer, &ed),
+        persons: crate::tei::persons_by_id(&ed),
+        version: &settings.version,
         salt: edition::hash_of(&(opts.offline, opts.live_reload, &base_path)),
         base_path: &base_path,
         renderer,
@@ -131,6 +133,9 @@ struct Run<'a> {
     /// Options that change every file (hashed into every fingerprint).
     salt: u64,
     base_path: &'a str,
+    /// The register by id, for the TEI documents.
+    persons: HashMap<&'a str, &'a crate::content::Person>,
+    version: &'a render::Version,
     sink: &'a dyn Sink,
     /// A unit failed: nothing more is handed to the sink.
     failed: AtomicBool,
@@ -167,7 +172,9 @@ impl Run<'_> {
     /// the theme, sitemap… (a path a page claims is not written again).
     fn others(&self, urls: Vec<String>, diags: &mut Diagnostics) -> Result<(), Diagnostics> {
         let source = |p: &str| self.claims.get(p).map(|&i| describe_source(self.ed, i));
-        let Some(mut tail) = tail_files(self.opts, self.config, urls, &source, diags) else {
+        let generated = crate::tei::register_files(self.config, self.ed, self.version);
+        let Some(mut tail) = tail_files(self.opts, self.config, urls, generated, &source, diags)
+        else {
             return Err(std::mem::take(diags));
         };
         // the collation page, if texts name their witness
@@ -251,6 +258,17 @@ impl Run<'_> {
                 }
                 Err(e) => diags.push(e),
             }
+        }
+        // the text's TEI document, with its page (unit 0)
+        let tei = self
+            .ed
+            .entries
+            .get(i)
+            .filter(|_| u == 0)
+            .and_then(|e| crate::tei::text_file(self.config, e, self.version, &self.persons));
+        if let Some(f) = tei.filter(|f| self.claims.get(&f.path) == Some(&i)) {
+            urls.push(format!("/{}", content::encode_url_path(&f.path)));
+            mine.push(f);
         }
         let mut done = Done {
             urls,
@@ -447,12 +465,22 @@ fn finish(
 /// Which entry writes each page path (entry `len()` for `404.html`); the
 /// first entry that claims a path writes it, as [`Session::render`]'s stable
 /// sort and dedup keep the first.
-fn page_claims(renderer: &render::Renderer) -> HashMap<String, usize> {
+fn page_claims(renderer: &render::Renderer, ed: &edition::Edition) -> HashMap<String, usize> {
     let n = renderer.len();
     let mut claims: HashMap<String, usize> = HashMap::new();
     for i in 0..n {
         for p in renderer.paths(i) {
             claims.entry(p).or_insert(i);
+        }
+        // a text's TEI document goes with its page
+        if let Some(e) = ed
+            .entries
+            .get(i)
+            .filter(|e| e.page.front.kind == content::Kind::Text)
+        {
+            claims
+                .entry(crate::tei::text_path(&e.page.url))
+                .or_insert(i);
         }
     }
     claims.entry("404.html".into()).or_insert(n);
@@ -471,6 +499,7 @@ fn describe_source(ed: &edition::Edition, i: usize) -> String {
 /// refused); one at the path of a page or of a generated file is an error.
 fn static_files(
     opts: &BuildOptions,
+    generated: &[SiteFile],
     page_source: &dyn Fn(&str) -> Option<String>,
     diags: &mut Diagnostics,
 ) -> Option<Vec<SiteFile>> {
@@ -485,10 +514,10 @@ fn static_files(
     for f in &own {
         let generated = match page_source(&f.path) {
             Some(src) => Some(format!("the page generated from {src}")),
-            None => matches!(
+            None => (matches!(
                 f.path.as_str(),
                 "sitemap.xml" | "robots.txt" | "__apparat/reload.js"
-            )
+            ) || generated.iter().any(|g| g.path == f.path))
             .then(|| format!("the generated {}", f.path)),
         };
         if let Some(what) = generated {
@@ -507,14 +536,17 @@ fn static_files(
 /// What follows the pages: static files, generated files, sitemap, robots.txt.
 /// `urls`: every page URL but 404.html. `page_source(path)`: the source of the
 /// page written at `path`, if a page is (a static file there is an error).
+/// `generated`: files made from the edition (the register's exports),
+/// listed in the sitemap when they are XML documents.
 fn tail_files(
     opts: &BuildOptions,
     config: &config::Config,
     mut urls: Vec<String>,
+    generated: Vec<SiteFile>,
     page_source: &dyn Fn(&str) -> Option<String>,
     diags: &mut Diagnostics,
 ) -> Option<Vec<SiteFile>> {
-    let own = static_files(opts, page_source, diags)?;
+    let own = static_files(opts, &generated, page_source, diags)?;
     // files beside the pages in content/ (page bundles)
     let errors = diags.error_count();
     let bundled = crate::bundle::files(&opts.root, &own, page_source, diags);
@@ -542,6 +574,13 @@ fn tail_files(
         path: ".nojekyll".into(),
         bytes: Vec::new(),
     });
+    urls.extend(
+        generated
+            .iter()
+            .filter(|f| f.path.ends_with(".xml"))
+            .map(|f| format!("/{}", content::encode_url_path(&f.path))),
+    );
+    files.extend(generated);
     urls.sort();
     let mut sitemap = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     for u in &urls {

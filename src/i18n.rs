@@ -44,6 +44,7 @@ const STRINGS: &[(&str, &str, &str, &str)] = &[
     ("paragraph_link", "Lien permanent vers le paragraphe {n}", "Enlace permanente al párrafo {n}", "Permanent link to paragraph {n}"),
     ("heading_link", "Lien vers cette section", "Enlace a esta sección", "Link to this section"),
     ("persons", "Index des personnes", "Índice de personas", "Index of persons"),
+    ("register_data", "Le registre en données", "El registro en datos", "The register as data"),
     ("in_note", "note", "nota", "note"),
     ("see", "voir", "véase", "see"),
     ("pseudonym", "pseudonyme", "seudónimo", "pseudonym"),

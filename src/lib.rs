@@ -24,6 +24,7 @@ pub mod output;
 pub mod render;
 pub mod rewrite;
 pub mod sink;
+pub mod tei;
 pub mod text;
 pub mod theme;
 pub mod translation;

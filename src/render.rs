@@ -1275,6 +1275,8 @@ fn page_context(
         "translations": translations,
         "edit_url": edit_url,
         "source_view_url": format!("{}source/", page.url),
+        "tei_url": if page.front.kind == Kind::Text { format!("{}{}", page.url, crate::tei::TEXT_FILE) } else { String::new() },
+        "json_ld": if page.front.kind == Kind::Text { crate::tei::json_ld(config, entry, version) } else { String::new() },
         "citation": {
             "chicago": cite.chicago(),
             "mla": cite.mla(),

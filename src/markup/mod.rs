@@ -316,7 +316,7 @@ fn slug_label(label: &str) -> String {
     }
 }
 
-type Ev<'a> = (Event<'a>, Range<usize>);
+pub(crate) type Ev<'a> = (Event<'a>, Range<usize>);
 
 /// Parses a page body. `base` is the body's byte offset in `src`, so that
 /// diagnostics point into the file.
@@ -1344,7 +1344,7 @@ fn heading_level(l: HeadingLevel) -> u8 {
 }
 
 /// The raw link text of `[text](…)` starting at `at`.
-fn link_text(body: &str, at: usize) -> String {
+pub(crate) fn link_text(body: &str, at: usize) -> String {
     let s = &body[at..];
     let mut depth = 0;
     for (i, c) in s.char_indices() {
@@ -1407,7 +1407,7 @@ fn write_html(html: &mut String, out: &mut Vec<Event<'_>>, end: bool) {
 }
 
 /// Index one past the end of the top-level block starting at `i`.
-fn block_end(events: &[Ev], i: usize) -> usize {
+pub(crate) fn block_end(events: &[Ev], i: usize) -> usize {
     let mut depth = 0i32;
     let mut j = i;
     while j < events.len() {
@@ -1425,7 +1425,7 @@ fn block_end(events: &[Ev], i: usize) -> usize {
 }
 
 #[derive(Debug, PartialEq)]
-enum Marker {
+pub(crate) enum Marker {
     Open,
     Column(String),
     Close,
@@ -1457,7 +1457,7 @@ fn looks_like_dialect_link(dest: &str) -> bool {
     false
 }
 
-fn marker_of(body: &str, block: &[Ev]) -> Option<Marker> {
+pub(crate) fn marker_of(body: &str, block: &[Ev]) -> Option<Marker> {
     if !matches!(
         block.first().map(|e| &e.0),
         Some(Event::Start(Tag::Paragraph))
