@@ -60,6 +60,10 @@ pub struct Config {
     /// the interface string `translation_credit`).
     #[serde(default)]
     pub translation_credit: Option<String>,
+    /// Full-text search: the index (`pagefind/`), the search page and the
+    /// header's search box (see [`crate::search`]). Default: on.
+    #[serde(default = "default_search")]
+    pub search: bool,
     /// Free values passed to templates as `site.extra`.
     #[serde(default)]
     pub extra: toml::Table,
@@ -90,6 +94,10 @@ fn default_output() -> String {
 fn default_persons_page() -> String {
     "persons".into()
 }
+fn default_search() -> bool {
+    true
+}
+
 fn default_persons_split() -> usize {
     2000
 }

@@ -8,7 +8,7 @@ use crate::diagnostics::{self, Diagnostics};
 use crate::output::{self, SiteFile};
 use crate::sink::Sink;
 use crate::{base_path, git_version, timing, BuildOptions};
-use crate::{config, content, edition, highlight, markup, render, rewrite, theme};
+use crate::{config, content, edition, highlight, markup, render, rewrite, search, theme};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -173,10 +173,23 @@ pub(crate) fn render(
         diags.file_error(&out, format!("cannot write the site: {e}"));
         return Err(diags);
     }
+    // the search index of the pages as written (if the sink reads them back)
+    let t = Instant::now();
+    let pages = claims.keys().map(String::as_str);
+    let read = |p: &str| sink.read_back(p).filter(|_| config.search);
+    let search = match search::index_paths(&config.language, pages, read) {
+        Ok(files) => files,
+        Err(e) => {
+            diags.file_error(&out, e);
+            return Err(diags);
+        }
+    };
+    timing("search index", t);
     let source = |p: &str| claims.get(p).map(|&i| describe_source(&ed, i));
     let Some(mut tail) = tail_files(opts, &config, urls, &source, &mut diags) else {
         return Err(diags);
     };
+    tail.extend(search);
     // a path a page claims, or an earlier file, is not written again
     let mut taken: HashSet<String> = claims.into_keys().collect();
     tail.retain(|f| taken.insert(f.path.clone()));
@@ -349,7 +362,9 @@ fn finish(
         }
         None => f.html.into_bytes(),
     };
-    let url = f.page_url.filter(|u| u != "/404.html");
+    let url = f
+        .page_url
+        .filter(|u| u != "/404.html" && u != search::PAGE_URL);
     Ok((
         SiteFile {
             path: f.path,
@@ -370,7 +385,9 @@ fn page_claims(renderer: &render::Renderer) -> HashMap<String, usize> {
             claims.entry(p).or_insert(i);
         }
     }
-    claims.entry("404.html".into()).or_insert(n);
+    for p in renderer.paths_404() {
+        claims.entry(p.into()).or_insert(n);
+    }
     claims
 }
 
