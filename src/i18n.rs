@@ -132,6 +132,14 @@ pub fn supported(tag: &str) -> Option<&'static str> {
     SUPPORTED.iter().copied().find(|l| *l == primary)
 }
 
+/// The keys of the search page's strings, and of language names (its filters).
+pub fn search_keys() -> impl Iterator<Item = &'static str> {
+    STRINGS
+        .iter()
+        .map(|(k, ..)| *k)
+        .filter(|k| k.starts_with("search") || k.starts_with("lang_"))
+}
+
 /// Whether `key` may be set in `[ui]`: a key of the tables, or `lang_` and
 /// a known language tag (the name of that language).
 pub fn is_key(key: &str) -> bool {

@@ -967,6 +967,21 @@ impl<'a> Renderer<'a> {
         for (template, path, url, title) in pages.into_iter().take(count) {
             let mut ctx = self.base_context(template);
             ctx.insert("pages", &Vec::<PageSummary>::new());
+            if template == "search.html" {
+                // the strings search.js shows, and whether there is an index of persons to point to
+                let strings: BTreeMap<&str, &str> =
+                    ["paragraph", "note", "translation", "original"]
+                        .into_iter()
+                        .chain(crate::i18n::search_keys())
+                        .filter_map(|k| self.ui.get_opt(k).map(|v| (k, v)))
+                        .collect();
+                ctx.insert("search_strings", &strings);
+                let persons = self.settings.config.persons_page.trim_matches('/');
+                ctx.insert(
+                    "has_persons",
+                    &self.ed.entries.iter().any(|e| e.page.rel == persons),
+                );
+            }
             ctx.insert(
                 "page",
                 &serde_json::json!({"title": self.ui.get(title), "url": url, "lang": config.language, "kind": "page"}),

@@ -1,5 +1,5 @@
 /* search.js — the search page (search/index.html). Without it the page says
-   that results need JavaScript; with it, it loads Pagefind's search engine
+   that results need JavaScript (#search-noscript, hidden here); with it, it loads Pagefind's search engine
    (pagefind/pagefind.js, written by the build) only when there is something
    to search, and lists the pages found, grouped by text, each with the
    passages that match: the paragraph, note, translation column or register
@@ -13,6 +13,9 @@
   var input = doc.getElementById('search-q');
   var message = doc.getElementById('search-message');
   if (!app || !input || !message) return;
+  // (the page says, until now, that results need JavaScript)
+  var noscript = doc.getElementById('search-noscript');
+  if (noscript) noscript.hidden = true;
   var form = input.form;
   var status = doc.getElementById('search-status');
   var list = doc.getElementById('search-results');
