@@ -187,7 +187,7 @@ export async function searchPass({ browser, ORIGIN, BASE, SITE, check, info, axe
     await page.goto(`${ORIGIN}${BASE}`, { waitUntil: 'load' });
     await page.fill('#site-search-q', 'Luis');
     await Promise.all([page.waitForURL(/\/search\/\?q=Luis/), page.press('#site-search-q', 'Enter')]);
-    const text = await page.evaluate(() => document.querySelector('noscript')?.textContent || '');
+    const text = await page.evaluate(() => document.getElementById('search-noscript')?.textContent || '');
     check('search without JavaScript: the form works and the page says results need JavaScript',
       page.url().includes('/search/?q=Luis') && text.length > 10, `${page.url()} ${text}`);
   } catch (e) {
