@@ -70,6 +70,10 @@ pub struct Config {
     pub license: Option<String>,
     #[serde(default)]
     pub license_url: Option<String>,
+    /// Full-text search: the index (`pagefind/`), the search page and the
+    /// header's search box (see [`crate::search`]). Default: on.
+    #[serde(default = "default_search")]
+    pub search: bool,
     /// Free values passed to templates as `site.extra`.
     #[serde(default)]
     pub extra: toml::Table,
@@ -104,6 +108,10 @@ fn default_output() -> String {
 fn default_persons_page() -> String {
     "persons".into()
 }
+fn default_search() -> bool {
+    true
+}
+
 fn default_persons_split() -> usize {
     2000
 }

@@ -8,7 +8,7 @@ use crate::diagnostics::{self, Diagnostics};
 use crate::output::{self, SiteFile};
 use crate::sink::Sink;
 use crate::{base_path, git_version, timing, BuildOptions};
-use crate::{config, content, edition, highlight, markup, render, rewrite, theme};
+use crate::{config, content, edition, highlight, markup, render, rewrite, search, theme};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -172,11 +172,24 @@ impl Run<'_> {
     /// the theme, sitemap… (a path a page claims is not written again).
     fn others(&self, urls: Vec<String>, diags: &mut Diagnostics) -> Result<(), Diagnostics> {
         let source = |p: &str| self.claims.get(p).map(|&i| describe_source(self.ed, i));
+        // the search index of the pages as written (if the sink reads them back)
+        let t = Instant::now();
+        let pages = self.claims.keys().map(String::as_str);
+        let read = |p: &str| self.sink.read_back(p).filter(|_| self.config.search);
+        let search = match search::index_paths(&self.config.language, pages, read) {
+            Ok(files) => files,
+            Err(e) => {
+                diags.file_error(&crate::output_dir(self.opts, self.config), e);
+                return Err(std::mem::take(diags));
+            }
+        };
+        timing("search index", t);
         let generated = crate::tei::register_files(self.config, self.ed, self.version);
         let Some(mut tail) = tail_files(self.opts, self.config, urls, generated, &source, diags)
         else {
             return Err(std::mem::take(diags));
         };
+        tail.extend(search);
         // the collation page, if texts name their witness
         let pages = self.ed.entries.iter().map(|e| &e.page);
         if let Some((title, body)) =
@@ -452,7 +465,9 @@ fn finish(
         }
         None => f.html.into_bytes(),
     };
-    let url = f.page_url.filter(|u| u != "/404.html");
+    let url = f
+        .page_url
+        .filter(|u| u != "/404.html" && u != search::PAGE_URL);
     Ok((
         SiteFile {
             path: f.path,
@@ -483,7 +498,9 @@ fn page_claims(renderer: &render::Renderer, ed: &edition::Edition) -> HashMap<St
                 .or_insert(i);
         }
     }
-    claims.entry("404.html".into()).or_insert(n);
+    for p in renderer.paths_404() {
+        claims.entry(p.into()).or_insert(n);
+    }
     claims
 }
 

@@ -89,6 +89,27 @@ const STRINGS: &[(&str, &str, &str, &str)] = &[
     ("toc", "Table du texte", "Tabla del texto", "Outline of the text"),
     ("text_nav", "Textes précédent et suivant", "Textos anterior y siguiente", "Previous and next texts"),
     ("print", "Imprimer", "Imprimir", "Print"),
+    // search (the header's box, the search page)
+    ("search", "Recherche", "Búsqueda", "Search"),
+    ("search_label", "Rechercher dans l'édition", "Buscar en la edición", "Search the edition"),
+    ("search_button", "Rechercher", "Buscar", "Search"),
+    ("search_filters", "Affiner", "Filtrar", "Refine"),
+    ("search_by_text", "Texte", "Texto", "Text"),
+    ("search_by_language", "Langue", "Idioma", "Language"),
+    ("search_by_kind", "Type", "Tipo", "Kind"),
+    ("search_kind_text", "texte", "texto", "text"),
+    ("search_kind_note", "note", "nota", "note"),
+    ("search_kind_editorial", "page de l'édition", "página de la edición", "editorial page"),
+    ("search_kind_register", "index des personnes", "índice de personas", "index of persons"),
+    ("search_loading", "Recherche en cours…", "Buscando…", "Searching…"),
+    ("search_results", "{n} pages trouvées", "{n} páginas encontradas", "{n} pages found"),
+    ("search_one_result", "1 page trouvée", "1 página encontrada", "1 page found"),
+    ("search_none", "Aucun résultat.", "Ningún resultado.", "No results."),
+    ("search_more", "Autres passages", "Otros pasajes", "More passages"),
+    ("search_needs_server", "La recherche ne fonctionne que sur le site servi par un serveur web, pas sur des fichiers ouverts depuis le disque.", "La búsqueda solo funciona en el sitio servido por un servidor web, no en archivos abiertos desde el disco.", "Search works only when the site is served by a web server, not on files opened from disk."),
+    ("search_failed", "La recherche n'a pas pu se charger.", "No se pudo cargar la búsqueda.", "Search could not be loaded."),
+    ("search_persons_hint", "Les personnes citées sont dans l'index des personnes.", "Las personas citadas están en el índice de personas.", "The persons mentioned are in the index of persons."),
+    ("search_no_script", "Les résultats de la recherche ont besoin de JavaScript. Les personnes citées sont dans l'index des personnes.", "Los resultados de la búsqueda necesitan JavaScript. Las personas citadas están en el índice de personas.", "Search results need JavaScript. The persons mentioned are in the index of persons."),
     // punctuation of labels and citations
     ("colon", "\u{a0}:", ":", ":"),
     ("list_separator", ", ", ", ", ", "),
@@ -119,6 +140,14 @@ const STRINGS: &[(&str, &str, &str, &str)] = &[
 pub fn supported(tag: &str) -> Option<&'static str> {
     let primary = tag.split('-').next().unwrap_or(tag).to_ascii_lowercase();
     SUPPORTED.iter().copied().find(|l| *l == primary)
+}
+
+/// The keys of the search page's strings, and of language names (its filters).
+pub fn search_keys() -> impl Iterator<Item = &'static str> {
+    STRINGS
+        .iter()
+        .map(|(k, ..)| *k)
+        .filter(|k| k.starts_with("search") || k.starts_with("lang_"))
 }
 
 /// Whether `key` may be set in `[ui]`: a key of the tables, or `lang_` and

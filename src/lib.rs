@@ -23,6 +23,7 @@ pub mod markup;
 pub mod output;
 pub mod render;
 pub mod rewrite;
+pub mod search;
 pub mod sink;
 pub mod tei;
 pub mod text;
@@ -157,14 +158,29 @@ pub fn render_site(
     let result = session.render(opts, &[]);
     // the session shares the files' bytes: without it, they are ours alone
     drop(session);
-    let (files, summary, diags) = result?;
-    let files = files
+    let (files, mut summary, mut diags) = result?;
+    let mut files: Vec<SiteFile> = files
         .into_iter()
         .map(|f| SiteFile {
             path: f.path,
             bytes: Arc::try_unwrap(f.bytes).unwrap_or_else(|shared| (*shared).clone()),
         })
         .collect();
+    // the search index, as `build` makes it (serve makes it when asked); a
+    // file already at one of its paths (a static file) stays
+    if let Some(language) = search::site_search(&opts.root) {
+        let pages = files.iter().map(|f| (f.path.as_str(), f.bytes.as_slice()));
+        match search::index_files(&language, pages) {
+            Ok(index) => files.extend(index),
+            Err(e) => {
+                diags.file_error(&summary.output, e);
+                return Err(diags);
+            }
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.dedup_by(|a, b| a.path == b.path);
+    summary.files = files.len();
     Ok((files, summary, diags))
 }
 

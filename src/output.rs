@@ -424,6 +424,11 @@ impl Staging {
         self.record(rel)
     }
 
+    /// The bytes of a file put or kept in the staging tree.
+    pub fn read(&self, rel: &str) -> io::Result<Vec<u8>> {
+        fs::read(self.tmp.join(rel))
+    }
+
     /// Whether the output existed: unchanged files are linked from it.
     pub fn has_previous(&self) -> bool {
         self.previous

@@ -34,6 +34,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("parallel.html", include_str!("templates/parallel.html")),
     ("404.html", include_str!("templates/404.html")),
     ("collation.html", include_str!("templates/collation.html")),
+    ("search.html", include_str!("templates/search.html")),
     ("macros.html", include_str!("templates/macros.html")),
 ];
 
@@ -1006,40 +1007,75 @@ impl<'a> Renderer<'a> {
 
     /// What the 404 page is made from (see [`Renderer::fingerprint`]).
     pub fn fingerprint_404(&self) -> u64 {
-        let (texts, nav) = self.uses.get("404.html").copied().unwrap_or((true, true));
+        let uses = |t: &str| self.uses.get(t).copied().unwrap_or((true, true));
+        let (texts, nav) = uses("404.html");
+        let (search_texts, search_nav) = uses("search.html");
         hash_of(&(
             self.global_hash,
-            texts.then_some(self.texts_hash),
-            nav.then_some(self.nav_hash),
+            (texts || search_texts).then_some(self.texts_hash),
+            (nav || search_nav).then_some(self.nav_hash),
         ))
     }
 
-    /// The 404 page.
-    pub fn render_404(&self) -> (Option<OutputFile>, Diagnostics) {
+    /// The paths of the pages made from no content file (see [`Self::render_404`]).
+    pub fn paths_404(&self) -> Vec<&'static str> {
+        let mut paths = vec!["404.html"];
+        if self.settings.config.search {
+            paths.push(crate::search::PAGE_PATH);
+        }
+        paths
+    }
+
+    /// The pages made from no content file: the 404 page and, unless
+    /// site.toml turns search off, the search page ([`crate::search`]).
+    pub fn render_404(&self) -> (Vec<OutputFile>, Diagnostics) {
         let config = self.settings.config;
         let mut diags = Diagnostics::default();
-        let mut ctx = self.base_context("404.html");
-        ctx.insert("pages", &Vec::<PageSummary>::new());
-        ctx.insert(
-            "page",
-            &serde_json::json!({"title": self.ui.get("not_found"), "url": "/404.html", "lang": config.language, "kind": "page"}),
-        );
-        match self.templates.render("404.html", &ctx) {
-            Ok(html) => (
-                Some(OutputFile {
-                    path: "404.html".into(),
+        let mut files = Vec::new();
+        let pages = [
+            ("404.html", "404.html", "/404.html", "not_found"),
+            (
+                "search.html",
+                crate::search::PAGE_PATH,
+                crate::search::PAGE_URL,
+                "search",
+            ),
+        ];
+        let count = self.paths_404().len();
+        for (template, path, url, title) in pages.into_iter().take(count) {
+            let mut ctx = self.base_context(template);
+            ctx.insert("pages", &Vec::<PageSummary>::new());
+            if template == "search.html" {
+                // the strings search.js shows, and whether there is an index of persons to point to
+                let strings: BTreeMap<&str, &str> =
+                    ["paragraph", "note", "translation", "original"]
+                        .into_iter()
+                        .chain(crate::i18n::search_keys())
+                        .filter_map(|k| self.ui.get_opt(k).map(|v| (k, v)))
+                        .collect();
+                ctx.insert("search_strings", &strings);
+                let persons = self.settings.config.persons_page.trim_matches('/');
+                ctx.insert(
+                    "has_persons",
+                    &self.ed.entries.iter().any(|e| e.page.rel == persons),
+                );
+            }
+            ctx.insert(
+                "page",
+                &serde_json::json!({"title": self.ui.get(title), "url": url, "lang": config.language, "kind": "page"}),
+            );
+            match self.templates.render(template, &ctx) {
+                Ok(html) => files.push(OutputFile {
+                    path: path.into(),
                     html,
-                    page_url: Some("/404.html".into()),
+                    page_url: Some(url.into()),
                     insert: None,
                     ui: None,
                 }),
-                diags,
-            ),
-            Err(d) => {
-                diags.push(d);
-                (None, diags)
+                Err(d) => diags.push(d),
             }
         }
+        (files, diags)
     }
 
     /// A page apparat makes from data rather than from content (the

@@ -95,20 +95,52 @@ impl AsRef<[u8]> for Bytes {
 /// One good build, in memory.
 struct Site {
     files: HashMap<String, Bytes>,
+    /// The edition's language, for the search index (none: search is off).
+    language: Option<String>,
+    /// The search index ([`apparat::search`]), made when a file of it is
+    /// first asked for, so that a save does not wait for it.
+    search: std::sync::OnceLock<HashMap<String, Bytes>>,
 }
 
 impl Site {
-    fn new(files: Vec<apparat::SharedFile>) -> Site {
+    fn new(files: Vec<apparat::SharedFile>, language: Option<String>) -> Site {
         Site {
             files: files
                 .into_iter()
                 .map(|f| (f.path, Bytes(f.bytes)))
                 .collect(),
+            language,
+            search: std::sync::OnceLock::new(),
         }
     }
 
     fn get(&self, path: &str) -> Option<&Bytes> {
-        self.files.get(path)
+        match self.files.get(path) {
+            Some(b) => Some(b),
+            None => path
+                .strip_prefix(apparat::search::BUNDLE)
+                .filter(|rest| rest.starts_with('/'))
+                .and_then(|_| self.search().get(path)),
+        }
+    }
+
+    fn search(&self) -> &HashMap<String, Bytes> {
+        self.search.get_or_init(|| {
+            let Some(language) = &self.language else {
+                return HashMap::new();
+            };
+            let pages = self.files.iter().map(|(p, b)| (p.as_str(), b.0.as_slice()));
+            match apparat::search::index_files(language, pages) {
+                Ok(files) => files
+                    .into_iter()
+                    .map(|f| (f.path, Bytes(Arc::new(f.bytes))))
+                    .collect(),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    HashMap::new()
+                }
+            }
+        })
     }
 }
 
@@ -951,7 +983,8 @@ fn build(
     changed: &[PathBuf],
 ) -> Result<(Site, apparat::Summary, Diagnostics), Diagnostics> {
     let (files, summary, warnings) = session.render(opts, changed)?;
-    Ok((Site::new(files), summary, warnings))
+    let language = apparat::search::site_search(&opts.root);
+    Ok((Site::new(files, language), summary, warnings))
 }
 
 fn summary_line(s: &apparat::Summary, ms: u128) -> String {

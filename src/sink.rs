@@ -45,6 +45,11 @@ pub trait Sink: Sync {
     /// The files that belong to no unit (static files, the theme, the
     /// sitemap…), after every unit.
     fn put_others(&self, files: Vec<SiteFile>) -> io::Result<()>;
+    /// A page's bytes as put or kept, for the search index; `None`: this
+    /// sink leaves the index to its reader (serve makes it when asked).
+    fn read_back(&self, _path: &str) -> Option<io::Result<Vec<u8>>> {
+        None
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -210,6 +215,10 @@ impl Sink for DiskSink {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         Ok(())
+    }
+
+    fn read_back(&self, path: &str) -> Option<io::Result<Vec<u8>>> {
+        Some(self.staging.read(path))
     }
 }
 

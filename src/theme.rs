@@ -14,5 +14,6 @@ pub const FILES: &[(&str, &[u8])] = &[
         include_bytes!("theme/assets/favicon.svg"),
     ),
     ("assets/print.css", include_bytes!("theme/assets/print.css")),
+    ("assets/search.js", include_bytes!("theme/assets/search.js")),
     ("assets/style.css", include_bytes!("theme/assets/style.css")),
 ];

@@ -48,6 +48,11 @@ fn step(session: &mut Session, root: &Path, changed: &[&str]) -> Summary {
         Ok(r) => r,
         Err(d) => panic!("full build failed:\n{d}"),
     };
+    // a session leaves out the search index: serve makes it when asked
+    let full: Vec<_> = full
+        .into_iter()
+        .filter(|f| !f.path.starts_with("pagefind/"))
+        .collect();
     let inc: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
     let fresh: Vec<&str> = full.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(inc, fresh, "the incremental build has other files");
@@ -380,7 +385,7 @@ fn a_large_index_is_divided_by_letter() {
         assert!(!html.contains("class=\"occurrences-link\""), "{letter}");
         assert_eq!(
             html.matches("<li class=\"index-entry\"").count(),
-            html.matches("<ul class=\"occurrences\">").count()
+            html.matches("<ul class=\"occurrences\"").count()
                 + html.matches("<p class=\"none\">").count(),
             "{letter}"
         );

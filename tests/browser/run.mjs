@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // apparat — browser test tier.
 //
-//   node run.mjs SITE_DIR [--base-path /repo/] [--shots DIR] [--skip vnu,axe,keyboard,sidenotes,shots,lighthouse]
+//   node run.mjs SITE_DIR [--base-path /repo/] [--shots DIR] [--skip vnu,axe,keyboard,sidenotes,shots,search,lighthouse]
 //
 // Serves a built edition GitHub-Pages-style under a sub-path on 127.0.0.1 and checks, for every
 // HTML page: axe-core in headless Chromium (desktop light and dark, phone) → zero violations; the Nu
@@ -46,7 +46,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--shots') shotsDir = argv[++i];
   else if (a === '--skip') for (const s of argv[++i].split(',')) skip.add(s.trim());
   else if (a === '-h' || a === '--help') {
-    console.log('usage: node run.mjs SITE_DIR [--base-path /repo/] [--shots DIR] [--skip vnu,axe,keyboard,sidenotes,shots,lighthouse]');
+    console.log('usage: node run.mjs SITE_DIR [--base-path /repo/] [--shots DIR] [--skip vnu,axe,keyboard,sidenotes,shots,search,lighthouse]');
     process.exit(0);
   } else if (!siteArg) siteArg = a;
   else { console.error(`run.mjs: unexpected argument ${a}`); process.exit(2); }
@@ -532,6 +532,13 @@ if (!skip.has('sidenotes')) {
       }
     }
   }
+}
+
+// ---------------------------------------------------------------- search
+
+if (!skip.has('search')) {
+  const { searchPass } = await import('./search.mjs');
+  await searchPass({ browser, ORIGIN, BASE, SITE, check, info, axe, instrument, DESKTOP });
 }
 
 await browser.close();

@@ -1,0 +1,218 @@
+//! Issue 15 (search): `build` writes a Pagefind index of the edition and a
+//! search page; the built-in templates mark what is indexed; the index is
+//! byte-identical from build to build; `--offline` builds still carry it.
+
+mod fixture;
+use fixture::*;
+use std::io::Read;
+use std::path::Path;
+
+const TEXT: &str = r#"+++
+title = "Lettre de Montevideo"
+kind = "text"
+weight = 1
++++
+
+Une lettre de [Mariátegui](person:humbert-droz) écrite sous le nom de [Luis](person:humbert-droz).[^1]
+
+::: parallel
+
+:: fr original
+
+Il avait fait parvenir un rapport sur le mouvement communiste.
+
+:: es translation
+
+Había hecho llegar un informe sobre el movimiento comunista.
+
+:::
+
+[^1]: Une note sur les archives de Lausanne, déposées en 1971.
+"#;
+
+fn site() -> Site {
+    let s = Site::with_register();
+    s.write(
+        "content/_index.md",
+        "+++\ntitle = \"Accueil\"\n+++\nBienvenue dans l'édition.\n",
+    );
+    s.write("content/lettre.md", TEXT);
+    s.write(
+        "content/apropos.md",
+        "+++\ntitle = \"À propos\"\n+++\nLes principes de l'édition.\n",
+    );
+    s
+}
+
+/// Pagefind's files are gzip streams behind a signature (`pagefind_dcd`).
+fn gunzip(bytes: &[u8]) -> String {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .expect("gzip");
+    let s = String::from_utf8_lossy(&out).into_owned();
+    s.strip_prefix("pagefind_dcd").unwrap_or(&s).to_string()
+}
+
+/// Every fragment (one per indexed page), decoded.
+fn fragments(out: &Path) -> Vec<serde_json::Value> {
+    let mut v = Vec::new();
+    for (path, bytes) in tree(&out.join("pagefind")) {
+        if path.to_string_lossy().ends_with(".pf_fragment") {
+            v.push(serde_json::from_str(&gunzip(&bytes)).expect("fragment json"));
+        }
+    }
+    v
+}
+
+fn fragment_of<'a>(all: &'a [serde_json::Value], url: &str) -> &'a serde_json::Value {
+    all.iter()
+        .find(|f| f["url"] == url)
+        .unwrap_or_else(|| panic!("no fragment for {url}: {all:?}"))
+}
+
+#[test]
+fn build_writes_a_search_index_of_every_kind_of_page() {
+    let s = site();
+    let o = s.build();
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in [
+        "public/search/index.html",
+        "public/assets/search.js",
+        "public/pagefind/pagefind.js",
+        "public/pagefind/pagefind-worker.js",
+        "public/pagefind/pagefind-entry.json",
+        "public/pagefind/wasm.fr.pagefind",
+    ] {
+        assert!(s.exists(f), "missing {f}");
+    }
+    // Pagefind's own interfaces are not shipped: the search page has its own script
+    assert!(!s.exists("public/pagefind/pagefind-ui.js"));
+    let entry = s.read("public/pagefind/pagefind-entry.json");
+    assert!(entry.contains("\"fr\""), "{entry}");
+    let out = s.path().join("public");
+    let all = fragments(&out);
+    // the text, the register, the two editorial pages; not the search page,
+    // the 404 page or the source view
+    let mut urls: Vec<&str> = all.iter().filter_map(|f| f["url"].as_str()).collect();
+    urls.sort();
+    assert_eq!(
+        urls,
+        ["/", "/apropos/", "/lettre/", "/personnes/"],
+        "indexed pages"
+    );
+    let text = fragment_of(&all, "/lettre/");
+    assert_eq!(text["meta"]["title"], "Lettre de Montevideo");
+    assert_eq!(text["meta"]["kind"], "text");
+    assert_eq!(text["filters"]["kind"], serde_json::json!(["text", "note"]));
+    assert_eq!(text["filters"]["language"], serde_json::json!(["fr"]));
+    assert_eq!(
+        text["filters"]["text"],
+        serde_json::json!(["Lettre de Montevideo"])
+    );
+    let content = text["content"].as_str().expect("content");
+    assert!(content.contains("informe sobre el movimiento"), "{content}");
+    assert!(content.contains("archives de Lausanne"), "{content}");
+    // the table of contents and the citation block are not indexed
+    assert!(!content.contains("Chicago"), "{content}");
+    let anchors: Vec<&str> = text["anchors"]
+        .as_array()
+        .expect("anchors")
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    for id in ["p-1", "n-1", "par1-s1-original", "par1-s1-translation"] {
+        assert!(anchors.contains(&id), "anchor {id} missing: {anchors:?}");
+    }
+    // the register: each entry is an anchor, the pseudonym is indexed with
+    // the entry (not only in the cross-reference), weighted
+    let reg = fragment_of(&all, "/personnes/");
+    assert_eq!(reg["filters"]["kind"], serde_json::json!(["register"]));
+    let rc = reg["content"].as_str().expect("content");
+    assert!(rc.contains("Luis"), "{rc}");
+    let ids: Vec<&str> = reg["anchors"]
+        .as_array()
+        .expect("anchors")
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"humbert-droz"), "{ids:?}");
+    let ed = fragment_of(&all, "/apropos/");
+    assert_eq!(ed["filters"]["kind"], serde_json::json!(["editorial"]));
+}
+
+#[test]
+fn templates_carry_the_search_attributes_and_the_search_box() {
+    let s = site();
+    let o = s.build();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = s.read("public/lettre/index.html");
+    assert!(
+        text.contains(
+            "<article class=\"edition-text\" aria-labelledby=\"text-title\" data-pagefind-body>"
+        ),
+        "{text}"
+    );
+    for needle in [
+        "<meta property=\"apparat:kind\" content=\"text\" data-pagefind-filter=\"kind[content]\" data-pagefind-meta=\"kind[content]\">",
+        "<meta property=\"apparat:kind\" content=\"note\" data-pagefind-filter=\"kind[content]\">",
+        "<meta property=\"apparat:language\" content=\"fr\" data-pagefind-filter=\"language[content]\" data-pagefind-meta=\"language[content]\">",
+        "<meta property=\"apparat:title\" content=\"Lettre de Montevideo\" data-pagefind-filter=\"text[content]\" data-pagefind-meta=\"title[content]\">",
+        // a plain GET form to the search page, relative like every link
+        "<form class=\"site-search\" role=\"search\" action=\"../search/\" method=\"get\"",
+        "name=\"q\"",
+        // the policy lets the form and the WebAssembly engine run, nothing more
+        "script-src 'self' 'wasm-unsafe-eval';",
+        "form-action 'self'",
+    ] {
+        assert!(text.contains(needle), "missing {needle}");
+    }
+    let reg = s.read("public/personnes/index.html");
+    assert!(
+        reg.contains("<span class=\"surname\" data-pagefind-weight=\"10\" data-pagefind-index-attrs=\"data-forms\" data-forms=\"Luis\">"),
+        "{reg}"
+    );
+    assert!(reg.contains("<li class=\"index-xref\" data-pagefind-ignore=\"all\">"));
+    let search = s.read("public/search/index.html");
+    assert!(search.contains("<script src=\"../assets/search.js\" defer></script>"));
+    assert!(search.contains("id=\"search-q\""));
+    assert!(!search.contains("data-pagefind-body"));
+    // the search page is not in the sitemap
+    assert!(!s.read("public/sitemap.xml").contains("search/"));
+}
+
+#[test]
+fn the_index_is_byte_identical_from_build_to_build() {
+    let s = site();
+    let a = s.run(&["build", "--output", "a"]);
+    assert!(a.status.success(), "{}", stderr(&a));
+    let b = s.run(&["build", "--output", "b"]);
+    assert!(b.status.success(), "{}", stderr(&b));
+    let ta = tree(&s.path().join("a"));
+    let tb = tree(&s.path().join("b"));
+    assert!(ta.iter().any(|(p, _)| p.starts_with("pagefind")));
+    assert_eq!(ta, tb);
+    // offline builds carry the same index (the search page says that it
+    // needs a server when opened from disk)
+    let c = s.run(&["build", "--offline", "--output", "c"]);
+    assert!(c.status.success(), "{}", stderr(&c));
+    let index = |t: &[(std::path::PathBuf, Vec<u8>)]| {
+        t.iter()
+            .filter(|(p, _)| p.starts_with("pagefind") && !p.ends_with("pagefind-entry.json"))
+            .map(|(p, _)| p.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(index(&ta).len(), index(&tree(&s.path().join("c"))).len());
+}
+
+#[test]
+fn search_can_be_turned_off() {
+    let s = site();
+    s.write("site.toml", &format!("search = false\n{SITE_TOML}"));
+    let o = s.build();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(s.exists("public/lettre/index.html"));
+    assert!(!s.exists("public/pagefind"));
+    assert!(!s.exists("public/search/index.html"));
+    assert!(!s.read("public/lettre/index.html").contains("site-search"));
+}
