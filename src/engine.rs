@@ -37,6 +37,8 @@ pub(crate) struct Ran {
 /// A unit's outcome.
 #[derive(Default)]
 struct Done {
+    /// The unit's fingerprint (kept or rendered).
+    fingerprint: u64,
     urls: Vec<String>,
     diags: Diagnostics,
     io: Option<std::io::Error>,
@@ -95,6 +97,8 @@ pub(crate) fn render(
     let results: Vec<Done> = units.par_iter().map(|&(i, u)| run.unit(i, u)).collect();
     state.fragments = run.renderer.take_fragments();
     timing("render + rewrite + write", t);
+    let pages_fingerprint =
+        edition::hash_of(&results.iter().map(|r| r.fingerprint).collect::<Vec<_>>());
     let mut urls = Vec::new();
     let mut rendered = 0;
     let mut io_error = None;
@@ -112,7 +116,7 @@ pub(crate) fn render(
         diags.file_error(&out, format!("cannot write the site: {e}"));
         return Err(diags);
     }
-    run.others(urls, &mut diags)?;
+    run.others(urls, pages_fingerprint, &mut diags)?;
     Ok(Ran {
         pages: ed.entries.len(),
         notes: ed.notes,
@@ -154,7 +158,7 @@ impl Run<'_> {
             None => ("404.html".to_string(), self.renderer.fingerprint_404()),
         };
         let fingerprint = edition::hash_of(&(fingerprint, self.salt));
-        match self.sink.keep(&name, fingerprint) {
+        let done = match self.sink.keep(&name, fingerprint) {
             Some(Ok(kept)) => Done {
                 urls: kept.urls,
                 diags: kept.diags,
@@ -165,31 +169,62 @@ impl Run<'_> {
                 ..Done::default()
             }),
             None => self.render_unit(i, u, &name, fingerprint),
+        };
+        Done {
+            fingerprint,
+            ..done
         }
     }
 
-    /// The files that belong to no unit, after every unit: static files,
-    /// the theme, sitemap… (a path a page claims is not written again).
-    fn others(&self, urls: Vec<String>, diags: &mut Diagnostics) -> Result<(), Diagnostics> {
-        let source = |p: &str| self.claims.get(p).map(|&i| describe_source(self.ed, i));
-        // the search index of the pages as written (if the sink reads them back)
+    /// The search index of the pages as written (if the sink reads them
+    /// back): a unit of its own, whose fingerprint is every page unit's, so
+    /// that a rebuild in which no page changed keeps the previous index.
+    fn search_index(&self, pages: u64, diags: &mut Diagnostics) -> Result<(), Diagnostics> {
+        let name = "search index";
+        let fingerprint = edition::hash_of(&(pages, self.config.search, &self.config.language));
+        let out = || crate::output_dir(self.opts, self.config);
+        match self.sink.keep(name, fingerprint) {
+            Some(Ok(_)) => return Ok(()),
+            Some(Err(e)) => {
+                diags.file_error(&out(), format!("cannot write the site: {e}"));
+                return Err(std::mem::take(diags));
+            }
+            None => {}
+        }
         let t = Instant::now();
-        let pages = self.claims.keys().map(String::as_str);
+        let paths = self.claims.keys().map(String::as_str);
         let read = |p: &str| self.sink.read_back(p).filter(|_| self.config.search);
-        let search = match search::index_paths(&self.config.language, pages, read) {
+        let files = match search::index_paths(&self.config.language, paths, read) {
             Ok(files) => files,
             Err(e) => {
-                diags.file_error(&crate::output_dir(self.opts, self.config), e);
+                diags.file_error(&out(), e);
                 return Err(std::mem::take(diags));
             }
         };
         timing("search index", t);
+        let none = Diagnostics::default();
+        if let Err(e) = self.sink.put(name, fingerprint, files, Vec::new(), &none) {
+            diags.file_error(&out(), format!("cannot write the site: {e}"));
+            return Err(std::mem::take(diags));
+        }
+        Ok(())
+    }
+
+    /// The files that belong to no unit, after every unit: static files,
+    /// the theme, sitemap… (a path a page claims is not written again).
+    fn others(
+        &self,
+        urls: Vec<String>,
+        pages_fingerprint: u64,
+        diags: &mut Diagnostics,
+    ) -> Result<(), Diagnostics> {
+        let source = |p: &str| self.claims.get(p).map(|&i| describe_source(self.ed, i));
+        self.search_index(pages_fingerprint, diags)?;
         let generated = crate::tei::register_files(self.config, self.ed, self.version);
         let Some(mut tail) = tail_files(self.opts, self.config, urls, generated, &source, diags)
         else {
             return Err(std::mem::take(diags));
         };
-        tail.extend(search);
         // the collation page, if texts name their witness
         let pages = self.ed.entries.iter().map(|e| &e.page);
         if let Some((title, body)) =

@@ -6,6 +6,7 @@ mod fixture;
 use fixture::*;
 use std::io::Read;
 use std::path::Path;
+use std::process::Command;
 
 const TEXT: &str = r#"+++
 title = "Lettre de Montevideo"
@@ -215,4 +216,33 @@ fn search_can_be_turned_off() {
     assert!(!s.exists("public/pagefind"));
     assert!(!s.exists("public/search/index.html"));
     assert!(!s.read("public/lettre/index.html").contains("site-search"));
+}
+
+/// The index is a unit of its own: a rebuild in which no page changed keeps
+/// it as it is (Pagefind is not run again), one in which a page changed makes
+/// it again, and the result always equals a fresh build's.
+#[test]
+fn a_rebuild_makes_the_index_again_only_when_a_page_changed() {
+    let s = site();
+    let timed = |out: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_apparat"))
+            .args(["build", "--output", out])
+            .env("APPARAT_TIMINGS", "1")
+            .current_dir(s.path())
+            .output()
+            .expect("run apparat");
+        assert!(o.status.success(), "{}", stderr(&o));
+        stderr(&o).contains("timing: search index")
+    };
+    assert!(timed("out"), "a first build makes the index");
+    assert!(!timed("out"), "nothing changed: the index is kept");
+    s.write(
+        "content/apropos.md",
+        "+++\ntitle = \"À propos\"\n+++\nLes principes, révisés.\n",
+    );
+    assert!(timed("out"), "a page changed: the index is made again");
+    assert!(timed("fresh"));
+    assert_eq!(tree(&s.path().join("out")), tree(&s.path().join("fresh")));
+    assert!(!timed("out"));
+    assert_eq!(tree(&s.path().join("out")), tree(&s.path().join("fresh")));
 }
