@@ -49,13 +49,18 @@ function words(text) {
 }
 
 // a word of a translation column (lang="es") that appears nowhere else in any indexed page
+// but the edition's translations of whole texts
 function translationOnlyWord(pages) {
   for (const p of pages) {
     const re = /<div[^>]*id="(par\d+-s\d+-translation)"[^>]*>([\s\S]*?)<\/div>/g;
     let m;
     while ((m = re.exec(p.html))) {
       const col = words(strip(m[2]));
-      const rest = pages.map((q) => (q === p ? q.html.replace(m[0], ' ') : q.html)).map(strip).join(' ');
+      // (the edition's full translations of its texts repeat the columns'
+      // words: they do not count as elsewhere)
+      const rest = pages
+        .filter((q) => q === p || !q.html.includes('class="translation-notice"'))
+        .map((q) => (q === p ? q.html.replace(m[0], ' ') : q.html)).map(strip).join(' ');
       const others = words(rest);
       for (const w of col) if (!others.has(w) && !/[0-9]/.test(w)) return { word: w, page: p.rel, id: m[1] };
     }
