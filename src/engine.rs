@@ -117,6 +117,10 @@ pub(crate) fn render(
         return Err(diags);
     }
     run.others(urls, pages_fingerprint, &mut diags)?;
+    // an error found by any stage fails the run, whichever stage forgot to stop
+    if diags.has_errors() {
+        return Err(diags);
+    }
     Ok(Ran {
         pages: ed.entries.len(),
         notes: ed.notes,

@@ -214,3 +214,26 @@ fn the_build_publishes_the_counts_on_the_collation_page() {
         "{page}"
     );
 }
+
+#[test]
+fn a_build_with_a_missing_witness_fails_and_keeps_the_previous_site() {
+    // the build used to print the error and exit 0, writing the site anyway
+    // (the collation page, where the witness is read, is made last)
+    let s = site(SETTINGS, FAITHFUL);
+    let o = s.build();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let before = tree(&s.path().join("public"));
+    s.write(
+        "content/texte.md",
+        &text(&FAITHFUL.replace(" dit ", " disait ")).replace("sources/w.txt", "sources/x.txt"),
+    );
+    assert_fails_with(
+        &s.build(),
+        "content/texte.md:6:8: error: cannot read witness file sources/x.txt",
+    );
+    assert_eq!(
+        tree(&s.path().join("public")),
+        before,
+        "the previous site is kept"
+    );
+}

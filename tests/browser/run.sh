@@ -63,7 +63,7 @@ node "$HERE/run.mjs" "$SITE" --base-path /repo/ "$@" || status=$?
 if [ -z "${APPARAT_SITE:-}" ]; then
   SPLIT="$WORK/split"
   mkdir -p "$SPLIT/src"
-  for d in content templates static; do
+  for d in content templates static sources; do
     if [ -d "$ROOT/$d" ]; then cp -r "$ROOT/$d" "$SPLIT/src/"; fi
   done
   # a top-level key goes before any [table] of site.toml
