@@ -266,6 +266,9 @@ pub struct OutputFile {
     pub insert: Option<String>,
     /// The page's interface strings when they are not the edition's.
     pub ui: Option<crate::i18n::Ui>,
+    /// Tooltips (`title`) for elements of the body, by id: the mentions of
+    /// a person under a form the register identifies only by conjecture.
+    pub titles: Vec<(String, String)>,
 }
 
 pub struct RenderSettings<'a> {
@@ -303,6 +306,11 @@ pub struct Renderer<'a> {
     split: Vec<LetterPage>,
     /// Where each person's entry is, when the index is divided.
     pub person_pages: Option<std::sync::Arc<crate::rewrite::PersonPages>>,
+    /// Persons whose identification under some form is a conjecture, by id;
+    /// and, for every person, a hash of what a page's mentions of them show
+    /// (forms and conjecture: the tooltips, the TEI `persName`).
+    conjectures: HashMap<&'a str, &'a crate::content::Person>,
+    form_hashes: HashMap<&'a str, u64>,
     /// Hashes of what every page may read (see [`Renderer::fingerprint`]).
     global_hash: u64,
     texts_hash: u64,
@@ -573,6 +581,22 @@ impl<'a> Renderer<'a> {
             (pages_of, placed),
         ));
         Renderer {
+            conjectures: ed
+                .register
+                .iter()
+                .filter(|p| p.conjecture.is_some())
+                .map(|p| (p.id.get_ref().as_str(), p))
+                .collect(),
+            form_hashes: ed
+                .register
+                .iter()
+                .map(|p| {
+                    (
+                        p.id.get_ref().as_str(),
+                        hash_of(&(&p.pseudonyms, &p.variants, &p.conjecture)),
+                    )
+                })
+                .collect(),
             split,
             person_pages: person_pages.map(std::sync::Arc::new),
             global_hash,
@@ -779,6 +803,7 @@ impl<'a> Renderer<'a> {
                     page_url: Some(letter.url.clone()),
                     insert: None,
                     ui: None,
+                    titles: Vec::new(),
                 }],
                 diags,
             ),
@@ -922,6 +947,7 @@ impl<'a> Renderer<'a> {
                 page_url: Some(page.url.clone()),
                 insert: None,
                 ui: page_ui.clone(),
+                titles: self.conjectural_mentions(entry, page_ui.as_ref().unwrap_or(&self.ui)),
             }),
             Err(d) => diags.push(d),
         }
@@ -956,6 +982,7 @@ impl<'a> Renderer<'a> {
                         page_url: Some(url),
                         insert,
                         ui: page_ui.clone(),
+                        titles: Vec::new(),
                     })
                 }
                 Err(d) => diags.push(d),
@@ -979,6 +1006,7 @@ impl<'a> Renderer<'a> {
                         page_url: Some(url),
                         insert: None,
                         ui: page_ui.clone(),
+                        titles: Vec::new(),
                     })
                 }
                 Err(d) => diags.push(d),
@@ -1071,6 +1099,7 @@ impl<'a> Renderer<'a> {
                     page_url: Some(url.into()),
                     insert: None,
                     ui: None,
+                    titles: Vec::new(),
                 }),
                 Err(d) => diags.push(d),
             }
@@ -1104,6 +1133,7 @@ impl<'a> Renderer<'a> {
                     page_url: Some(url.to_string()),
                     insert: None,
                     ui: None,
+                    titles: Vec::new(),
                 }),
                 diags,
             ),
@@ -1171,7 +1201,30 @@ impl<'a> Renderer<'a> {
         if self.is_persons_page(page, &template) {
             self.index_hash.hash(&mut h);
         }
+        // what the register says of the forms it mentions
+        for m in &entry.doc.mentions {
+            self.form_hashes.get(m.person.as_str()).hash(&mut h);
+        }
         h.finish()
+    }
+
+    /// The tooltips of the mentions of `entry` whose form the register
+    /// identifies by conjecture only: « conjectural identification (whose) ».
+    fn conjectural_mentions(&self, entry: &Entry, ui: &crate::i18n::Ui) -> Vec<(String, String)> {
+        if self.conjectures.is_empty() {
+            return Vec::new();
+        }
+        entry
+            .doc
+            .mentions
+            .iter()
+            .filter_map(|m| {
+                let p = self.conjectures.get(m.person.as_str())?;
+                let c = p.conjecture_for(&m.form)?;
+                let title = crate::i18n::t(ui, "conjecture_by").replace("{by}", &c.by);
+                Some((m.anchor.clone(), title))
+            })
+            .collect()
     }
 
     /// Positions in `texts` of the previous and next texts of `entry`.
