@@ -192,11 +192,15 @@ fn every_example_of_the_markup_guide_builds_as_the_guide_says() {
             excerpts += 1;
             let html = s.read(&ex.file);
             for l in ex.text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                // the lines that begin alike, to show what the file has instead
+                let head: String = l.chars().take(12).collect();
+                let near: Vec<&str> = html.lines().filter(|h| h.contains(&head)).collect();
                 assert!(
                     html.contains(l),
-                    "docs/markup.md:{}: `{l}` is not in {}:\n{html}",
+                    "docs/markup.md:{}: `{l}` is not in {}; lines like it:\n{}",
                     ex.line,
-                    ex.file
+                    ex.file,
+                    near.join("\n")
                 );
             }
         }
