@@ -552,7 +552,7 @@ impl<'a, 's> Emitter<'a, 's> {
                 }
                 Some(Marker::Malformed) => {
                     let at = block[0].1.start;
-                    self.error(at, "malformed block marker: markers stand alone on their line, with blank lines around them (`::: parallel`, `::: parallel continue`, `:: LANG original|translation`, `:::`, `::: continue`)");
+                    self.error(at, "malformed parallel-block marker: markers stand alone on their line, with blank lines around them (`::: parallel`, `::: parallel continue`, `:: LANG original|translation`, `:::`, `::: continue`)");
                 }
                 None => {}
             }
