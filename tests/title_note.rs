@@ -106,3 +106,31 @@ fn a_title_note_that_names_no_note_is_an_error_in_front_matter() {
     // and the note `*`, called from nowhere now, is reported as such
     assert!(err.contains("note `[^*]` is never called"), "{err}");
 }
+
+#[test]
+fn the_parallel_view_shows_both_calls_with_the_ids_of_their_columns() {
+    let s = Site::with_register();
+    s.write("content/document.md", DOCUMENT);
+    s.write(
+        "content/es/document.md",
+        "+++\ntitle = \"Arresto de comunistas\"\nkind = \"text\"\nlang = \"es\"\nweight = 10\ntranslation_of = \"document\"\ntitle_note = \"*\"\n+++\n\nPrimer párrafo.\n\nSegundo párrafo.\n\n[^*]: *Le Journal*, 15 de junio de 1927, p. 3.\n",
+    );
+    let o = s.build();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let view = s.read("public/es/document/parallel/index.html");
+    for (prefix, holder) in [("es-", "<h1"), ("fr-", "<p class=\"original-title\"")] {
+        let at = view.find(holder).expect("title");
+        let call = attr_after(&view[at..], "class=\"noteref\"", "id");
+        let note = attr_after(&view[at..], "class=\"noteref\"", "href");
+        assert!(
+            call.starts_with(prefix) && note.starts_with(&format!("#{prefix}")),
+            "{view}"
+        );
+        // the note is in its column and leads back to this call
+        assert!(view.contains(&format!("id=\"{}\"", &note[1..])), "{view}");
+        assert!(
+            view.contains(&format!("href=\"#{call}\" role=\"doc-backlink\"")),
+            "{view}"
+        );
+    }
+}
