@@ -278,7 +278,11 @@ fn built_paragraphs(html: &str) -> Vec<String> {
             body = &body[body.find('>').map_or(0, |j| j + 1)..];
         }
         // the margin number, then the text without its tags
-        let text = strip_tags(&body[..body.len().min(3000)]);
+        let cut = (0..=body.len().min(3000))
+            .rev()
+            .find(|&i| body.is_char_boundary(i))
+            .unwrap_or(0);
+        let text = strip_tags(&body[..cut]);
         let text = text.trim_start().trim_start_matches(num).to_string();
         v.push(opening(&text, 3));
     }
