@@ -314,6 +314,18 @@ impl RegisterDecl {
         format!("/{}/", self.page_rel())
     }
 
+    /// The TEI element of a mention: `tei` when it is one apparat knows, else `name`.
+    pub fn tei_element(&self) -> &str {
+        match self.tei.as_str() {
+            "orgName" => "orgName",
+            "placeName" => "placeName",
+            "title" => "title",
+            "persName" => "persName",
+            "rs" => "rs",
+            _ => "name",
+        }
+    }
+
     /// The register's title in interface language `lang`: that language's,
     /// else the first one given, else the id.
     pub fn title_in(&self, lang: &str) -> String {
@@ -348,6 +360,16 @@ impl Config {
                         "register id `{}` must be lowercase ASCII letters, digits and hyphens, \
                          and not `person` or `lang`",
                         r.id
+                    ),
+                ));
+            }
+            if r.tei_element() != r.tei {
+                diags.push(sm.error(
+                    at,
+                    format!(
+                        "register `{}`: unknown tei element `{}` (one of orgName, placeName, \
+                         title, name, rs, persName)",
+                        r.id, r.tei
                     ),
                 ));
             }

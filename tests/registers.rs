@@ -305,7 +305,9 @@ fn a_bad_register_declaration_is_reported() {
     let s = site();
     s.write(
         "site.toml",
-        &format!("{SITE}\n[[registers]]\nid = \"Org\"\npage = \"organisations\"\n"),
+        &format!(
+            "{SITE}\n[[registers]]\nid = \"Org\"\npage = \"organisations\"\ntei = \"org name\"\n"
+        ),
     );
     let o = s.check();
     let line = SITE.lines().count() + 3;
@@ -314,4 +316,5 @@ fn a_bad_register_declaration_is_reported() {
         &format!("site.toml:{line}:1: error: register id `Org` must be lowercase ASCII"),
     );
     assert!(stderr(&o).contains("page `organisations` is already another register's index"));
+    assert!(stderr(&o).contains("unknown tei element `org name`"));
 }
