@@ -318,3 +318,23 @@ fn a_bad_register_declaration_is_reported() {
     assert!(stderr(&o).contains("page `organisations` is already another register's index"));
     assert!(stderr(&o).contains("unknown tei element `org name`"));
 }
+
+#[test]
+fn a_link_written_to_a_register_entry_is_checked() {
+    let s = site();
+    s.write(
+        "content/apropos.md",
+        "+++\ntitle = \"À propos\"\n+++\nVoir [l'entrée](/organisations/#ic) et [une autre](/lieux/#nulle-part).\n",
+    );
+    let o = s.check();
+    assert_fails_with(
+        &o,
+        "content/apropos.md:4:40: error: broken link `/lieux/#nulle-part`",
+    );
+    let err = stderr(&o);
+    assert!(err.contains("nulle-part"), "{err}");
+    assert!(
+        err.contains("\n1 error, "),
+        "the entry `#ic` is found: {err}"
+    );
+}
