@@ -353,12 +353,16 @@ impl Config {
                 && r.id
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-            if !ok || matches!(r.id.as_str(), "person" | "lang") {
+            // `person:` and `lang:` are the dialect's, and a URL scheme stays a link
+            let reserved = [
+                "person", "lang", "http", "https", "mailto", "tel", "ftp", "file", "data",
+            ];
+            if !ok || reserved.contains(&r.id.as_str()) {
                 diags.push(sm.error(
                     at,
                     format!(
                         "register id `{}` must be lowercase ASCII letters, digits and hyphens, \
-                         and not `person` or `lang`",
+                         and not `person`, `lang` or a URL scheme",
                         r.id
                     ),
                 ));
