@@ -338,3 +338,74 @@ fn a_link_written_to_a_register_entry_is_checked() {
         "the entry `#ic` is found: {err}"
     );
 }
+
+/// An incremental rebuild (`serve`'s session) after an edit of a register
+/// file, of its index page or of a mention equals a build from scratch.
+#[test]
+fn incremental_rebuilds_after_register_edits_equal_full_builds() {
+    use apparat::{render_site, BuildOptions, Session};
+    let s = site();
+    let opts = BuildOptions {
+        root: s.path().to_path_buf(),
+        output: Some(s.path().join("public")),
+        base_url: Some("http://127.0.0.1:1111/".into()),
+        live_reload: true,
+        ..Default::default()
+    };
+    let mut session = Session::default();
+    let step = |session: &mut Session, changed: &str| {
+        let changed = vec![s.path().join(changed)];
+        let (inc, _, _) = session
+            .render(&opts, &changed)
+            .unwrap_or_else(|d| panic!("incremental build failed:\n{d}"));
+        let (full, _, _) = render_site(&opts).unwrap_or_else(|d| panic!("full build failed:\n{d}"));
+        let full: Vec<_> = full
+            .into_iter()
+            .filter(|f| !f.path.starts_with("pagefind/"))
+            .collect();
+        let a: Vec<(&str, &[u8])> = inc
+            .iter()
+            .map(|f| (f.path.as_str(), f.bytes.as_slice()))
+            .collect();
+        let b: Vec<(&str, &[u8])> = full
+            .iter()
+            .map(|f| (f.path.as_str(), f.bytes.as_slice()))
+            .collect();
+        assert_eq!(a.len(), b.len(), "after {changed:?}");
+        for (x, y) in a.iter().zip(&b) {
+            assert!(
+                x == y,
+                "{} differs from a full build after {changed:?}",
+                x.0
+            );
+        }
+        inc.iter()
+            .find(|f| f.path == "organisations/index.html")
+            .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
+            .unwrap_or_default()
+    };
+    step(&mut session, "content/texte.md");
+    // a new description and a new entry's mention
+    s.write(
+        "content/organisations.toml",
+        &ORGS.replace("Identification sûre.", "Identification très sûre."),
+    );
+    let index = step(&mut session, "content/organisations.toml");
+    assert!(index.contains("Identification très sûre."), "{index}");
+    // one more mention
+    s.write(
+        "content/texte.md",
+        &TEXT.replace("De [Lima]", "L'[I.S.R.](org:isr) de [Lima]"),
+    );
+    let index = step(&mut session, "content/texte.md");
+    assert!(index.contains("m-org-isr-2"), "{index}");
+    // the index divided by letter
+    s.write(
+        "site.toml",
+        &SITE.replace(
+            "page = \"organisations\"\n",
+            "page = \"organisations\"\nsplit = 1\n",
+        ),
+    );
+    step(&mut session, "site.toml");
+}
