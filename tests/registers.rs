@@ -178,6 +178,11 @@ fn mentions_reach_their_entry_and_every_occurrence_reaches_its_mention() {
     // the register file is data, not a file of the site
     assert!(!s.exists("public/organisations.toml"));
     assert!(!s.exists("public/place.toml"));
+    // search: an index of its own kind (not the person index's)
+    assert!(
+        index.contains("<meta property=\"apparat:kind\" content=\"index\""),
+        "{index}"
+    );
     // the person index is untouched by the other registers
     let persons = s.read("public/personnes/index.html");
     assert!(!persons.contains("Internationale"), "{persons}");
