@@ -1038,6 +1038,39 @@ fn collate_one(
 }
 
 /// The interface strings of the collation page, by interface language.
+/// A built-in normalisation's name for readers, in the page's language
+/// (the edition's own replacements keep the name site.toml gives them).
+fn normalisation_label(lang: &str, key: &str) -> Option<&'static str> {
+    let i = NORMALISATIONS.iter().position(|(k, _)| *k == key)?;
+    let labels: [&str; 6] = match lang {
+        "fr" => [
+            "guillemets et apostrophes",
+            "espaces",
+            "coupures de fin de ligne",
+            "appels de note",
+            "marques d'italique",
+            "lignes répétées",
+        ],
+        "es" => [
+            "comillas y apóstrofos",
+            "espacios",
+            "cortes de fin de línea",
+            "llamadas de nota",
+            "marcas de cursiva",
+            "líneas repetidas",
+        ],
+        _ => [
+            "quotation marks and apostrophes",
+            "spacing",
+            "line-end hyphenation",
+            "note calls",
+            "emphasis marks",
+            "repeated lines",
+        ],
+    };
+    labels.get(i).copied()
+}
+
 fn words(lang: &str) -> [&'static str; 12] {
     match lang {
         "fr" => [
@@ -1118,20 +1151,23 @@ pub fn page(reports: &[Report], lang: &str) -> Option<(String, String)> {
         let emended: usize = r.emendations.values().sum();
         h.push_str(&format!(
             "<section class=\"collation\">\n<h2><a href=\"{}\">{}</a></h2>\n<dl>\n\
-             <dt>{}</dt><dd><code>{}</code> ({}: {} / {})</dd>\n\
+             <dt>{}</dt><dd><code>{}</code> ({}{} {} / {})</dd>\n\
              <dt>{}</dt><dd>{} ({})</dd>\n<dt>{}</dt><dd>{}</dd>\n<dt>{}</dt><dd>{}</dd>\n</dl>\n</section>\n",
             esc(&crate::content::encode_url_path(&r.url)),
             esc(&r.title),
             esc(w[3]),
             esc(&r.witness),
             esc(w[10]),
+            if lang == "fr" { "\u{a0}:" } else { ":" },
             r.witness_tokens,
             r.edition_tokens,
             esc(w[4]),
             emended,
             list(&r.emendations, &kind),
             esc(w[5]),
-            list(&r.normalisations, &|k: &str| k.to_string()),
+            list(&r.normalisations, &|k: &str| normalisation_label(lang, k)
+                .unwrap_or(k)
+                .to_string()),
             esc(w[6]),
             r.unrecorded
         ));
@@ -1149,4 +1185,19 @@ pub fn site_page<'a>(
 ) -> Option<(String, String)> {
     let reports = collate(root, &config.collation, pages, diags);
     page(&reports, config.ui_lang())
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn every_normalisation_has_a_label_in_every_interface_language() {
+        for lang in ["fr", "es", "en"] {
+            for (k, _) in NORMALISATIONS {
+                assert!(normalisation_label(lang, k).is_some(), "{lang} {k}");
+            }
+        }
+        assert_eq!(normalisation_label("fr", "encoded-quotes"), None);
+    }
 }

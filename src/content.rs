@@ -153,13 +153,49 @@ pub struct Person {
 
 /// A conjectural identification: which forms, whose conjecture, and where
 /// it is argued (a site-absolute link, e.g. `/text/#p-2`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Conjecture {
     pub forms: Vec<String>,
     pub by: String,
     #[serde(default)]
     pub argued: Option<String>,
+}
+
+/// A printed form as a mention writes it, without what surrounds the name:
+/// quotation marks (`"Pierre"`, `« Pierre »`), emphasis marks, spaces.
+pub fn bare_form(written: &str) -> &str {
+    written.trim_matches(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '"' | '\'' | '«' | '»' | '“' | '”' | '‘' | '’' | '„' | '*' | '_'
+            )
+    })
+}
+
+impl Person {
+    /// What a printed form is of this person: `"pseudonym"`, `"variant"`,
+    /// or `None` (its name, or a form the register does not list).
+    pub fn form_kind(&self, written: &str) -> Option<&'static str> {
+        let f = bare_form(written);
+        if self.pseudonyms.iter().any(|p| p == f) {
+            Some("pseudonym")
+        } else if self.variants.iter().any(|v| v == f) {
+            Some("variant")
+        } else {
+            None
+        }
+    }
+
+    /// The conjecture that identifies a printed form with this person, if
+    /// the form is one the register marks as conjectural.
+    pub fn conjecture_for(&self, written: &str) -> Option<&Conjecture> {
+        let f = bare_form(written);
+        self.conjecture
+            .as_ref()
+            .filter(|c| c.forms.iter().any(|x| x == f))
+    }
 }
 
 /// A text of the register in one or more languages: a string (in the

@@ -489,6 +489,7 @@ fn finish(
                 },
                 insert: f.insert,
                 persons: persons.cloned(),
+                titles: f.titles,
             };
             match rewrite::rewrite(&f.html, url, &ropts) {
                 Ok(s) => s.into_bytes(),

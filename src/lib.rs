@@ -13,6 +13,7 @@ pub mod content;
 pub mod diagnostics;
 pub mod edition;
 mod engine;
+pub mod external;
 pub mod highlight;
 pub mod i18n;
 pub mod init;

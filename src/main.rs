@@ -55,6 +55,21 @@ enum Command {
     Check {
         #[command(flatten)]
         common: Common,
+        /// Also request every http(s) link written in content (opt-in: the
+        /// only command that uses the network)
+        #[arg(long)]
+        external: bool,
+        /// With --external: seconds a request may take, redirects included
+        #[arg(long, default_value_t = 20, requires = "external")]
+        timeout: u64,
+        /// With --external: requests at once
+        #[arg(long, default_value_t = 8, requires = "external")]
+        jobs: usize,
+        /// With --external: request every link, and neither read nor write
+        /// the cache (.apparat-links.json, links that answered well in the
+        /// last 24 hours)
+        #[arg(long, requires = "external")]
+        no_cache: bool,
     },
     /// Build in memory, serve over HTTP, rebuild and reload pages on every save
     Serve {
@@ -175,13 +190,34 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
-        Command::Check { common } => {
+        Command::Check {
+            common,
+            external,
+            timeout,
+            jobs,
+            no_cache,
+        } => {
             let opts = BuildOptions {
                 root: common.root,
                 drafts: common.drafts,
                 ..Default::default()
             };
-            let (ed, d) = apparat::check(&opts);
+            let (ed, mut d) = apparat::check(&opts);
+            if let (true, Some((config, ed))) = (external, &ed) {
+                let mut ext = apparat::external::Options::new(&opts.root);
+                ext.timeout = std::time::Duration::from_secs(timeout.max(1));
+                ext.jobs = jobs;
+                if no_cache {
+                    ext.cache = None;
+                }
+                let r = apparat::external::check(ed, config.broken_links, &ext, &mut d);
+                eprintln!(
+                    "external links: {} checked, {} from the cache, {} failed",
+                    r.requested,
+                    r.urls - r.requested,
+                    r.failed
+                );
+            }
             print_diags(&d);
             if d.has_errors() {
                 ExitCode::from(1)

@@ -267,6 +267,9 @@ pub struct OutputFile {
     pub insert: Option<String>,
     /// The page's interface strings when they are not the edition's.
     pub ui: Option<crate::i18n::Ui>,
+    /// Tooltips (`title`) for elements of the body, by id: the mentions of
+    /// a person under a form the register identifies only by conjecture.
+    pub titles: Vec<(String, String)>,
 }
 
 pub struct RenderSettings<'a> {
@@ -307,6 +310,11 @@ pub struct Renderer<'a> {
     pub person_pages: Option<std::sync::Arc<crate::rewrite::PersonPages>>,
     /// The declared registers' indexes divided by letter (empty: one page).
     register_split: Vec<Vec<LetterPage>>,
+    /// Persons whose identification under some form is a conjecture, by id;
+    /// and, for every person, a hash of what a page's mentions of them show
+    /// (forms and conjecture: the tooltips, the TEI `persName`).
+    conjectures: HashMap<&'a str, &'a crate::content::Person>,
+    form_hashes: HashMap<&'a str, u64>,
     /// Hashes of what every page may read (see [`Renderer::fingerprint`]).
     global_hash: u64,
     texts_hash: u64,
@@ -601,6 +609,22 @@ impl<'a> Renderer<'a> {
             registers_hash,
         ));
         Renderer {
+            conjectures: ed
+                .register
+                .iter()
+                .filter(|p| p.conjecture.is_some())
+                .map(|p| (p.id.get_ref().as_str(), p))
+                .collect(),
+            form_hashes: ed
+                .register
+                .iter()
+                .map(|p| {
+                    (
+                        p.id.get_ref().as_str(),
+                        hash_of(&(&p.pseudonyms, &p.variants, &p.conjecture)),
+                    )
+                })
+                .collect(),
             split,
             register_split,
             person_pages: person_pages.map(std::sync::Arc::new),
@@ -837,6 +861,7 @@ impl<'a> Renderer<'a> {
                     page_url: Some(letter.url.clone()),
                     insert: None,
                     ui: None,
+                    titles: Vec::new(),
                 }],
                 diags,
             ),
@@ -1023,6 +1048,7 @@ impl<'a> Renderer<'a> {
                 page_url: Some(page.url.clone()),
                 insert: None,
                 ui: page_ui.clone(),
+                titles: self.conjectural_mentions(entry, page_ui.as_ref().unwrap_or(&self.ui)),
             }),
             Err(d) => diags.push(d),
         }
@@ -1057,6 +1083,7 @@ impl<'a> Renderer<'a> {
                         page_url: Some(url),
                         insert,
                         ui: page_ui.clone(),
+                        titles: Vec::new(),
                     })
                 }
                 Err(d) => diags.push(d),
@@ -1080,6 +1107,7 @@ impl<'a> Renderer<'a> {
                         page_url: Some(url),
                         insert: None,
                         ui: page_ui.clone(),
+                        titles: Vec::new(),
                     })
                 }
                 Err(d) => diags.push(d),
@@ -1172,6 +1200,7 @@ impl<'a> Renderer<'a> {
                     page_url: Some(url.into()),
                     insert: None,
                     ui: None,
+                    titles: Vec::new(),
                 }),
                 Err(d) => diags.push(d),
             }
@@ -1205,6 +1234,7 @@ impl<'a> Renderer<'a> {
                     page_url: Some(url.to_string()),
                     insert: None,
                     ui: None,
+                    titles: Vec::new(),
                 }),
                 diags,
             ),
@@ -1274,7 +1304,30 @@ impl<'a> Renderer<'a> {
         } else if let Some(r) = self.register_of(page) {
             self.ed.registers.get(r).map(|r| r.hash).hash(&mut h);
         }
+        // what the register says of the forms it mentions
+        for m in &entry.doc.mentions {
+            self.form_hashes.get(m.person.as_str()).hash(&mut h);
+        }
         h.finish()
+    }
+
+    /// The tooltips of the mentions of `entry` whose form the register
+    /// identifies by conjecture only: « conjectural identification (whose) ».
+    fn conjectural_mentions(&self, entry: &Entry, ui: &crate::i18n::Ui) -> Vec<(String, String)> {
+        if self.conjectures.is_empty() {
+            return Vec::new();
+        }
+        entry
+            .doc
+            .mentions
+            .iter()
+            .filter_map(|m| {
+                let p = self.conjectures.get(m.person.as_str())?;
+                let c = p.conjecture_for(&m.form)?;
+                let title = crate::i18n::t(ui, "conjecture_by").replace("{by}", &c.by);
+                Some((m.anchor.clone(), title))
+            })
+            .collect()
     }
 
     /// Positions in `texts` of the previous and next texts of `entry`.

@@ -37,6 +37,9 @@ pub struct RewriteOptions {
     pub insert: Option<String>,
     /// Where each person's entry is when the index is divided by letter.
     pub persons: Option<std::sync::Arc<PersonPages>>,
+    /// A `title` (tooltip) for the elements with these ids, unless they
+    /// have one.
+    pub titles: Vec<(String, String)>,
 }
 
 /// The pages of a person index divided by initial letter: links to
@@ -178,6 +181,7 @@ pub fn rewrite(html: &str, page_url: &str, opts: &RewriteOptions) -> Result<Stri
     let prefix = opts.absolute_prefix.clone();
     let persons = opts.persons.clone();
     let page = page_url.to_string();
+    let titles: std::collections::HashMap<String, String> = opts.titles.iter().cloned().collect();
     // a root-relative URL made relative to the page (or prefixed)
     let map = move |v: &str| -> String {
         let mapped = match &persons {
@@ -248,6 +252,13 @@ pub fn rewrite(html: &str, page_url: &str, opts: &RewriteOptions) -> Result<Stri
             url_attr(el, "style", Value::Style)?;
         }
         match tag.as_str() {
+            "a" if !titles.is_empty() => {
+                url_attr(el, "href", Value::Url)?;
+                let title = el.get_attribute("id").and_then(|id| titles.get(&id));
+                if let Some(t) = title.filter(|_| !el.has_attribute("title")) {
+                    el.set_attribute("title", t)?;
+                }
+            }
             "a" | "link" | "area" => url_attr(el, "href", Value::Url)?,
             "img" | "source" => {
                 url_attr(el, "src", Value::Url)?;

@@ -1077,20 +1077,18 @@ impl<'a> Body<'a, '_> {
             let id = id.trim();
             let form = link_text(self.src, at);
             let form = form.trim();
-            let kind = self.persons.get(id).and_then(|p| {
-                if p.pseudonyms.iter().any(|f| f == form) {
-                    Some("pseudonym")
-                } else if p.variants.iter().any(|f| f == form) {
-                    Some("variant")
-                } else {
-                    None
-                }
-            });
+            let person = self.persons.get(id);
+            let kind = person.and_then(|p| p.form_kind(form));
+            // a conjectural identification: the edition does not grade the
+            // conjecture it reports (cert="unknown"); the register says whose it is
+            let conjectural = person.and_then(|p| p.conjecture_for(form)).is_some();
             let target = format!("{}#{}", self.register_url, person_xml_id(id));
-            match kind {
-                Some(t) => self.x.open("persName", &[("ref", &target), ("type", t)]),
-                None => self.x.open("persName", &[("ref", &target)]),
+            let mut attrs = vec![("ref", target.as_str())];
+            attrs.extend(kind.map(|t| ("type", t)));
+            if conjectural {
+                attrs.push(("cert", "unknown"));
             }
+            self.x.open("persName", &attrs);
             self.links.push(Link::Person);
         } else if let Some(lang) = dest.strip_prefix("lang:") {
             let lang = lang.trim().to_string();
@@ -1244,11 +1242,14 @@ pub fn register_tei_with(
         x.nl();
         x.leaf("persName", &[("type", "main")], &p.name);
         x.leaf("persName", &[("type", "sort")], &p.sort);
-        for f in &p.pseudonyms {
-            x.leaf("persName", &[("type", "pseudonym")], f);
-        }
-        for f in &p.variants {
-            x.leaf("persName", &[("type", "variant")], f);
+        for (forms, kind) in [(&p.pseudonyms, "pseudonym"), (&p.variants, "variant")] {
+            for f in forms {
+                if p.conjecture_for(f).is_some() {
+                    x.leaf("persName", &[("type", kind), ("cert", "unknown")], f);
+                } else {
+                    x.leaf("persName", &[("type", kind)], f);
+                }
+            }
         }
         for (el, date) in [("birth", &p.born), ("death", &p.died)] {
             if let Some(d) = date.as_deref().filter(|d| !d.trim().is_empty()) {

@@ -194,10 +194,12 @@ fn the_build_publishes_the_counts_on_the_collation_page() {
     // one substitution; the note call twice (call and note number), the
     // guillemets, their inner spaces and the cut word
     assert!(page.contains("<dd>1 (substitution 1)</dd>"), "{page}");
+    // named for readers, in the interface language (fr here)
     assert!(
-        page.contains("<dd>hyphenation 1, note-calls 2, quotes 2, spacing 2</dd>"),
+        page.contains("<dd>coupures de fin de ligne 1, appels de note 2, guillemets et apostrophes 2, espaces 2</dd>"),
         "{page}"
     );
+    assert!(page.contains("(témoin / édition)\u{a0}: "), "{page}");
     assert!(
         page.contains("<dt>Modifications non consignées</dt><dd>0</dd>"),
         "{page}"

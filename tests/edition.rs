@@ -332,7 +332,7 @@ fn nothing_is_fetched_from_elsewhere() {
 fn interface_language_is_a_setting() {
     let dir = tempfile::tempdir().expect("tmp");
     let site = dir.path().join("site");
-    for sub in ["content", "templates", "static"] {
+    for sub in ["content", "templates", "static", "sources"] {
         let from = root().join(sub);
         if !from.exists() {
             continue;

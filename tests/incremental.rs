@@ -247,7 +247,7 @@ fn the_edition_rebuilds_incrementally() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for d in ["content", "templates", "static"] {
+    for d in ["content", "templates", "static", "sources"] {
         if repo.join(d).is_dir() {
             copy_tree(&repo.join(d), &root.join(d));
         }

@@ -616,6 +616,9 @@ if (!skip.has('lighthouse')) {
   // Gated on desktop. On mobile (4× CPU throttling on top of the load) the figures are
   // reported but not yet gated: the page's own layout costs 400–800 ms of blocking time
   // there even with no script at all (issue 17, open); APPARAT_LH_GATE_MOBILE=1 gates it.
+  // APPARAT_LH_LOADED=0 skips these runs (the second edition: its pages share the bundled
+  // edition's theme and script, and the loaded runs would add minutes to CI).
+  const loaded = process.env.APPARAT_LH_LOADED !== '0';
   const gateMobile = process.env.APPARAT_LH_GATE_MOBILE === '1';
   const runs = Math.max(1, Number(process.env.APPARAT_LH_RUNS || 3));
   const load = Math.max(0, Number(process.env.APPARAT_LH_LOAD ?? 2));
@@ -623,10 +626,10 @@ if (!skip.has('lighthouse')) {
   const stopLoad = () => { for (const b of busy.splice(0)) { try { b.kill('SIGKILL'); } catch { /* gone */ } } };
   cleanup.push(stopLoad);
   process.on('exit', stopLoad);
-  for (let i = 0; i < load; i++) busy.push(spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
-  info(`lighthouse article: ${runs} runs per preset under an artificial load of ${load} busy processes (load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+  if (loaded) for (let i = 0; i < load; i++) busy.push(spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
+  if (loaded) info(`lighthouse article: ${runs} runs per preset under an artificial load of ${load} busy processes (load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`);
   try {
-    for (const preset of ['desktop', 'mobile']) {
+    for (const preset of loaded ? ['desktop', 'mobile'] : []) {
       const results = [];
       for (let i = 1; i <= runs; i++) {
         const r = await lighthouseRun(`article ${preset} (run ${i}/${runs}, loaded)`, `${ORIGIN}${BASE}${ARTICLE}`, preset);
