@@ -951,12 +951,26 @@ pub fn listing_key(p: &Page) -> ListingKey {
 }
 
 pub(crate) fn suggestion<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> String {
-    let best = known
+    let known: Vec<&str> = known.collect();
+    // an id that contains the other or shares a part of it (`humbert` →
+    // `humbert-droz`), else the nearest by edits (a typo: `exemple` → `example`)
+    let related = known
+        .iter()
+        .copied()
         .filter(|k| {
             k.contains(id) || id.contains(*k) || k.split('-').any(|p| id.split('-').any(|q| p == q))
         })
         .min();
-    match best {
+    let near = || {
+        let limit = (id.chars().count() / 3).max(1);
+        known
+            .iter()
+            .map(|k| (strsim::damerau_levenshtein(id, k), *k))
+            .filter(|(d, _)| *d <= limit)
+            .min()
+            .map(|(_, k)| k)
+    };
+    match related.or_else(near) {
         Some(b) => format!(" (did you mean `{b}`?)"),
         None => String::new(),
     }
@@ -965,6 +979,16 @@ pub(crate) fn suggestion<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_ids_get_the_nearest_known_one() {
+        let known = ["example", "humbert-droz", "sample"];
+        let hint = |id: &str| suggestion(id, known.iter().copied());
+        assert_eq!(hint("humbert"), " (did you mean `humbert-droz`?)");
+        assert_eq!(hint("exemple"), " (did you mean `example`?)");
+        assert_eq!(hint("sampel"), " (did you mean `sample`?)");
+        assert_eq!(hint("zzz"), "");
+    }
 
     #[test]
     fn accents_sort_with_their_base_letter() {

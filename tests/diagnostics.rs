@@ -118,3 +118,22 @@ fn markup_inside_an_emendation_is_explained() {
         "{err}"
     );
 }
+
+#[test]
+fn two_malformed_emendations_in_one_run_are_each_reported_at_their_own_place() {
+    // the second used to be reported at the first one's column, with the
+    // first one's message
+    let s = Site::with_register();
+    s.write(
+        "content/t.md",
+        &format!("{MENTIONS}\nUne {{~~mardi~~}} ; puis {{~~*collé*~>collé~~}} ici.\n"),
+    );
+    let o = s.check();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("content/t.md:7:5: error: "), "{err}");
+    assert!(
+        err.contains("content/t.md:7:24: error: emphasis inside an emendation"),
+        "{err}"
+    );
+}

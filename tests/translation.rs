@@ -383,3 +383,56 @@ fn the_home_and_principles_pages_offer_the_spanish_reading_text_and_it_is_there(
         }
     }
 }
+
+#[test]
+fn every_editorial_note_of_the_three_texts_has_its_spanish_counterpart_called_once() {
+    let opts = apparat::BuildOptions {
+        root: root(),
+        ..Default::default()
+    };
+    let (ed, _) = apparat::check(&opts);
+    let (_, ed) = ed.expect("edition");
+    let page = |rel: &str| {
+        ed.entries
+            .iter()
+            .find(|e| e.page.rel == rel)
+            .unwrap_or_else(|| panic!("no page {rel}"))
+    };
+    // label -> (number of calls, § of the first call)
+    let editorial = |x: &apparat::edition::Entry| -> BTreeMap<String, (usize, Option<u32>)> {
+        x.doc
+            .notes
+            .iter()
+            .filter(|n| n.series == apparat::markup::Series::Editorial)
+            .map(|n| (n.label.clone(), (n.calls, n.para)))
+            .collect()
+    };
+    let mut total = 0;
+    for (fr, es) in PAIRS {
+        let (f, e) = (editorial(page(fr)), editorial(page(es)));
+        assert!(!f.is_empty(), "{fr} has editorial notes");
+        total += f.len();
+        assert_eq!(
+            e.keys().collect::<Vec<_>>(),
+            f.keys().collect::<Vec<_>>(),
+            "{es}: the editorial notes of {fr}, with the same labels"
+        );
+        for (label, (calls, para)) in &e {
+            assert_eq!(*calls, 1, "{es}: [^{label}] is called once");
+            assert_eq!(
+                *para, f[label].1,
+                "{es}: [^{label}] is called in the § of its French call"
+            );
+        }
+        // and the Spanish page shows them, each with its text
+        let html = &page(es).doc.html;
+        for label in f.keys() {
+            assert!(
+                html.contains(&format!("id=\"{label}\"")),
+                "{es}: the note {label} is shown"
+            );
+        }
+    }
+    // 25 in the article, 4 in each document
+    assert_eq!(total, 25 + 4 + 4);
+}

@@ -1175,7 +1175,8 @@ impl<'a, 's> Emitter<'a, 's> {
             if let Some(e) = run[s..].find(']') {
                 let label = &run[s + 2..s + e];
                 if !label.is_empty() && !label.contains(char::is_whitespace) {
-                    let offset = self.locate(at, &run[s..s + e + 1]);
+                    let call = &run[s..s + e + 1];
+                    let offset = self.locate_nth(at, call, run[..s].matches(call).count());
                     // `\[^abc]` is the text itself
                     if !escaped(self.body, offset) {
                         self.error(offset, no_note_text(label));
@@ -1196,7 +1197,9 @@ impl<'a, 's> Emitter<'a, 's> {
                 }
                 emend::Piece::Bad { at: p, message } => {
                     let frag = &run[p..(p + 3).min(run.len())];
-                    let offset = self.locate(at, frag);
+                    // the same opening earlier in the run: skip as many in the source
+                    let before = run[..p].matches(frag).count();
+                    let offset = self.locate_nth(at, frag, before);
                     // an emendation open at the end of its run may have been
                     // cut by markup that it cannot hold: say so
                     let cut = if message.starts_with("unclosed") {
@@ -1219,12 +1222,20 @@ impl<'a, 's> Emitter<'a, 's> {
 
     /// Finds `needle` in the source at or after `at` (text runs lose their exact
     /// offsets to escapes and smart punctuation); falls back to `at`.
-    fn locate(&self, at: usize, needle: &str) -> usize {
-        self.body
-            .get(at..)
-            .and_then(|s| s.find(needle))
-            .map(|i| at + i)
-            .unwrap_or(at)
+    /// The `nth` (from 0) occurrence of `needle` at or after `at`; falls
+    /// back to the last one found, then to `at`.
+    fn locate_nth(&self, at: usize, needle: &str, nth: usize) -> usize {
+        let Some(rest) = self.body.get(at..) else {
+            return at;
+        };
+        let mut found = None;
+        for (k, (i, _)) in rest.match_indices(needle).enumerate() {
+            found = Some(at + i);
+            if k == nth {
+                break;
+            }
+        }
+        found.unwrap_or(at)
     }
 
     fn emendation(&mut self, source: &str, reading: &str, out: &mut Vec<Event<'a>>) {
