@@ -219,8 +219,9 @@ fn scan(page: &Page) -> Scanned {
             mode = Mode::Text;
             continue;
         }
-        if t.starts_with(":::") {
-            in_parallel = true;
+        if let Some(rest) = t.strip_prefix(":::") {
+            // `::: parallel` opens a block; `::: continue` is only a marker
+            in_parallel = rest.split_whitespace().next() == Some("parallel");
             continue;
         }
         if in_parallel && t.starts_with(":: ") {

@@ -74,6 +74,10 @@ pub struct FrontMatter {
     /// The base witness this text transcribes (see `collate`).
     #[serde(default)]
     pub witness: Option<crate::witness::WitnessRef>,
+    /// The label of a note called from the title (`title_note = "*"`), as
+    /// a print calls a document's source note on its heading.
+    #[serde(default)]
+    pub title_note: Option<String>,
     #[serde(default)]
     pub extra: toml::Table,
 }

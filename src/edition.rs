@@ -306,6 +306,7 @@ pub fn parse_options(config: &Config, page: &Page) -> ParseOptions {
         translation_credit: ui.get("translation_credit").to_string(),
         ui,
         prefix: String::new(),
+        title_note: page.front.title_note.clone(),
         lang: page
             .front
             .lang

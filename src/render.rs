@@ -1460,6 +1460,7 @@ fn page_context(
         "emendations_html": if doc.emendations.is_empty() { String::new() } else { crate::markup::emendation_list(&doc.emendations, ui) },
         "parallels": doc.parallels,
         "paragraphs": doc.paragraphs,
+        "title_note": doc.title_call,
         "source": page.front.source,
         "extra": page.front.extra,
         "prev": prev,

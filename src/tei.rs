@@ -304,7 +304,7 @@ fn encoding_desc(x: &mut Xml, config: &Config) {
     x.leaf("p", &[("xml:lang", "en")], "Straight quotation marks of the transcription are given in the typography of each passage's language; in French, the space before high punctuation is a no-break space.");
     x.close("normalization");
     x.open("segmentation", &[]);
-    x.leaf("p", &[("xml:lang", "en")], "Each top-level block of a text (paragraph, quotation, list, table, parallel passage) is numbered as in the edition: @n is its § number, @xml:id is p-N. Notes keep their printed labels in @n and are placed where they are first called; further calls are ptr elements. Parallel passages are a cit of two quote elements (original and translation), aligned segment by segment (seg), the pairs linked by a linkGrp of type translation.");
+    x.leaf("p", &[("xml:lang", "en")], "Each top-level block of a text (paragraph, quotation, list, table, parallel passage) is numbered as in the edition: @n is its § number, @xml:id is p-N; a block that continues the paragraph before it (after a quotation set apart, say) keeps that paragraph's @n, has the @xml:id p-N-2, p-N-3… and points to the part it continues with @prev. Notes keep their printed labels in @n and are placed where they are first called; further calls are ptr elements. Parallel passages are a cit of two quote elements (original and translation), aligned segment by segment (seg), the pairs linked by a linkGrp of type translation.");
     x.close("segmentation");
     x.open("interpretation", &[]);
     x.leaf("p", &[("xml:lang", "en")], "Mentions of persons are persName elements whose @ref points to the register's person/@xml:id; @type is pseudonym or variant when the printed form is one the register lists as such. Passages in another language are foreign with @xml:lang; an editorial gloss follows as gloss, pointing to its passage.");
@@ -364,6 +364,9 @@ pub fn text_tei(
         defs: HashMap::new(),
         calls: HashMap::new(),
         para: 0,
+        parts: 0,
+        cont: false,
+        title_note: page.front.title_note.clone(),
         lang: lang.clone(),
         lang_stack: Vec::new(),
         links: Vec::new(),
@@ -520,6 +523,12 @@ struct Body<'a, 'p> {
     /// calls seen so far, per label
     calls: HashMap<String, usize>,
     para: u32,
+    /// parts of the current § (1 + its continuations)
+    parts: u32,
+    /// the next top-level block continues the current §
+    cont: bool,
+    /// the note called from the title (`title_note`)
+    title_note: Option<String>,
     lang: String,
     lang_stack: Vec<String>,
     links: Vec<Link<'p>>,
@@ -579,9 +588,21 @@ impl<'a> Body<'a, '_> {
         }
         let mut i = 0;
         let mut wrote = false;
+        // the note called from the title opens the body, as in the HTML
+        if let Some(label) = self.title_note.clone() {
+            self.call(&label);
+            self.x.nl();
+        }
         while i < main.len() {
             let end = block_end(&main, i);
-            if marker_of(self.src, &main[i..end]) == Some(Marker::Open) {
+            let marker = marker_of(self.src, &main[i..end]);
+            if marker == Some(Marker::Continue) {
+                self.cont = true;
+                i = end;
+                continue;
+            }
+            if matches!(marker, Some(Marker::Open | Marker::OpenContinued)) {
+                self.cont |= marker == Some(Marker::OpenContinued);
                 if let Some(consumed) = self.parallel(&main[i..]) {
                     i += consumed;
                     wrote = true;
@@ -614,13 +635,16 @@ impl<'a> Body<'a, '_> {
                 | Event::Start(Tag::Table(_))
         );
         if numbered {
-            self.para += 1;
-            let n = self.para.to_string();
-            let id = format!("p-{n}");
-            self.block(block, &[("n", &n), ("xml:id", &id)]);
+            let (n, id, prev) = self.number();
+            let mut attrs = vec![("n", n.as_str()), ("xml:id", id.as_str())];
+            if let Some(prev) = &prev {
+                attrs.push(("prev", prev.as_str()));
+            }
+            self.block(block, &attrs);
             self.x.nl();
             return true;
         }
+        self.cont = false;
         if let Event::Start(Tag::Heading { level, .. }) = first {
             let lvl = *level as u8;
             while self.divs.last().is_some_and(|&l| l >= lvl) {
@@ -642,6 +666,24 @@ impl<'a> Body<'a, '_> {
             self.x.nl();
         }
         wrote
+    }
+
+    /// The § of the top-level block at hand: its number, its id (`p-N`, or
+    /// `p-N-K` for the K-th part of a § continued after a block), and for a
+    /// continuation the id of the part it continues (`@prev`).
+    fn number(&mut self) -> (String, String, Option<String>) {
+        if std::mem::take(&mut self.cont) && self.para > 0 {
+            let prev = match self.parts {
+                1 => format!("#p-{}", self.para),
+                k => format!("#p-{}-{k}", self.para),
+            };
+            self.parts += 1;
+            let id = format!("p-{}-{}", self.para, self.parts);
+            return (self.para.to_string(), id, Some(prev));
+        }
+        self.para += 1;
+        self.parts = 1;
+        (self.para.to_string(), format!("p-{}", self.para), None)
     }
 
     /// A block (top-level or nested) with the attributes given to its element.
@@ -821,20 +863,20 @@ impl<'a> Body<'a, '_> {
         if !columns[0].1 {
             columns.swap(0, 1);
         }
-        self.para += 1;
+        let (n, id, prev) = self.number();
         self.parallels += 1;
         self.translation_langs = true;
-        let n = self.para.to_string();
         let key = format!("par{}", self.parallels);
         let count = columns[0].2.len();
-        self.x.open(
-            "cit",
-            &[
-                ("type", "parallel"),
-                ("n", &n),
-                ("xml:id", &format!("p-{n}")),
-            ],
-        );
+        let mut attrs = vec![
+            ("type", "parallel"),
+            ("n", n.as_str()),
+            ("xml:id", id.as_str()),
+        ];
+        if let Some(prev) = &prev {
+            attrs.push(("prev", prev.as_str()));
+        }
+        self.x.open("cit", &attrs);
         self.x.nl();
         for (c, (lang, original, segs)) in columns.iter().enumerate() {
             let role = if *original { "original" } else { "translation" };

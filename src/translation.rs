@@ -232,6 +232,13 @@ fn prefix_ids(html: &str, prefix: &str) -> Result<String, String> {
     .map_err(|e| e.to_string())
 }
 
+/// A note call made by parse (`markup`) with its id and its link to the
+/// note prefixed, as [`prefix_ids`] prefixes the ids of a column.
+fn prefix_call(call: &str, prefix: &str) -> String {
+    call.replace(" id=\"", &format!(" id=\"{prefix}"))
+        .replace(" href=\"#", &format!(" href=\"#{prefix}"))
+}
+
 /// The id prefixes of the two columns: their language tags, or `o-` and
 /// `t-` when the tags are equal.
 pub fn prefixes(orig_lang: &str, tr_lang: &str) -> (String, String) {
@@ -421,6 +428,17 @@ pub fn parallel_context(
             );
             obj.insert("url".into(), url.into());
             obj.insert("content".into(), "".into());
+            // the calls from the two titles, with the ids of their columns
+            obj.insert(
+                "title_note".into(),
+                prefix_call(&tr.doc.title_call, &prefixes.1).into(),
+            );
+            if let Some(o) = obj.get_mut("original").and_then(|o| o.as_object_mut()) {
+                o.insert(
+                    "title_note".into(),
+                    prefix_call(&orig.doc.title_call, &prefixes.0).into(),
+                );
+            }
         }
         ctx.insert("page", &page);
     }

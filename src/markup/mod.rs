@@ -114,6 +114,9 @@ pub struct Document {
     /// and emendations (parallel segments).
     #[serde(skip)]
     pub extra_ids: Vec<String>,
+    /// The call of the note called from the title (`title_note`), as HTML
+    /// for the templates to put in the title heading; empty when there is none.
+    pub title_call: String,
 }
 
 /// A link written in a page: its target and where it is.
@@ -187,6 +190,9 @@ pub struct ParseOptions {
     pub prefix: String,
     /// Language of the page's text (BCP 47).
     pub lang: String,
+    /// The label of the note called from the page's title (front matter
+    /// `title_note`).
+    pub title_note: Option<String>,
 }
 
 pub fn markdown_options() -> Options {
@@ -379,6 +385,14 @@ struct Emitter<'a, 's> {
     links: Vec<LinkKind>,
     mention_counts: HashMap<String, usize>,
     para: Option<u32>,
+    /// The last numbered paragraph, which a continuation continues (none
+    /// after a heading).
+    last_para: Option<u32>,
+    /// Parts of the last numbered paragraph so far (1 + its continuations).
+    para_parts: u32,
+    /// Where a `::: continue` marker (or `::: parallel continue`) waits for
+    /// the block it applies to.
+    cont_next: Option<usize>,
     in_note: Option<String>,
     heading: Option<HeadingStart>,
     anchors: HashMap<String, usize>,
@@ -418,6 +432,9 @@ impl<'a, 's> Emitter<'a, 's> {
             links: Vec::new(),
             mention_counts: HashMap::new(),
             para: None,
+            last_para: None,
+            para_parts: 0,
+            cont_next: None,
             in_note: None,
             heading: None,
             anchors: HashMap::new(),
@@ -490,6 +507,12 @@ impl<'a, 's> Emitter<'a, 's> {
                 }
             }
         }
+        // the call from the title (`title_note`) is the note's first
+        if let Some(label) = &self.opts.title_note {
+            if self.defs.contains_key(label) {
+                *self.calls_total.entry(label.clone()).or_default() += 1;
+            }
+        }
         for label in self.def_order.clone() {
             let has_call_inside = self.defs[&label]
                 .events
@@ -507,15 +530,27 @@ impl<'a, 's> Emitter<'a, 's> {
                 self.error(at, format!("note `[^{label}]` is never called"));
             }
         }
-        // 3. emit the top-level blocks
+        // 3. emit the top-level blocks, after the note called from the title
         let mut out: Vec<Event<'a>> = Vec::new();
         let mut html = String::with_capacity(self.body.len() * 2);
+        self.title_note(&mut out);
         let mut i = 0;
         while i < main.len() {
             let end = block_end(&main, i);
             let block = &main[i..end];
             match marker_of(self.body, block) {
-                Some(Marker::Open) => {
+                Some(Marker::Continue) => {
+                    let at = block[0].1.start;
+                    if self.cont_next.replace(at).is_some() {
+                        self.error(at, "two `::: continue` markers in a row: one is enough");
+                    }
+                    i = end;
+                    continue;
+                }
+                Some(m @ (Marker::Open | Marker::OpenContinued)) => {
+                    if m == Marker::OpenContinued {
+                        self.cont_next.get_or_insert(block[0].1.start);
+                    }
                     let consumed = self.parallel(&main[i..], &mut out);
                     i += consumed;
                     self.flush_notes(&mut out);
@@ -528,13 +563,19 @@ impl<'a, 's> Emitter<'a, 's> {
                 }
                 Some(Marker::Malformed) => {
                     let at = block[0].1.start;
-                    self.error(at, "malformed parallel-block marker: markers stand alone on their line, with blank lines around them (`::: parallel`, `:: LANG original|translation`, `:::`)");
+                    self.error(at, "malformed parallel-block marker: markers stand alone on their line, with blank lines around them (`::: parallel`, `::: parallel continue`, `:: LANG original|translation`, `:::`, `::: continue`)");
                 }
                 None => {}
             }
             self.top_block(block, &mut out);
             write_html(&mut html, &mut out, false);
             i = end;
+        }
+        if let Some(at) = self.cont_next.take() {
+            self.error(
+                at,
+                "`::: continue` ends the text: no block follows it to continue the paragraph",
+            );
         }
         write_html(&mut html, &mut out, true);
         self.doc.html = html;
@@ -564,20 +605,118 @@ impl<'a, 's> Emitter<'a, 's> {
         self.doc.notes = notes;
     }
 
+    /// The note called from the title (`title_note` in front matter): its
+    /// call is the first call of the note (`call-…-1`), rendered by the
+    /// templates in the title heading from `page.title_note`; the note itself
+    /// opens the body, before § 1, and its backlink leads to the title.
+    fn title_note(&mut self, out: &mut Vec<Event<'a>>) {
+        let Some(label) = self.opts.title_note.clone() else {
+            return;
+        };
+        if !self.defs.contains_key(&label) {
+            let at = self.src.text.find("title_note").unwrap_or(0);
+            let d = self.src.error(
+                at,
+                format!(
+                    "`title_note`: this page defines no note `[^{label}]` for its title to call"
+                ),
+            );
+            self.diags.push(d);
+            return;
+        }
+        *self.calls_seen.entry(label.clone()).or_default() += 1;
+        let (series, display, raw_id) = note_identity(&label);
+        let id = self.id(&raw_id);
+        let (class, kind) = match series {
+            Series::Author => ("noteref", t(&self.opts.ui, "note")),
+            Series::Editorial => (
+                "noteref noteref-editorial",
+                t(&self.opts.ui, "editorial_note"),
+            ),
+        };
+        self.doc.title_call = format!(
+            "<sup class=\"call\"><a class=\"{class}\" id=\"{}\" href=\"#{id}\" role=\"doc-noteref\" aria-label=\"{} {}\">{}</a></sup>",
+            call_anchor(&id, 1),
+            escape_html(&kind),
+            escape_html(&display),
+            escape_html(&display)
+        );
+        self.para = None;
+        self.pending.push(label);
+        self.flush_notes(out);
+    }
+
+    /// Whether top-level blocks are numbered here (a text, not an example).
+    fn numbering(&self) -> bool {
+        self.opts.kind == Kind::Text && self.opts.prefix.is_empty()
+    }
+
+    /// Numbers a new § and returns its number.
+    fn new_para(&mut self) -> u32 {
+        self.doc.paragraphs += 1;
+        self.last_para = Some(self.doc.paragraphs);
+        self.para_parts = 1;
+        self.doc.paragraphs
+    }
+
+    /// The § that the block at hand continues, when a `::: continue` marker
+    /// (or `::: parallel continue`) precedes it, and the id of this part
+    /// (`p-N-2`, `p-N-3`…: not a § anchor, but a target for search results).
+    /// Where paragraphs are not numbered the marker has no effect.
+    fn continuation(&mut self, marker: Option<usize>) -> Option<(u32, String)> {
+        let at = marker?;
+        if !self.numbering() {
+            return None;
+        }
+        let Some(n) = self.last_para else {
+            self.error(at, "`::: continue`: no numbered paragraph precedes it in this section, so there is nothing to continue");
+            return None;
+        };
+        self.para_parts += 1;
+        let id = self.id(&format!("p-{n}-{}", self.para_parts));
+        self.doc.extra_ids.push(id.clone());
+        Some((n, id))
+    }
+
     /// A top-level block: numbered when the page is a text, then its notes.
     fn top_block(&mut self, block: &[Ev<'a>], out: &mut Vec<Event<'a>>) {
-        let numbered = self.opts.kind == Kind::Text
-            && self.opts.prefix.is_empty()
-            && matches!(
-                block[0].0,
-                Event::Start(Tag::Paragraph)
-                    | Event::Start(Tag::BlockQuote(_))
-                    | Event::Start(Tag::List(_))
-                    | Event::Start(Tag::Table(_))
-            );
-        if numbered {
-            self.doc.paragraphs += 1;
-            let n = self.doc.paragraphs;
+        let numberable = matches!(
+            block[0].0,
+            Event::Start(Tag::Paragraph)
+                | Event::Start(Tag::BlockQuote(_))
+                | Event::Start(Tag::List(_))
+                | Event::Start(Tag::Table(_))
+        );
+        let marker = self.cont_next.take();
+        if let (Some(at), false) = (marker, numberable) {
+            self.error(at, "`::: continue` must be followed by a paragraph, a block quotation, a list, a table or a parallel block");
+        }
+        if matches!(block[0].0, Event::Start(Tag::Heading { .. })) {
+            self.last_para = None;
+        }
+        let numbered = self.numbering() && numberable;
+        let cont = if numbered {
+            self.continuation(marker)
+        } else {
+            None
+        };
+        if let Some((n, id)) = cont {
+            self.para = Some(n);
+            if matches!(block[0].0, Event::Start(Tag::Paragraph)) {
+                out.push(Event::Html(
+                    format!("<p class=\"cont\" id=\"{id}\">").into(),
+                ));
+                self.inline(&block[1..block.len() - 1], out);
+                out.push(Event::Html("</p>\n".into()));
+            } else {
+                out.push(Event::Html(
+                    format!("<div class=\"block cont\" id=\"{id}\">\n").into(),
+                ));
+                self.inline(block, out);
+                out.push(Event::Html("</div>\n".into()));
+            }
+        } else if numbered {
+            let n = self.new_para();
             self.para = Some(n);
             if matches!(block[0].0, Event::Start(Tag::Paragraph)) {
                 let attr = &markers().para;
@@ -1286,6 +1425,7 @@ impl<'a, 's> Emitter<'a, 's> {
         self.examples += 1;
         let opts = ParseOptions {
             prefix: format!("{}ex{}-", self.opts.prefix, self.examples),
+            title_note: None,
             ..self.opts.clone()
         };
         let mut nested_diags = Diagnostics::default();
@@ -1527,6 +1667,12 @@ pub(crate) fn block_end(events: &[Ev], i: usize) -> usize {
 #[derive(Debug, PartialEq)]
 pub(crate) enum Marker {
     Open,
+    /// `::: parallel continue`: a parallel block that continues the
+    /// preceding numbered paragraph.
+    OpenContinued,
+    /// `::: continue`: the next top-level block continues the preceding
+    /// numbered paragraph (same § number, no `p-N` anchor of its own).
+    Continue,
     Column(String),
     Close,
     Malformed,
@@ -1620,10 +1766,12 @@ pub(crate) fn marker_of(body: &str, block: &[Ev]) -> Option<Marker> {
         return Some(Marker::Close);
     }
     if let Some(rest) = raw.strip_prefix(":::") {
-        return if rest.trim() == "parallel" {
-            Some(Marker::Open)
-        } else {
-            Some(Marker::Malformed)
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        return match words.as_slice() {
+            ["parallel"] => Some(Marker::Open),
+            ["parallel", "continue"] => Some(Marker::OpenContinued),
+            ["continue"] => Some(Marker::Continue),
+            _ => Some(Marker::Malformed),
         };
     }
     // a column is `:: TAG original|translation`, with a space after `::`;
@@ -1684,6 +1832,7 @@ mod tests {
             ui: crate::i18n::Ui::new("fr"),
             prefix: String::new(),
             lang: "fr".into(),
+            title_note: None,
         };
         let body = page_with_notes(3_000);
         let src = SourceMap::new("t.md", body.clone());

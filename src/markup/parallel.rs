@@ -37,6 +37,8 @@ impl<'a> Emitter<'a, '_> {
     /// returns how many events it consumed.
     pub(super) fn parallel(&mut self, events: &[Ev<'a>], out: &mut Vec<Event<'a>>) -> usize {
         let open_at = events[0].1.start;
+        // `::: parallel continue`, or a `::: continue` marker before it
+        let cont_marker = self.cont_next.take();
         let mut i = block_end(events, 0);
         let mut columns: Vec<Column<'a>> = Vec::new();
         let mut closed = false;
@@ -54,13 +56,20 @@ impl<'a> Emitter<'a, '_> {
                     closed = true;
                     break;
                 }
-                Some(Marker::Open) => {
+                Some(Marker::Open | Marker::OpenContinued) => {
                     self.error(
                         block[0].1.start,
                         "parallel blocks cannot be nested: close the previous one with `:::`",
                     );
                     ok = false;
                     break;
+                }
+                Some(Marker::Continue) => {
+                    self.error(
+                        block[0].1.start,
+                        "`::: continue` inside a parallel block: segments continue their paragraph unless they begin with `¶`",
+                    );
+                    ok = false;
                 }
                 Some(Marker::Malformed) => {
                     self.error(block[0].1.start, "malformed parallel-block marker: markers stand alone on their line, with blank lines around them");
@@ -148,6 +157,8 @@ impl<'a> Emitter<'a, '_> {
             }
         }
         if !ok {
+            // a malformed block's parts are numbered as plain blocks
+            self.cont_next = cont_marker;
             for r in loose {
                 self.top_block(&events[r], out);
             }
@@ -157,24 +168,31 @@ impl<'a> Emitter<'a, '_> {
         if !columns[0].original {
             columns.swap(0, 1);
         }
-        let numbered = self.opts.kind == crate::content::Kind::Text && self.opts.prefix.is_empty();
-        let para = if numbered {
-            self.doc.paragraphs += 1;
-            Some(self.doc.paragraphs)
-        } else {
-            None
+        let cont = self.continuation(cont_marker);
+        let para = match &cont {
+            Some((n, _)) => Some(*n),
+            None if self.numbering() => Some(self.new_para()),
+            None => None,
         };
         self.para = para;
         let block_no = self.doc.parallels.len() + 1;
         let key = self.id(&format!("par{block_no}"));
         let ui = self.opts.ui.clone();
-        let data_para = para
-            .map(|n| format!(" {}=\"{n}\"", super::markers().para))
-            .unwrap_or_default();
+        // a continuation is a part of the § it continues, not a § of its own
+        let data_para = match (&cont, para) {
+            (Some((_, id)), _) => format!(" id=\"{id}\""),
+            (None, Some(n)) => format!(" {}=\"{n}\"", super::markers().para),
+            (None, None) => String::new(),
+        };
+        let class = if cont.is_some() {
+            "parallel cont"
+        } else {
+            "parallel"
+        };
         let (orig, tr) = (&columns[0], &columns[1]);
         out.push(Event::Html(
             format!(
-                "<figure class=\"parallel\"{data_para}>\n<div class=\"parallel-head\" aria-hidden=\"true\"><div class=\"col-head\">{} · {}</div><div class=\"col-head\">{} · {}</div></div>\n",
+                "<figure class=\"{class}\"{data_para}>\n<div class=\"parallel-head\" aria-hidden=\"true\"><div class=\"col-head\">{} · {}</div><div class=\"col-head\">{} · {}</div></div>\n",
                 escape_html(&t(&ui, "original")),
                 escape_html(&ui.language_name(&orig.lang)),
                 escape_html(&t(&ui, "translation")),

@@ -187,7 +187,7 @@
 
   function anchorLabel(a) {
     if (!a) return '';
-    var m = /^p-(\d+)$/.exec(a.id);
+    var m = /^p-(\d+)(?:-\d+)?$/.exec(a.id);
     if (m) return t('paragraph') + '\u00a0' + m[1];
     var n = /^(n|ed|tn)-(.+)$/.exec(a.id);
     if (n) return t('note') + ' ' + n[2];
