@@ -56,6 +56,10 @@ pub struct Config {
     /// per initial letter, and mentions link to their letter's page (0: never).
     #[serde(default = "default_persons_split")]
     pub persons_split: usize,
+    /// Registers beside the person register (`[[registers]]`: organisations,
+    /// places, periodicals…), each with its mention scheme and index page.
+    #[serde(default)]
+    pub registers: Vec<RegisterDecl>,
     /// Credit shown on translation columns of parallel blocks (by default
     /// the interface string `translation_credit`).
     #[serde(default)]
@@ -156,6 +160,7 @@ impl Config {
                     ));
                 }
                 c.check_ui(&sm, diags);
+                c.check_registers(&sm, diags);
                 Some(c)
             }
             Err(e) => {
@@ -256,6 +261,154 @@ impl Config {
             ui
         })
     }
+}
+
+/// A register declared in site.toml (`[[registers]]`).
+#[derive(Debug, Clone, Serialize, Deserialize, Hash)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterDecl {
+    /// The mention scheme: `[Comintern](org:ic)`.
+    pub id: String,
+    /// The register file, relative to `content/` (default `ID.toml`).
+    #[serde(default)]
+    pub file: Option<String>,
+    /// Content path (without `.md`) of the index page (default: the id).
+    #[serde(default)]
+    pub page: Option<String>,
+    /// The register's name per interface language (`fr = "Organisations"`).
+    #[serde(default)]
+    pub title: BTreeMap<String, String>,
+    /// Above this many occurrences, the index is divided by initial letter (0: never).
+    #[serde(default = "default_persons_split")]
+    pub split: usize,
+    /// The TEI element of a mention (`orgName`, `placeName`, `title`…).
+    #[serde(default = "default_tei")]
+    pub tei: String,
+}
+
+fn default_tei() -> String {
+    "name".into()
+}
+
+impl RegisterDecl {
+    /// The register file, relative to the edition root.
+    pub fn file_path(&self) -> std::path::PathBuf {
+        let file = self
+            .file
+            .clone()
+            .unwrap_or_else(|| format!("{}.toml", self.id));
+        Path::new("content").join(file.trim_start_matches('/'))
+    }
+
+    /// The index page's content path (`organisations`).
+    pub fn page_rel(&self) -> String {
+        self.page
+            .as_deref()
+            .unwrap_or(&self.id)
+            .trim_matches('/')
+            .to_string()
+    }
+
+    /// The index page's site-absolute URL (`/organisations/`).
+    pub fn url(&self) -> String {
+        format!("/{}/", self.page_rel())
+    }
+
+    /// The TEI element of a mention: `tei` when it is one apparat knows, else `name`.
+    pub fn tei_element(&self) -> &str {
+        match self.tei.as_str() {
+            "orgName" => "orgName",
+            "placeName" => "placeName",
+            "title" => "title",
+            "persName" => "persName",
+            "rs" => "rs",
+            _ => "name",
+        }
+    }
+
+    /// The register's title in interface language `lang`: that language's,
+    /// else the first one given, else the id.
+    pub fn title_in(&self, lang: &str) -> String {
+        self.title
+            .get(lang)
+            .or_else(|| self.title.values().next())
+            .cloned()
+            .unwrap_or_else(|| self.id.clone())
+    }
+}
+
+impl Config {
+    /// Checks the declared registers: ids are schemes of their own
+    /// (lowercase ASCII, not `person` or `lang`), ids and pages unique.
+    fn check_registers(&self, sm: &SourceMap, diags: &mut Diagnostics) {
+        let persons = self.persons_page.trim_matches('/').to_string();
+        let mut ids = std::collections::HashSet::new();
+        let mut pages = std::collections::HashSet::from([persons]);
+        let mut from = 0;
+        for r in &self.registers {
+            // the declaration's own `id = …` line, in order
+            let at = find_key_from(&sm.text, from, "id").unwrap_or(0);
+            from = at + 1;
+            let ok = r.id.starts_with(|c: char| c.is_ascii_lowercase())
+                && r.id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            // `person:` and `lang:` are the dialect's, and a URL scheme stays a link
+            let reserved = [
+                "person", "lang", "http", "https", "mailto", "tel", "ftp", "file", "data",
+            ];
+            if !ok || reserved.contains(&r.id.as_str()) {
+                diags.push(sm.error(
+                    at,
+                    format!(
+                        "register id `{}` must be lowercase ASCII letters, digits and hyphens, \
+                         and not `person`, `lang` or a URL scheme",
+                        r.id
+                    ),
+                ));
+            }
+            if r.tei_element() != r.tei {
+                diags.push(sm.error(
+                    at,
+                    format!(
+                        "register `{}`: unknown tei element `{}` (one of orgName, placeName, \
+                         title, name, rs, persName)",
+                        r.id, r.tei
+                    ),
+                ));
+            }
+            if !ids.insert(r.id.clone()) {
+                diags.push(sm.error(at, format!("duplicate register id `{}`", r.id)));
+            }
+            if !pages.insert(r.page_rel()) {
+                diags.push(sm.error(
+                    at,
+                    format!(
+                        "register `{}`: page `{}` is already another register's index",
+                        r.id,
+                        r.page_rel()
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// Byte offset of the next line `key = …` at or after `from`.
+fn find_key_from(text: &str, from: usize, key: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        if start < from {
+            continue;
+        }
+        let l = line.trim_start();
+        if l.split('=').next().unwrap_or("").trim() == key && l.contains('=') {
+            return Some(start + (line.len() - l.len()));
+        }
+    }
+    None
 }
 
 /// Byte offset of `key = …` in site.toml (in table `[table]` if given), for

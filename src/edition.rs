@@ -247,6 +247,19 @@ pub struct Edition {
     pub notes: usize,
     /// The register's entries as written (for the TEI and data exports).
     pub register: Arc<Vec<crate::content::Person>>,
+    /// The registers declared beside the person register, each with its index.
+    pub registers: Vec<RegisterIndex>,
+}
+
+/// A register declared in site.toml (`[[registers]]`), resolved.
+#[derive(Debug, Clone)]
+pub struct RegisterIndex {
+    pub decl: crate::config::RegisterDecl,
+    /// Its entries as written (for the TEI export).
+    pub entries: Arc<Vec<crate::content::Person>>,
+    pub index: Arc<Index>,
+    /// A hash of the index (what its pages show).
+    pub hash: u64,
 }
 
 /// Accent-insensitive sort key: `Á` sorts with `A`, case ignored, then the raw
@@ -285,6 +298,11 @@ pub fn parse_options(config: &Config, page: &Page) -> ParseOptions {
     ParseOptions {
         kind: page.front.kind,
         persons_url: format!("/{}/", config.persons_page.trim_matches('/')),
+        registers: config
+            .registers
+            .iter()
+            .map(|r| (r.id.clone(), r.url()))
+            .collect(),
         translation_credit: ui.get("translation_credit").to_string(),
         ui,
         prefix: String::new(),
@@ -685,6 +703,7 @@ pub fn resolve_with(
         entries,
         notes,
         register: Arc::new(register.persons.clone()),
+        registers: Vec::new(),
     }
 }
 
@@ -710,13 +729,13 @@ fn group_by_text(
 }
 
 /// Occurrences by register position, and the position of each person id.
-type Gathered<'e, 'r> = (
+pub(crate) type Gathered<'e, 'r> = (
     Vec<Vec<(usize, &'e Arc<Occurrence>)>>,
     &'r HashMap<&'r str, usize>,
 );
 
 /// The person index: persons and cross-references, accent-insensitive order.
-fn build_index(
+pub(crate) fn build_index(
     register: &Register,
     (ui, (lang, default)): (&crate::i18n::Ui, (&str, &str)),
     entries: &[Arc<Entry>],
@@ -909,7 +928,7 @@ fn update_index(
 }
 
 /// Position of each entry in listing order (weight, then title), by entry index.
-fn text_order(entries: &[Arc<Entry>]) -> Vec<usize> {
+pub(crate) fn text_order(entries: &[Arc<Entry>]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..entries.len()).collect();
     idx.sort_by(|&a, &b| entries[a].listing.cmp(&entries[b].listing));
     let mut pos = vec![0; entries.len()];
@@ -932,7 +951,7 @@ pub fn listing_key(p: &Page) -> ListingKey {
     (p.front.weight, collation_key(&p.front.title), p.rel.clone())
 }
 
-fn suggestion<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> String {
+pub(crate) fn suggestion<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> String {
     let known: Vec<&str> = known.collect();
     // an id that contains the other or shares a part of it (`humbert` →
     // `humbert-droz`), else the nearest by edits (a typo: `exemple` → `example`)

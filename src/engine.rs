@@ -408,6 +408,8 @@ pub(crate) fn check_with(
         &mut diags,
     );
     cache.index = Some((ed.index_hash, Arc::clone(&ed.index)));
+    let mut ed = ed;
+    ed.registers = crate::registers::resolve(&opts.root, &config, &ed.entries, &mut diags);
     crate::translation::check(&ed, &mut diags);
     timing("resolve", t);
     let t = Instant::now();
@@ -606,7 +608,14 @@ fn tail_files(
     let own = static_files(opts, &generated, page_source, diags)?;
     // files beside the pages in content/ (page bundles)
     let errors = diags.error_count();
-    let bundled = crate::bundle::files(&opts.root, &own, page_source, diags);
+    let mut bundled = crate::bundle::files(&opts.root, &own, page_source, diags);
+    // the declared registers' files are data, not files of a page
+    let registers = crate::registers::files(config);
+    bundled.retain(|f| {
+        !registers
+            .iter()
+            .any(|r| r.strip_prefix("content").ok() == Some(Path::new(&f.path)))
+    });
     if diags.error_count() > errors {
         return None;
     }

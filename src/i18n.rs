@@ -101,6 +101,7 @@ const STRINGS: &[(&str, &str, &str, &str)] = &[
     ("search_kind_note", "note", "nota", "note"),
     ("search_kind_editorial", "page de l'édition", "página de la edición", "editorial page"),
     ("search_kind_register", "index des personnes", "índice de personas", "index of persons"),
+    ("search_kind_index", "index", "índice", "index"),
     ("search_loading", "Recherche en cours…", "Buscando…", "Searching…"),
     ("search_results", "{n} pages trouvées", "{n} páginas encontradas", "{n} pages found"),
     ("search_one_result", "1 page trouvée", "1 página encontrada", "1 page found"),

@@ -22,6 +22,7 @@ pub mod linkcheck;
 pub mod manifest;
 pub mod markup;
 pub mod output;
+pub mod registers;
 pub mod render;
 pub mod rewrite;
 pub mod search;

@@ -57,6 +57,17 @@ pub fn check(root: &Path, config: &Config, ed: &Edition, diags: &mut Diagnostics
             IndexLine::Xref(_) => None,
         })
         .collect();
+    // the entries of the other registers, on their index pages
+    let register_ids: HashMap<String, Vec<String>> = ed
+        .registers
+        .iter()
+        .map(|r| {
+            (
+                r.decl.url(),
+                r.entries.iter().map(|e| e.id.get_ref().clone()).collect(),
+            )
+        })
+        .collect();
     // page URL (decoded) → its ids, made when a link names a fragment of it
     let mut ids: HashMap<String, Ids> = HashMap::new();
     let mut opaque: HashSet<String> = HashSet::new();
@@ -69,7 +80,7 @@ pub fn check(root: &Path, config: &Config, ed: &Edition, diags: &mut Diagnostics
             persons: if e.page.url == persons_url {
                 &person_ids
             } else {
-                &[]
+                register_ids.get(&e.page.url).map_or(&[], Vec::as_slice)
             },
             templates: &template_ids,
             set: std::cell::OnceCell::new(),

@@ -26,6 +26,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("section.html", include_str!("templates/section.html")),
     ("index.html", include_str!("templates/index.html")),
     ("persons.html", include_str!("templates/persons.html")),
+    ("register.html", include_str!("templates/register.html")),
     (
         "index-entry.html",
         include_str!("templates/index-entry.html"),
@@ -304,8 +305,11 @@ pub struct Renderer<'a> {
     uses: HashMap<String, (bool, bool)>,
     /// The person index divided by letter, in large editions.
     split: Vec<LetterPage>,
-    /// Where each person's entry is, when the index is divided.
+    /// Where each person's entry is, when the index is divided (and each
+    /// entry of another divided register's index, in `more`).
     pub person_pages: Option<std::sync::Arc<crate::rewrite::PersonPages>>,
+    /// The declared registers' indexes divided by letter (empty: one page).
+    register_split: Vec<Vec<LetterPage>>,
     /// Persons whose identification under some form is a conjecture, by id;
     /// and, for every person, a hash of what a page's mentions of them show
     /// (forms and conjecture: the tooltips, the TEI `persName`).
@@ -410,6 +414,7 @@ fn split_index(
     let mut map = crate::rewrite::PersonPages {
         base: persons_url.to_string(),
         pages: HashMap::new(),
+        more: Vec::new(),
     };
     for p in &mut pages {
         p.hash = hash_of(&index.line_hashes[p.lines.clone()]);
@@ -562,7 +567,21 @@ impl<'a> Renderer<'a> {
             Vec::new()
         };
         let persons_url = format!("/{}/", config.persons_page.trim_matches('/'));
-        let (split, person_pages) = split_index(&ed.index, &persons_url, config.persons_split);
+        let (split, mut person_pages) = split_index(&ed.index, &persons_url, config.persons_split);
+        let mut register_split = Vec::new();
+        for r in &ed.registers {
+            let (pages, map) = split_index(&r.index, &r.decl.url(), r.decl.split);
+            register_split.push(pages);
+            if let Some(map) = map {
+                person_pages
+                    .get_or_insert_with(|| crate::rewrite::PersonPages {
+                        base: persons_url.clone(),
+                        ..Default::default()
+                    })
+                    .more
+                    .push(map);
+            }
+        }
         let pages_of: Vec<(&str, &str)> = split
             .iter()
             .map(|p| (p.letter.as_str(), p.url.as_str()))
@@ -572,6 +591,14 @@ impl<'a> Renderer<'a> {
             .map(|m| m.pages.iter().collect())
             .unwrap_or_default();
         placed.sort();
+        // where the other registers' entries are, when their index is divided
+        let mut placed_more: Vec<(&String, &String, &String)> = person_pages
+            .iter()
+            .flat_map(|m| &m.more)
+            .flat_map(|m| m.pages.iter().map(move |(id, url)| (&m.base, id, url)))
+            .collect();
+        placed_more.sort();
+        let registers_hash = (!ed.registers.is_empty()).then(|| hash_of(&placed_more));
         let global_hash = hash_of(&(
             &templates.sources,
             serde_json::to_string(&site).unwrap_or_default(),
@@ -579,6 +606,7 @@ impl<'a> Renderer<'a> {
             &ui_lang,
             &menu_texts,
             (pages_of, placed),
+            registers_hash,
         ));
         Renderer {
             conjectures: ed
@@ -598,6 +626,7 @@ impl<'a> Renderer<'a> {
                 })
                 .collect(),
             split,
+            register_split,
             person_pages: person_pages.map(std::sync::Arc::new),
             global_hash,
             texts_hash: hash_of(&texts),
@@ -696,6 +725,7 @@ impl<'a> Renderer<'a> {
         match &page.front.template {
             Some(t) => t.clone(),
             None if page.rel == "_index" => "index.html".into(),
+            None if self.register_of(page).is_some() => "register.html".into(),
             None if page.is_section => "section.html".into(),
             None if page.front.kind == Kind::Text => "text.html".into(),
             None => "page.html".into(),
@@ -710,8 +740,8 @@ impl<'a> Renderer<'a> {
         };
         let page = &entry.page;
         let mut v = vec![out_path(&page.url)];
-        if self.is_persons_entry(i) {
-            v.extend(self.split.iter().map(|p| out_path(&p.url)));
+        if let Some(which) = self.index_of(i) {
+            v.extend(self.split_for(which).iter().map(|p| out_path(&p.url)));
         }
         if page.front.kind == Kind::Text {
             v.push(out_path(&format!("{}source/", page.url)));
@@ -734,19 +764,43 @@ impl<'a> Renderer<'a> {
             .is_some_and(|e| self.is_persons_page(&e.page, &self.template_of(&e.page)))
     }
 
-    /// How many units entry `i` renders in: 1, and for a person index
-    /// divided by letter, one more per letter page.
+    /// How many units entry `i` renders in: 1, and for a person index (or
+    /// another register's) divided by letter, one more per letter page.
     pub fn units(&self, i: usize) -> usize {
+        self.index_of(i)
+            .map_or(1, |which| 1 + self.split_for(which).len())
+    }
+
+    /// The declared register whose index `page` is, by position.
+    fn register_of(&self, page: &Page) -> Option<usize> {
+        self.ed
+            .registers
+            .iter()
+            .position(|r| r.decl.page_rel() == page.rel)
+    }
+
+    /// The index entry `i` shows: `Some(None)` the person index,
+    /// `Some(Some(r))` declared register `r`'s, `None` none.
+    fn index_of(&self, i: usize) -> Option<Option<usize>> {
         if self.is_persons_entry(i) {
-            1 + self.split.len()
-        } else {
-            1
+            return Some(None);
+        }
+        let entry = self.ed.entries.get(i)?;
+        self.register_of(&entry.page).map(Some)
+    }
+
+    /// The letter pages of an index (`None`: the person index).
+    fn split_for(&self, which: Option<usize>) -> &[LetterPage] {
+        match which {
+            None => &self.split,
+            Some(r) => self.register_split.get(r).map_or(&[], |v| v.as_slice()),
         }
     }
 
     /// [`Renderer::fingerprint`] of one unit of entry `i`.
     pub fn fingerprint_unit(&self, i: usize, unit: usize) -> u64 {
-        match unit.checked_sub(1).and_then(|k| self.split.get(k)) {
+        let split = self.index_of(i).map_or(&[][..], |w| self.split_for(w));
+        match unit.checked_sub(1).and_then(|k| split.get(k)) {
             Some(letter) => {
                 let hash = self.ed.entries.get(i).map(|e| e.hash);
                 hash_of(&(self.global_hash, hash, &letter.url, letter.hash))
@@ -767,7 +821,11 @@ impl<'a> Renderer<'a> {
             return self.render_entry_with(i, content);
         };
         let mut diags = Diagnostics::default();
-        let (Some(entry), Some(letter)) = (self.ed.entries.get(i), self.split.get(k)) else {
+        let Some(which) = self.index_of(i) else {
+            return (Vec::new(), diags);
+        };
+        let (Some(entry), Some(letter)) = (self.ed.entries.get(i), self.split_for(which).get(k))
+        else {
             return (Vec::new(), diags);
         };
         let page = &entry.page;
@@ -791,7 +849,7 @@ impl<'a> Renderer<'a> {
         }
         let mut ctx = self.page_context_for(page_value, &template);
         ctx.insert("pages", &Vec::<PageSummary>::new());
-        if let Err(d) = self.persons_context(&mut ctx, Some(k)) {
+        if let Err(d) = self.index_context(&mut ctx, which, Some(k)) {
             diags.push(d);
             return (Vec::new(), diags);
         }
@@ -820,8 +878,20 @@ impl<'a> Renderer<'a> {
     /// page, else empty). The first page of a divided index shows every
     /// entry without its occurrences.
     fn persons_context(&self, ctx: &mut Context, letter: Option<usize>) -> Result<(), Diagnostic> {
-        let links: Vec<LetterLink> = self
-            .split
+        self.index_context(ctx, None, letter)
+    }
+
+    /// [`Renderer::persons_context`] for the person index (`which`: `None`)
+    /// or a declared register's (`Some(r)`): its lines are `entries` and the
+    /// register (`id`, `title`, `url`) is `register`.
+    fn index_context(
+        &self,
+        ctx: &mut Context,
+        which: Option<usize>,
+        letter: Option<usize>,
+    ) -> Result<(), Diagnostic> {
+        let split = self.split_for(which);
+        let links: Vec<LetterLink> = split
             .iter()
             .map(|p| LetterLink {
                 letter: &p.letter,
@@ -829,16 +899,32 @@ impl<'a> Renderer<'a> {
             })
             .collect();
         ctx.insert("letter_pages", &links);
-        let index = &self.ed.index;
-        let (range, view, current) = match letter.and_then(|k| self.split.get(k)) {
+        let register = which.and_then(|r| self.ed.registers.get(r));
+        let index = register.map_or(&self.ed.index, |r| &r.index);
+        let (range, view, current) = match letter.and_then(|k| split.get(k)) {
             Some(p) => (p.lines.clone(), View::Letter, p.letter.as_str()),
-            None if self.split.is_empty() => (0..index.len(), View::Whole, ""),
+            None if split.is_empty() => (0..index.len(), View::Whole, ""),
             None => (0..index.len(), View::Overview, ""),
         };
         ctx.insert("index_letter", current);
         let lines = &index.lines[range.clone()];
         let hashes = &index.line_hashes[range];
-        ctx.insert("persons", &self.index_lines(lines, hashes, view)?);
+        let shown = self.index_lines(lines, hashes, (view, which, !split.is_empty()))?;
+        match register {
+            None => ctx.insert("persons", &shown),
+            Some(r) => {
+                ctx.insert("entries", &shown);
+                ctx.insert(
+                    "register",
+                    &serde_json::json!({
+                        "id": r.decl.id,
+                        "title": r.decl.title_in(self.settings.config.ui_lang()),
+                        "url": r.decl.url(),
+                        "tei": r.decl.tei,
+                    }),
+                );
+            }
+        }
         Ok(())
     }
 
@@ -847,17 +933,27 @@ impl<'a> Renderer<'a> {
         &self,
         lines: &[crate::edition::IndexLine],
         hashes: &[u64],
-        view: View,
+        (view, which, divided): (View, Option<usize>, bool),
     ) -> Result<Vec<serde_json::Value>, Diagnostic> {
         use crate::edition::IndexLine;
+        let index_url = match which.and_then(|r| self.ed.registers.get(r)) {
+            Some(r) => r.decl.url(),
+            None => format!("/{}/", self.settings.config.persons_page.trim_matches('/')),
+        };
         let mut base = Context::new();
         base.insert("site", &self.site);
         base.insert("ui", &self.ui);
         base.insert("mode", self.settings.mode);
         base.insert("overview", &matches!(view, View::Overview));
-        base.insert("divided", &!self.split.is_empty());
+        base.insert("divided", &divided);
+        base.insert("index_url", &index_url);
         let mut shown = Vec::with_capacity(lines.len());
         for (line, &hash) in lines.iter().zip(hashes) {
+            // another register's line is cached apart from a person's
+            let hash = match which {
+                None => hash,
+                Some(r) => hash_of(&(hash, r, &index_url)),
+            };
             let key = (hash, view as u8);
             let cached = self
                 .fragments
@@ -929,6 +1025,11 @@ impl<'a> Renderer<'a> {
         }
         if self.is_persons_page(page, &template) {
             if let Err(d) = self.persons_context(&mut ctx, None) {
+                diags.push(d);
+                return (files, diags);
+            }
+        } else if let Some(r) = self.register_of(page) {
+            if let Err(d) = self.index_context(&mut ctx, Some(r), None) {
                 diags.push(d);
                 return (files, diags);
             }
@@ -1200,6 +1301,8 @@ impl<'a> Renderer<'a> {
         }
         if self.is_persons_page(page, &template) {
             self.index_hash.hash(&mut h);
+        } else if let Some(r) = self.register_of(page) {
+            self.ed.registers.get(r).map(|r| r.hash).hash(&mut h);
         }
         // what the register says of the forms it mentions
         for m in &entry.doc.mentions {

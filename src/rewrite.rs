@@ -50,6 +50,8 @@ pub struct PersonPages {
     pub base: String,
     /// Person id → URL of its letter's page (`/personnes/b/`).
     pub pages: std::collections::HashMap<String, String>,
+    /// The same for the other registers whose index is divided.
+    pub more: Vec<PersonPages>,
 }
 
 impl PersonPages {
@@ -61,7 +63,10 @@ impl PersonPages {
             .and_then(|id| self.pages.get(id).map(|page| (page, id)));
         match target {
             Some((page, id)) => format!("{page}#{id}").into(),
-            None => url.into(),
+            None => match self.more.iter().find(|m| url.starts_with(m.base.as_str())) {
+                Some(m) => m.map(url),
+                None => url.into(),
+            },
         }
     }
 }

@@ -55,7 +55,7 @@ pub fn text_file(
 
 /// The register's three files (TEI, CSV, JSON) when it has entries.
 pub fn register_files(config: &Config, ed: &Edition, version: &Version) -> Vec<SiteFile> {
-    if ed.register.is_empty() {
+    if ed.register.is_empty() && ed.registers.iter().all(|r| r.entries.is_empty()) {
         return Vec::new();
     }
     let dir = persons_dir(config);
@@ -63,7 +63,7 @@ pub fn register_files(config: &Config, ed: &Edition, version: &Version) -> Vec<S
     vec![
         SiteFile {
             path: format!("{dir}{xml}"),
-            bytes: register_tei(config, &ed.register, version).into_bytes(),
+            bytes: register_tei_with(config, &ed.register, &ed.registers, version).into_bytes(),
         },
         SiteFile {
             path: format!("{dir}{csv}"),
@@ -94,6 +94,24 @@ fn persons_dir(config: &Config) -> String {
         String::new()
     } else {
         format!("{p}/")
+    }
+}
+
+/// The `xml:id` of an entry of declared register `scheme` in register.xml
+/// (`org-ic`): the person register's ids are bare, the others' prefixed.
+pub fn entry_xml_id(scheme: &str, id: &str) -> String {
+    format!("{scheme}-{id}")
+}
+
+/// The TEI list, entry and name elements of a register whose mentions are
+/// `tei` elements: `orgName` → `listOrg`/`org`, `placeName` →
+/// `listPlace`/`place`, `title` → `listBibl`/`bibl`, any other → `list`/`item`.
+fn list_elements(tei: &str) -> (&'static str, &'static str) {
+    match tei {
+        "orgName" => ("listOrg", "org"),
+        "placeName" => ("listPlace", "place"),
+        "title" => ("listBibl", "bibl"),
+        _ => ("list", "item"),
     }
 }
 
@@ -290,6 +308,21 @@ fn encoding_desc(x: &mut Xml, config: &Config) {
     x.close("segmentation");
     x.open("interpretation", &[]);
     x.leaf("p", &[("xml:lang", "en")], "Mentions of persons are persName elements whose @ref points to the register's person/@xml:id; @type is pseudonym or variant when the printed form is one the register lists as such. Passages in another language are foreign with @xml:lang; an editorial gloss follows as gloss, pointing to its passage.");
+    if !config.registers.is_empty() {
+        let kinds: Vec<String> = config
+            .registers
+            .iter()
+            .map(|r| format!("{} ({})", r.tei_element(), r.id))
+            .collect();
+        x.leaf(
+            "p",
+            &[("xml:lang", "en")],
+            &format!(
+                "Mentions of the edition's other registers are {} elements whose @ref points to the entry's @xml:id (the register's id, a hyphen and the entry's id) in the register's list.",
+                kinds.join(", ")
+            ),
+        );
+    }
     x.close("interpretation");
     x.close("editorialDecl");
     x.close("encodingDesc");
@@ -337,6 +370,7 @@ pub fn text_tei(
         lang: lang.clone(),
         lang_stack: Vec::new(),
         links: Vec::new(),
+        registers: &config.registers,
         emendations: 0,
         foreign: 0,
         parallels: 0,
@@ -469,10 +503,15 @@ fn source_bibl(x: &mut Xml, page: &Page) {
     x.close("biblStruct");
 }
 
-enum Link {
+enum Link<'r> {
     Plain,
     Person,
-    Lang { gloss: Option<String>, id: String },
+    /// A mention of a declared register: its TEI element.
+    Register(&'r str),
+    Lang {
+        gloss: Option<String>,
+        id: String,
+    },
     Image,
 }
 
@@ -492,7 +531,9 @@ struct Body<'a, 'p> {
     title_note: Option<String>,
     lang: String,
     lang_stack: Vec<String>,
-    links: Vec<Link>,
+    links: Vec<Link<'p>>,
+    /// The registers declared beside the person register.
+    registers: &'p [crate::config::RegisterDecl],
     emendations: usize,
     foreign: usize,
     parallels: usize,
@@ -1065,7 +1106,16 @@ impl<'a> Body<'a, '_> {
     }
 
     fn open_link(&mut self, dest: &str, title: &str, at: usize) {
-        if let Some(id) = dest.strip_prefix("person:") {
+        let register = dest.split_once(':').and_then(|(scheme, id)| {
+            let r = self.registers.iter().find(|r| r.id == scheme)?;
+            Some((r, id.trim()))
+        });
+        if let Some((r, id)) = register {
+            let element = r.tei_element();
+            let target = format!("{}#{}", self.register_url, entry_xml_id(&r.id, id));
+            self.x.open(element, &[("ref", &target)]);
+            self.links.push(Link::Register(element));
+        } else if let Some(id) = dest.strip_prefix("person:") {
             let id = id.trim();
             let form = link_text(self.src, at);
             let form = form.trim();
@@ -1102,6 +1152,7 @@ impl<'a> Body<'a, '_> {
     fn close_link(&mut self) {
         match self.links.pop() {
             Some(Link::Person) => self.x.close("persName"),
+            Some(Link::Register(element)) => self.x.close(element),
             Some(Link::Lang { gloss, id }) => {
                 self.lang_stack.pop();
                 self.x.close("foreign");
@@ -1151,6 +1202,8 @@ fn inline_md(x: &mut Xml, md: &str, lang: &str) {
                 None => x.text(&t),
             },
             Event::Code(t) => x.text(&t),
+            // raw HTML in a register text is text, as the HTML index shows it
+            Event::Html(t) | Event::InlineHtml(t) => x.text(&t),
             Event::SoftBreak => x.text("\n"),
             Event::HardBreak => x.empty("lb", &[]),
             Event::Start(Tag::Emphasis) => x.open("hi", &[("rend", "italic")]),
@@ -1176,6 +1229,18 @@ fn localized<'l>(l: &'l Localized, default: &'l str) -> impl Iterator<Item = (&'
 
 /// The register as a TEI `listPerson`.
 pub fn register_tei(config: &Config, register: &[Person], version: &Version) -> String {
+    register_tei_with(config, register, &[], version)
+}
+
+/// The person register as a TEI `listPerson`, followed by each declared
+/// register as a `listOrg`, `listPlace`, `listBibl` or `list` (by the TEI
+/// element of its mentions).
+pub fn register_tei_with(
+    config: &Config,
+    register: &[Person],
+    others: &[crate::edition::RegisterIndex],
+    version: &Version,
+) -> String {
     let mut x = Xml::new();
     tei_open(&mut x, &config.language);
     x.open("teiHeader", &[]);
@@ -1254,12 +1319,74 @@ pub fn register_tei(config: &Config, register: &[Person], version: &Version) -> 
     }
     x.close("listPerson");
     x.nl();
+    for r in others {
+        other_list(&mut x, config, r);
+    }
     x.close("body");
     x.close("text");
     x.nl();
     x.close("TEI");
     x.nl();
     x.into_string()
+}
+
+/// A declared register's entries as a TEI list (see [`list_elements`]).
+fn other_list(x: &mut Xml, config: &Config, r: &crate::edition::RegisterIndex) {
+    let element = r.decl.tei_element();
+    let (list, item) = list_elements(element);
+    x.open(list, &[("type", &r.decl.id)]);
+    x.nl();
+    x.leaf("head", &[], &r.decl.title_in(config.ui_lang()));
+    x.nl();
+    let lang = config.language.as_str();
+    for p in r.entries.iter() {
+        x.open(
+            item,
+            &[("xml:id", &entry_xml_id(&r.decl.id, p.id.get_ref()))],
+        );
+        x.nl();
+        x.leaf(element, &[("type", "main")], &p.name);
+        if p.sort != p.name {
+            x.leaf(element, &[("type", "sort")], &p.sort);
+        }
+        for f in &p.variants {
+            x.leaf(element, &[("type", "variant")], f);
+        }
+        let dates: Vec<(&str, &str)> = [("from", &p.born), ("to", &p.died)]
+            .into_iter()
+            .filter_map(|(k, d)| Some((k, d.as_deref().filter(|d| !d.trim().is_empty())?)))
+            .collect();
+        if !dates.is_empty() {
+            let text = format!(
+                "{}–{}",
+                p.born.as_deref().unwrap_or("?"),
+                p.died.as_deref().unwrap_or("")
+            );
+            let w3c = dates.iter().all(|(_, d)| w3c_date(d));
+            match (item, w3c) {
+                // an org or a place has no date of its own: a note says it
+                ("org" | "place", _) => x.leaf("note", &[("type", "dates")], &text),
+                (_, true) => x.leaf("date", &dates, &text),
+                (_, false) => x.leaf("date", &[], &text),
+            }
+        }
+        for (tag, text) in localized(&p.description, lang) {
+            x.open("note", &[("type", "description"), ("xml:lang", tag)]);
+            inline_md(x, text.trim(), tag);
+            x.close("note");
+        }
+        if let Some(rm) = &p.remark {
+            for (tag, text) in localized(rm, lang) {
+                x.open("note", &[("type", "remark"), ("xml:lang", tag)]);
+                inline_md(x, text.trim(), tag);
+                x.close("note");
+            }
+        }
+        x.close(item);
+        x.nl();
+    }
+    x.close(list);
+    x.nl();
 }
 
 /// Every language tag of the register's texts, in order of first use.

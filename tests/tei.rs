@@ -112,8 +112,75 @@ fn fixture() -> tempfile::TempDir {
     common::write_fixture(dir.path());
     common::write(dir.path(), "content/textes/riche.md", RICH_MD);
     common::write(dir.path(), "content/persons.toml", REGISTER);
+    // registers beside the person one, one per kind of TEI list
+    let site = std::fs::read_to_string(dir.path().join("site.toml")).expect("site.toml");
+    common::write(dir.path(), "site.toml", &format!("{site}{REGISTERS_TOML}"));
+    common::write(dir.path(), "content/org.toml", ORG_TOML);
+    common::write(
+        dir.path(),
+        "content/place.toml",
+        "[[entry]]\nid = \"lima\"\nname = \"Lima\"\ndescription = \"Capitale du Pérou.\"\n",
+    );
+    common::write(
+        dir.path(),
+        "content/periodical.toml",
+        "[[entry]]\nid = \"amauta\"\nname = \"Amauta\"\nstart = \"1926\"\nend = \"1930\"\n",
+    );
+    common::write(
+        dir.path(),
+        "content/event.toml",
+        "[[entry]]\nid = \"congres\"\nname = \"Congrès de Montevideo\"\nstart = \"mai 1929\"\n",
+    );
+    for (page, title) in [
+        ("organisations", "Organisations"),
+        ("lieux", "Lieux"),
+        ("periodiques", "Périodiques"),
+        ("evenements", "Événements"),
+    ] {
+        common::write(
+            dir.path(),
+            &format!("content/{page}.md"),
+            &format!("+++\ntitle = \"{title}\"\n+++\n"),
+        );
+    }
+    common::write(dir.path(), "content/textes/registres.md", REGISTERS_MD);
     dir
 }
+
+const REGISTERS_TOML: &str = r#"
+[[registers]]
+id = "org"
+page = "organisations"
+tei = "orgName"
+[registers.title]
+fr = "Organisations"
+
+[[registers]]
+id = "place"
+page = "lieux"
+tei = "placeName"
+
+[[registers]]
+id = "periodical"
+page = "periodiques"
+tei = "title"
+
+[[registers]]
+id = "event"
+page = "evenements"
+"#;
+
+const ORG_TOML: &str = r#"[[entry]]
+id = "ic"
+name = "Internationale communiste"
+start = "1919"
+end = "1943"
+variants = ["Comintern"]
+description = { fr = "L'Internationale, *dite* « troisième » & <b>rouge</b>.", es = "La Internacional." }
+remark = "Sûre."
+"#;
+
+const REGISTERS_MD: &str = "+++\ntitle = \"Registres\"\nkind = \"text\"\nweight = 30\n+++\nLe [Comintern](org:ic) publie *[Amauta](periodical:amauta)* à [Lima](place:lima).[^1]\n\n[^1]: Avant le [congrès](event:congres) de l'[Internationale](org:ic).\n";
 
 fn build(root: &Path, out: &Path) {
     let o = Command::new(BIN)
@@ -612,6 +679,36 @@ fn the_tei_encodes_the_apparatus() {
         "<note type=\"description\" xml:lang=\"fr\">Autrice du texte, de <hi rend=\"italic\">La Revue</hi> &amp; d’autres, 1 &lt; 2.</note>",
         "<note type=\"remark\" xml:lang=\"fr\">Une remarque, avec «\u{202f}guillemets\u{202f}», virgule et\nretour à la ligne.</note>",
         "<note type=\"description\" xml:lang=\"es\">Autora del texto.</note>",
+    ] {
+        assert!(register.contains(needle), "missing {needle} in:\n{register}");
+    }
+}
+
+#[test]
+fn the_tei_encodes_the_other_registers() {
+    let (_tmp, sites) = built();
+    let tei = read(&sites[1].join("textes/registres/tei.xml"));
+    for needle in [
+        "<orgName ref=\"../../personnes/register.xml#org-ic\">Comintern</orgName>",
+        "<title ref=\"../../personnes/register.xml#periodical-amauta\">Amauta</title>",
+        "<placeName ref=\"../../personnes/register.xml#place-lima\">Lima</placeName>",
+        "<name ref=\"../../personnes/register.xml#event-congres\">congrès</name>",
+        "<orgName ref=\"../../personnes/register.xml#org-ic\">Internationale</orgName>",
+    ] {
+        assert!(tei.contains(needle), "missing {needle} in:\n{tei}");
+    }
+    let register = read(&sites[1].join("personnes/register.xml"));
+    for needle in [
+        "<listPerson>",
+        "<listOrg type=\"org\">\n<head>Organisations</head>",
+        "<org xml:id=\"org-ic\">\n<orgName type=\"main\">Internationale communiste</orgName><orgName type=\"variant\">Comintern</orgName><note type=\"dates\">1919–1943</note>",
+        "<note type=\"description\" xml:lang=\"fr\">L’Internationale, <hi rend=\"italic\">dite</hi> « troisième » &amp; &lt;b&gt;rouge&lt;/b&gt;.</note>",
+        "<listPlace type=\"place\">",
+        "<place xml:id=\"place-lima\">",
+        "<listBibl type=\"periodical\">",
+        "<bibl xml:id=\"periodical-amauta\">\n<title type=\"main\">Amauta</title><date from=\"1926\" to=\"1930\">1926–1930</date>",
+        "<list type=\"event\">",
+        "<item xml:id=\"event-congres\">\n<name type=\"main\">Congrès de Montevideo</name><date>mai 1929–</date>",
     ] {
         assert!(register.contains(needle), "missing {needle} in:\n{register}");
     }

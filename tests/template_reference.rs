@@ -14,8 +14,20 @@ use std::collections::{BTreeMap, BTreeSet};
 fn every_kind() -> Site {
     let s = Site::with_register();
     s.write(
+        "site.toml",
+        &format!("{SITE_TOML}\n[[registers]]\nid = \"org\"\npage = \"organisations\"\n"),
+    );
+    s.write(
+        "content/org.toml",
+        "[[entry]]\nid = \"ic\"\nname = \"Internationale communiste\"\n",
+    );
+    s.write(
+        "content/organisations.md",
+        "+++\ntitle = \"Organisations\"\n+++\n",
+    );
+    s.write(
         "content/_index.md",
-        "+++\ntitle = \"Accueil\"\n+++\nVoir [Luis](person:humbert-droz).\n",
+        "+++\ntitle = \"Accueil\"\n+++\nVoir [Luis](person:humbert-droz) et l'[I.C.](org:ic).\n",
     );
     s.write(
         "content/rubrique/_index.md",
@@ -160,6 +172,7 @@ fn the_template_reference_names_exactly_the_variables_of_each_template() {
         ("text.html", "public/texte/index.html"),
         ("source.html", "public/texte/source/index.html"),
         ("persons.html", "public/personnes/index.html"),
+        ("register.html", "public/organisations/index.html"),
         ("404.html", "public/404.html"),
     ];
     for (t, _) in cases {

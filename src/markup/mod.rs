@@ -49,7 +49,11 @@ pub struct Note {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Mention {
+    /// The entry's id (a person's, or another register's entry).
     pub person: String,
+    /// The register of a mention of a declared register (`org`); empty for a person.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub register: String,
     /// The printed form (link text).
     pub form: String,
     /// Anchor of the mention on its page.
@@ -93,6 +97,9 @@ pub struct Document {
     pub html: String,
     pub notes: Vec<Note>,
     pub mentions: Vec<Mention>,
+    /// Mentions of the registers declared beside the person register.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub register_mentions: Vec<Mention>,
     pub emendations: Vec<Emendation>,
     pub headings: Vec<Heading>,
     pub parallels: Vec<ParallelInfo>,
@@ -174,6 +181,8 @@ pub struct ParseOptions {
     pub kind: Kind,
     /// Site-absolute URL of the person index (`/personnes/`).
     pub persons_url: String,
+    /// The declared registers: mention scheme and index URL (`org`, `/organisations/`).
+    pub registers: Vec<(String, String)>,
     pub translation_credit: String,
     /// Interface strings.
     pub ui: Ui,
@@ -207,9 +216,11 @@ pub fn inline_html(md: &str, lang: &str) -> String {
                 Event::Text(t) if md.get(range) == Some("\"") => smart_quote(t, lang),
                 _ => None,
             };
-            match quote {
-                Some(q) => Event::Text(q.into()),
-                None => ev,
+            match (quote, ev) {
+                (Some(q), _) => Event::Text(q.into()),
+                // raw HTML in a register text is shown as written, never run
+                (None, Event::Html(t) | Event::InlineHtml(t)) => Event::Text(t),
+                (None, ev) => ev,
             }
         });
     pulldown_cmark::html::push_html(&mut html, events);
@@ -1109,6 +1120,62 @@ impl<'a, 's> Emitter<'a, 's> {
             .unwrap_or(&self.opts.lang)
     }
 
+    /// The declared register a link target names (`org:ic` → `org`, its URL).
+    fn register_of(&self, dest: &str) -> Option<(String, String)> {
+        let (scheme, _) = dest.split_once(':')?;
+        self.opts
+            .registers
+            .iter()
+            .find(|(s, _)| s == scheme)
+            .cloned()
+    }
+
+    /// `[form](org:id)`: a link to the entry in its register's index, with
+    /// an anchor of its own (`m-org-id-2`), recorded for the index.
+    fn open_register_mention(
+        &mut self,
+        dest: &str,
+        scheme: &str,
+        url: &str,
+        at: usize,
+        out: &mut Vec<Event<'a>>,
+    ) {
+        let id = dest[scheme.len() + 1..].trim().to_string();
+        let k = {
+            let c = self
+                .mention_counts
+                .entry(format!("{scheme}:{id}"))
+                .or_default();
+            *c += 1;
+            *c
+        };
+        let anchor = self.id(&format!("m-{scheme}-{id}-{k}"));
+        let href = format!("{url}#{id}");
+        out.push(Event::InlineHtml(
+            format!(
+                "<a class=\"mention {}\" id=\"{}\" href=\"{}\">",
+                escape_html(scheme),
+                escape_html(&anchor),
+                escape_html(&href)
+            )
+            .into(),
+        ));
+        let form = link_text(self.body, at);
+        if self.opts.prefix.is_empty() {
+            self.doc.extra_ids.push(anchor.clone());
+            self.doc.register_mentions.push(Mention {
+                person: id,
+                register: scheme.to_string(),
+                form,
+                anchor,
+                para: self.para,
+                note: self.in_note.clone(),
+                offset: self.base + at,
+            });
+        }
+        self.links.push(LinkKind::Person);
+    }
+
     fn open_link(
         &mut self,
         dest: &CowStr<'a>,
@@ -1138,6 +1205,7 @@ impl<'a, 's> Emitter<'a, 's> {
             if self.opts.prefix.is_empty() {
                 self.doc.mentions.push(Mention {
                     person: id,
+                    register: String::new(),
                     form,
                     anchor,
                     para: self.para,
@@ -1146,6 +1214,8 @@ impl<'a, 's> Emitter<'a, 's> {
                 });
             }
             self.links.push(LinkKind::Person);
+        } else if let Some((scheme, url)) = self.register_of(dest) {
+            self.open_register_mention(dest, &scheme, &url, at, out);
         } else if let Some(lang) = dest.strip_prefix("lang:") {
             let lang = lang.trim().to_string();
             if !crate::lang::is_known(&lang) {
@@ -1182,6 +1252,25 @@ impl<'a, 's> Emitter<'a, 's> {
                 self.error(
                     at,
                     format!("malformed link `{dest}`: write `person:ID` or `lang:TAG`"),
+                );
+            } else if let Some(scheme) = undeclared_scheme(dest) {
+                let declared: Vec<&str> = self
+                    .opts
+                    .registers
+                    .iter()
+                    .map(|(s, _)| s.as_str())
+                    .collect();
+                let known = if declared.is_empty() {
+                    "no register is declared".to_string()
+                } else {
+                    format!("the declared registers are `{}`", declared.join("`, `"))
+                };
+                self.error(
+                    at,
+                    format!(
+                        "mention of an undeclared register `{scheme}:` ({known}): declare it in \
+                         site.toml with [[registers]] and id = \"{scheme}\", or write `person:ID`"
+                    ),
                 );
             }
             let url = self.written_link(dest, at);
@@ -1614,6 +1703,51 @@ fn looks_like_dialect_link(dest: &str) -> bool {
     false
 }
 
+/// The scheme of a link target that reads as a register mention
+/// (`org:ic`: a lowercase word, a colon, an id without `/` or `.`) but is no
+/// URL scheme in use on the web (`mailto:`, `tel:`…).
+fn undeclared_scheme(dest: &str) -> Option<&str> {
+    const URL_SCHEMES: &[&str] = &[
+        "http",
+        "https",
+        "mailto",
+        "tel",
+        "sms",
+        "fax",
+        "callto",
+        "geo",
+        "urn",
+        "news",
+        "data",
+        "javascript",
+        "about",
+        "ftp",
+        "file",
+        "irc",
+        "ircs",
+        "xmpp",
+        "magnet",
+        "skype",
+        "doi",
+        "isbn",
+        "issn",
+        "info",
+        "blob",
+        "ws",
+        "wss",
+    ];
+    let (scheme, id) = dest.split_once(':')?;
+    let word = scheme.starts_with(|c: char| c.is_ascii_lowercase())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let entry = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    (word && entry && !URL_SCHEMES.contains(&scheme)).then_some(scheme)
+}
+
 pub(crate) fn marker_of(body: &str, block: &[Ev]) -> Option<Marker> {
     if !matches!(
         block.first().map(|e| &e.0),
@@ -1693,6 +1827,7 @@ mod tests {
         let opts = ParseOptions {
             kind: Kind::Text,
             persons_url: "/p/".into(),
+            registers: Vec::new(),
             translation_credit: String::new(),
             ui: crate::i18n::Ui::new("fr"),
             prefix: String::new(),
