@@ -583,6 +583,7 @@ const STAND_INS: &[(&str, &str)] = &[
     ("section.html", "{% extends \"base.html\" %}"),
     ("index.html", "{% extends \"base.html\" %}"),
     ("persons.html", "{% extends \"base.html\" %}"),
+    ("register.html", "{% extends \"base.html\" %}"),
     ("index-entry.html", "{{ line.name }}"),
     ("source.html", "{{ source_html | safe }}"),
     ("404.html", "{% extends \"base.html\" %}"),
