@@ -496,6 +496,14 @@ pub fn load(root: &Path, include_drafts: bool, diags: &mut Diagnostics) -> Conte
     content
 }
 
+/// A register id: lowercase ASCII letters, digits and hyphens, not empty.
+pub(crate) fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 fn load_register(root: &Path, rel: &Path, reg: &mut Register, diags: &mut Diagnostics) {
     let Some(sm) = read_text(root, rel, diags) else {
         reg.failed = true;
@@ -505,11 +513,7 @@ fn load_register(root: &Path, rel: &Path, reg: &mut Register, diags: &mut Diagno
         Ok(file) => {
             for p in &file.person {
                 let id = p.id.get_ref();
-                let ok = !id.is_empty()
-                    && id
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-                if !ok {
+                if !valid_id(id) {
                     diags.push(sm.error(
                         p.id.span().start,
                         format!(

@@ -315,6 +315,21 @@ pub fn parse_options(config: &Config, page: &Page) -> ParseOptions {
     }
 }
 
+/// The index occurrence of mention `m` on `page`.
+pub(crate) fn occurrence(page: &Page, m: &markup::Mention) -> Occurrence {
+    let mut o = Occurrence {
+        page_title: page.front.title.clone(),
+        url: format!("{}#{}", page.url, m.anchor),
+        para: m.para,
+        note: m.note.clone(),
+        form: m.form.clone(),
+        kind: page.front.kind,
+        hash: 0,
+    };
+    o.hash = hash_of(&o);
+    o
+}
+
 /// Parses one loaded page.
 pub fn parse_page(config: &Config, page: Page, diags: &mut Diagnostics) -> Entry {
     let opts = parse_options(config, &page);
@@ -324,19 +339,7 @@ pub fn parse_page(config: &Config, page: Page, diags: &mut Diagnostics) -> Entry
     let occurrences: Vec<Arc<Occurrence>> = doc
         .mentions
         .iter()
-        .map(|m| {
-            let mut o = Occurrence {
-                page_title: page.front.title.clone(),
-                url: format!("{}#{}", page.url, m.anchor),
-                para: m.para,
-                note: m.note.clone(),
-                form: m.form.clone(),
-                kind: page.front.kind,
-                hash: 0,
-            };
-            o.hash = hash_of(&o);
-            Arc::new(o)
-        })
+        .map(|m| Arc::new(occurrence(&page, m)))
         .collect();
     let persons: Vec<&str> = doc.mentions.iter().map(|m| m.person.as_str()).collect();
     let indexed = page.front.translation_of.is_none();

@@ -78,11 +78,7 @@ fn load(root: &std::path::Path, decl: &RegisterDecl, diags: &mut Diagnostics) ->
         Ok(file) => {
             for e in &file.entry {
                 let id = e.id.get_ref();
-                let ok = !id.is_empty()
-                    && id
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-                if !ok {
+                if !crate::content::valid_id(id) {
                     diags.push(sm.error(
                         e.id.span().start,
                         format!(
@@ -186,7 +182,7 @@ fn resolve_one(
                 Some(&pos) => {
                     mentioned[pos] = true;
                     if indexed {
-                        made.push((pos, ei, Arc::new(occurrence(e, m))));
+                        made.push((pos, ei, Arc::new(edition::occurrence(&e.page, m))));
                     }
                 }
                 None if register.failed => {}
@@ -242,20 +238,4 @@ fn resolve_one(
         hash: edition::hash_of(&(&decl.id, &index.line_hashes)),
         index: Arc::new(index),
     }
-}
-
-/// The index occurrence of mention `m` of entry `e`'s page.
-fn occurrence(e: &Entry, m: &crate::markup::Mention) -> Occurrence {
-    let page = &e.page;
-    let mut o = Occurrence {
-        page_title: page.front.title.clone(),
-        url: format!("{}#{}", page.url, m.anchor),
-        para: m.para,
-        note: m.note.clone(),
-        form: m.form.clone(),
-        kind: page.front.kind,
-        hash: 0,
-    };
-    o.hash = edition::hash_of(&o);
-    o
 }
