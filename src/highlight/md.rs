@@ -39,19 +39,20 @@
 //!   before it, and no rule after it can start with the same character);
 //! * the lookahead `(?=[ \t]*=)` of the attribute rule, by matching the `=`
 //!   too and trimming it (and the blanks before it) from the token;
-//! * Oniguruma's word characters: inside a class (`[\w*]`, `[\w.-]`) they are
-//!   the `regex` crates' `\w` minus ZWNJ and ZWJ; alone (`\b`) they also
-//!   include `²³¹¼½¾` (checked against Oniguruma on every code point in the
-//!   tests below). `\s`, `\d` and `.` agree between the two engines.
+//! * word characters: syntect runs on fancy-regex (pure Rust, on the `regex`
+//!   crates), whose `\w` and `\b` are Unicode's, as here (checked on every
+//!   code point in the tests below). `\s`, `\d` and `.` agree too.
 //!
 //! `emendation` and `fenced` are scanned by hand.
 //!
 //! # Known difference
 //!
-//! Oniguruma gives up a search after 10,000,000 backtracking steps in one
-//! match attempt, and syntect then treats the rule as not matching. With
-//! these rules that takes a line of about ten million characters or more
-//! (for instance a `{++…++}` addition that long stays plain in syntect); on
+//! fancy-regex, syntect's engine, gives up a match attempt after 1,000,000
+//! backtracking steps (its default limit), and syntect then treats the rule
+//! as not matching. With these rules that takes a line of the order of a
+//! million characters (for instance a `{++…++}` addition that long may stay
+//! plain in syntect; the threshold was measured at ten million characters
+//! under Oniguruma's limit, ten times higher, and not measured again); on
 //! such lines the highlighting here may differ from syntect's.
 
 use regex_automata::meta::{Cache, Regex};
@@ -195,10 +196,8 @@ pub(super) struct Highlighter {
     inline_cache: Cache,
     frontmatter: Regex,
     frontmatter_cache: Cache,
-    /// Word characters in a class (`[\w*]`): Unicode's minus ZWNJ, ZWJ.
-    class_word: Regex,
-    class_word_cache: Cache,
-    /// Word characters alone (`\b`): also `²³¹¼½¾`.
+    /// Word characters (`\w`, in a class or for `\b`): the same in
+    /// regex-automata and in fancy-regex, syntect's engine.
     word: Regex,
     word_cache: Cache,
 }
@@ -209,8 +208,7 @@ impl Highlighter {
         let line_start = Regex::new_many(&patterns[..LINE_START_RULES])?;
         let inline = Regex::new_many(&patterns[LINE_START_RULES..])?;
         let frontmatter = Regex::new_many(&FRONTMATTER.map(|rule| rule.0))?;
-        let class_word = Regex::new(r"[\w&&[^\x{200C}\x{200D}]]")?;
-        let word = Regex::new(r"[\w\x{B2}\x{B3}\x{B9}\x{BC}-\x{BE}&&[^\x{200C}\x{200D}]]")?;
+        let word = Regex::new(r"\w")?;
         Ok(Highlighter {
             line_start_cache: line_start.create_cache(),
             line_start,
@@ -218,8 +216,6 @@ impl Highlighter {
             inline,
             frontmatter_cache: frontmatter.create_cache(),
             frontmatter,
-            class_word_cache: class_word.create_cache(),
-            class_word,
             word_cache: word.create_cache(),
             word,
         })
@@ -349,7 +345,7 @@ impl Highlighter {
         }
     }
 
-    /// Whether the character before `at` is in `[\w*]` (Oniguruma's class).
+    /// Whether the character before `at` is in `[\w*]`.
     fn word_or_star_before(&mut self, line: &str, at: usize) -> bool {
         let Some(c) = line[..at].chars().next_back() else {
             return false;
@@ -360,8 +356,8 @@ impl Highlighter {
         let input = Input::new(line)
             .range(at - c.len_utf8()..at)
             .anchored(Anchored::Yes);
-        self.class_word
-            .search_with(&mut self.class_word_cache, &input)
+        self.word
+            .search_with(&mut self.word_cache, &input)
             .is_some()
     }
 
@@ -493,11 +489,11 @@ mod tests {
     use super::Highlighter;
     use syntect::parsing::Regex;
 
-    /// The hand-made word checks agree with Oniguruma (as syntect runs it)
+    /// The hand-made word checks agree with syntect's regex engine
     /// on every code point: `[\w*]` in the italic rule's lookbehind, and the
     /// word characters of `\b`.
     #[test]
-    fn word_characters_are_oniguruma_s() {
+    fn word_characters_are_syntect_s() {
         let Ok(mut fast) = Highlighter::new() else {
             panic!("the highlighter's regexes build");
         };
@@ -507,17 +503,21 @@ mod tests {
         for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
             let starred = format!("{c}*");
             let at = c.len_utf8();
-            let onig_class = !lookbehind.search(&starred, at, starred.len(), None);
-            if fast.word_or_star_before(&starred, at) != onig_class {
+            let engine_class = !lookbehind.search(&starred, at, starred.len(), None);
+            if fast.word_or_star_before(&starred, at) != engine_class {
                 differ.push(("[\\w*]", c));
             }
             let after_a = format!("a{c}");
-            let onig_word = !boundary.search(&after_a, 0, after_a.len(), None);
-            if fast.word_at(&after_a, 1) != onig_word || fast.word_before(&starred, at) != onig_word
+            let engine_word = !boundary.search(&after_a, 0, after_a.len(), None);
+            if fast.word_at(&after_a, 1) != engine_word
+                || fast.word_before(&starred, at) != engine_word
             {
                 differ.push(("\\b", c));
             }
         }
-        assert!(differ.is_empty(), "differences with Oniguruma: {differ:?}");
+        assert!(
+            differ.is_empty(),
+            "differences with syntect's engine: {differ:?}"
+        );
     }
 }
