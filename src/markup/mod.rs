@@ -236,24 +236,7 @@ pub fn inline_html(md: &str, lang: &str) -> String {
 
 /// `Dürer & Co` → `durer-co`: ASCII, lowercase, hyphens.
 pub fn slugify(s: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    let mut out = String::new();
-    let mut dash = false;
-    for c in s.nfd() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-            dash = false;
-        } else if unicode_normalization::char::is_combining_mark(c) {
-            continue;
-        } else if !dash && !out.is_empty() {
-            out.push('-');
-            dash = true;
-        }
-    }
-    while out.ends_with('-') {
-        out.pop();
-    }
-    out
+    slug(s, false)
 }
 
 /// The id of a heading's text, as Zola and Hugo make them: lowercase, words
@@ -261,6 +244,13 @@ pub fn slugify(s: &str) -> String {
 /// `durer`), letters of other scripts are kept (`Глава первая` → `глава-первая`,
 /// `Ἀρχή` → `ἀρχή`).
 pub fn heading_slug(s: &str) -> String {
+    slug(s, true)
+}
+
+/// Lowercase words joined by hyphens; a letter whose canonical decomposition
+/// starts with an ASCII letter or digit becomes it; other letters and digits
+/// are kept if `other_scripts`, else they separate words like punctuation.
+fn slug(s: &str, other_scripts: bool) -> String {
     use unicode_normalization::UnicodeNormalization;
     let mut out = String::new();
     let mut dash = false;
@@ -273,7 +263,7 @@ pub fn heading_slug(s: &str) -> String {
         if let Some(b) = base {
             out.push(b.to_ascii_lowercase());
             dash = false;
-        } else if c.is_alphanumeric() {
+        } else if other_scripts && c.is_alphanumeric() {
             out.extend(c.to_lowercase());
             dash = false;
         } else if unicode_normalization::char::is_combining_mark(c) {
