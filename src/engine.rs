@@ -224,7 +224,8 @@ impl Run<'_> {
     ) -> Result<(), Diagnostics> {
         let source = |p: &str| self.claims.get(p).map(|&i| describe_source(self.ed, i));
         self.search_index(pages_fingerprint, diags)?;
-        let generated = crate::tei::register_files(self.config, self.ed, self.version);
+        let mut generated = crate::tei::register_files(self.config, self.ed, self.version);
+        generated.extend(crate::register_data::files(self.config, self.ed));
         let Some(mut tail) = tail_files(self.opts, self.config, urls, generated, &source, diags)
         else {
             return Err(std::mem::take(diags));
@@ -490,6 +491,7 @@ fn finish(
                 insert: f.insert,
                 persons: persons.cloned(),
                 titles: f.titles,
+                langs: f.langs,
             };
             match rewrite::rewrite(&f.html, url, &ropts) {
                 Ok(s) => s.into_bytes(),
