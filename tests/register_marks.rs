@@ -321,3 +321,70 @@ fn translations_mark_the_same_register_entries_as_their_originals() {
     }
     assert!(pairs >= 3, "the three texts and their Spanish translations");
 }
+
+/// The `<nav class="site-nav">` of a page.
+fn site_nav(html: &str) -> &str {
+    let start = html.find("<nav class=\"site-nav\"").expect("site nav");
+    let end = start + html[start..].find("</nav>").expect("end of nav");
+    &html[start..end]
+}
+
+/// Several index pages (persons and declared registers) share one "Index"
+/// menu in the header, a disclosure that needs no script; the other
+/// editorial pages stay links of their own; one index page alone stays a link.
+#[test]
+fn the_index_pages_share_one_header_menu() {
+    let s = site();
+    s.write(
+        "content/principes.md",
+        "+++\ntitle = \"Principes\"\n+++\nLes principes.\n",
+    );
+    let o = s.build();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = s.read("public/texte/index.html");
+    let nav = site_nav(&page);
+    assert_eq!(
+        nav.matches("<li class=\"nav-indexes\">").count(),
+        1,
+        "{nav}"
+    );
+    let menu = &nav[nav.find("<li class=\"nav-indexes\">").expect("menu")..];
+    let menu = &menu[..menu.find("</details>").expect("end of menu")];
+    assert!(
+        menu.contains("<details class=\"menu\">\n<summary>Index</summary>"),
+        "{menu}"
+    );
+    // the person index keeps its URL; each index is listed once, in the menu
+    for (url, title) in [
+        ("../personnes/", "Index des personnes"),
+        ("../periodiques/", "Périodiques"),
+        ("../lieux/", "Lieux"),
+    ] {
+        let link = format!("<a href=\"{url}\">{title}</a>");
+        assert!(menu.contains(&link), "{link} not in the menu:\n{menu}");
+        assert_eq!(nav.matches(&link).count(), 1, "{nav}");
+    }
+    assert!(
+        nav.contains("<li><a href=\"../principes/\">Principes</a></li>"),
+        "{nav}"
+    );
+    assert!(!menu.contains("principes"), "{menu}");
+    // on an index page, its entry in the menu is the current page
+    let index = s.read("public/lieux/index.html");
+    assert!(
+        site_nav(&index).contains("<a href=\"../lieux/\" aria-current=\"page\">Lieux</a>"),
+        "{index}"
+    );
+    // an edition with the person index only: a plain link, no menu
+    let s = Site::with_register();
+    s.write(
+        "content/_index.md",
+        "+++\ntitle = \"Accueil\"\n+++\n[Humbert-Droz](person:humbert-droz), [Álvarez](person:alvarez), [Avila](person:avila).\n",
+    );
+    let o = s.build();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let home = s.read("public/index.html");
+    let nav = site_nav(&home);
+    assert!(!nav.contains("nav-indexes"), "{nav}");
+    assert!(nav.contains("<a href=\"personnes/\">"), "{nav}");
+}
