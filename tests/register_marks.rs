@@ -257,11 +257,26 @@ fn an_incremental_rebuild_after_a_lang_edit_equals_a_full_build() {
     assert_eq!(a, b, "the text page differs from a full build");
 }
 
+/// Mentions an original marks and its translation does not, with why:
+/// (translation, register, entry). The Spanish article glosses the first
+/// mention of three French titles (« La lucha de clases », « La Verdad »,
+/// « Boletín periódico… »); a link cannot be both a mention and a glossed
+/// passage, so these stay `lang:fr` passages with their gloss.
+const UNMARKED: &[(&str, &str, &str)] = &[
+    ("es/paris-1978", "periodical", "lutte-de-classes"),
+    ("es/paris-1978", "periodical", "la-verite"),
+    (
+        "es/paris-1978",
+        "periodical",
+        "bulletin-presse-sud-americaine",
+    ),
+];
+
 /// The bundled edition: in each translated text, every register's mentions
 /// (the person register's and each declared register's) name the same
-/// entries as many times as in the original. No exception today: the
-/// translations mark exactly what the originals mark (a parallel column that
-/// translates a quotation inside the original is not marked, in either).
+/// entries as many times as in the original, but for the exceptions listed
+/// in [`UNMARKED`] (a parallel column that translates a quotation inside the
+/// original is not marked, in either).
 #[test]
 fn translations_mark_the_same_register_entries_as_their_originals() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -296,7 +311,14 @@ fn translations_mark_the_same_register_entries_as_their_originals() {
             .iter()
             .find(|e| e.page.rel == of.trim_matches('/'))
             .unwrap_or_else(|| panic!("{}: no original {of}", tr.page.rel));
-        let (a, b) = (counts(original), counts(tr));
+        let (a, mut b) = (counts(original), counts(tr));
+        for (t, register, id) in UNMARKED.iter().filter(|u| u.0 == tr.page.rel) {
+            *b.entry((register.to_string(), id.to_string())).or_default() += 1;
+            assert!(
+                a.contains_key(&(register.to_string(), id.to_string())),
+                "{t}: {id}"
+            );
+        }
         for register in ["person", "org", "periodical", "place"] {
             let total = |c: &Counts| -> usize {
                 c.iter()
