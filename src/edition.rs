@@ -846,7 +846,11 @@ pub(crate) fn build_index(
                 id,
                 name: p.name.clone(),
                 sort: p.sort.clone(),
-                lang: p.lang.as_deref().and_then(other),
+                lang: p
+                    .lang
+                    .as_deref()
+                    .filter(|l| crate::lang::is_known(l))
+                    .and_then(other),
                 dates,
                 description,
                 description_lang: other(description_lang),

@@ -635,7 +635,8 @@ impl<'a> Renderer<'a> {
                 .iter()
                 .flat_map(|r| {
                     r.entries.iter().filter_map(|p| {
-                        let lang = p.lang.as_deref()?;
+                        // a tag `check` refuses never reaches a page
+                        let lang = p.lang.as_deref().filter(|l| crate::lang::is_known(l))?;
                         Some(((r.decl.id.as_str(), p.id.get_ref().as_str()), lang))
                     })
                 })
