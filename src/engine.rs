@@ -80,6 +80,7 @@ pub(crate) fn render(
         // a path is written by the first unit that claims it
         claims: page_claims(&renderer, &ed),
         persons: crate::tei::persons_by_id(&ed),
+        entry_langs: crate::tei::entry_langs(&ed),
         version: &settings.version,
         salt: edition::hash_of(&(opts.offline, opts.live_reload, &base_path)),
         base_path: &base_path,
@@ -143,6 +144,7 @@ struct Run<'a> {
     base_path: &'a str,
     /// The register by id, for the TEI documents.
     persons: HashMap<&'a str, &'a crate::content::Person>,
+    entry_langs: crate::tei::EntryLangs<'a>,
     version: &'a render::Version,
     sink: &'a dyn Sink,
     /// A unit failed: nothing more is handed to the sink.
@@ -313,12 +315,15 @@ impl Run<'_> {
             }
         }
         // the text's TEI document, with its page (unit 0)
-        let tei = self
-            .ed
-            .entries
-            .get(i)
-            .filter(|_| u == 0)
-            .and_then(|e| crate::tei::text_file(self.config, e, self.version, &self.persons));
+        let tei = self.ed.entries.get(i).filter(|_| u == 0).and_then(|e| {
+            crate::tei::text_file(
+                self.config,
+                e,
+                self.version,
+                &self.persons,
+                &self.entry_langs,
+            )
+        });
         if let Some(f) = tei.filter(|f| self.claims.get(&f.path) == Some(&i)) {
             urls.push(format!("/{}", content::encode_url_path(&f.path)));
             mine.push(f);

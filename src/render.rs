@@ -319,7 +319,7 @@ pub struct Renderer<'a> {
     conjectures: HashMap<&'a str, &'a crate::content::Person>,
     form_hashes: HashMap<&'a str, u64>,
     /// The language of each register entry that declares one, by scheme and id.
-    entry_langs: HashMap<(&'a str, &'a str), &'a str>,
+    entry_langs: crate::tei::EntryLangs<'a>,
     /// Hashes of what every page may read (see [`Renderer::fingerprint`]).
     global_hash: u64,
     texts_hash: u64,
@@ -630,17 +630,7 @@ impl<'a> Renderer<'a> {
                     )
                 })
                 .collect(),
-            entry_langs: ed
-                .registers
-                .iter()
-                .flat_map(|r| {
-                    r.entries.iter().filter_map(|p| {
-                        // a tag `check` refuses never reaches a page
-                        let lang = p.lang.as_deref().filter(|l| crate::lang::is_known(l))?;
-                        Some(((r.decl.id.as_str(), p.id.get_ref().as_str()), lang))
-                    })
-                })
-                .collect(),
+            entry_langs: crate::tei::entry_langs(ed),
             split,
             register_split,
             person_pages: person_pages.map(std::sync::Arc::new),

@@ -44,7 +44,7 @@ description = "Revue française."
 
 const PLACES: &str = "[[entry]]\nid = \"lima\"\nname = \"Lima\"\n";
 
-const TEXT: &str = "+++\ntitle = \"Le texte\"\nkind = \"text\"\n+++\nLa revue *[Amauta](periodical:amauta)* de [Lima](place:lima) et *[Clarté](periodical:clarte)*.\n\nEn espagnol : [la revista *[AMAUTA](periodical:amauta)*](lang:es).\n";
+const TEXT: &str = "+++\ntitle = \"Le texte\"\nkind = \"text\"\n+++\nLa revue *[Amauta](periodical:amauta)* de [Lima](place:lima) et *[Clarté](periodical:clarte)*.\n\nLe même titre en capitales : *[AMAUTA](periodical:amauta)*.\n";
 
 fn site() -> Site {
     let s = Site::with_register();
@@ -80,8 +80,8 @@ fn an_entry_lang_marks_its_mentions_and_its_index_heading() {
     let o = s.build();
     assert!(o.status.success(), "{}", stderr(&o));
     let text = s.read("public/texte/index.html");
-    // every mention of the entry, in the page's language or inside a
-    // passage in another one, is in the entry's language
+    // every mention of the entry, under its name or a variant, is in the
+    // entry's language
     for id in ["m-periodical-amauta-1", "m-periodical-amauta-2"] {
         let tag = tag_with_id(&text, id);
         assert!(tag.contains(" lang=\"qu\""), "{tag}");
@@ -409,4 +409,33 @@ fn the_index_pages_share_one_header_menu() {
     let nav = site_nav(&home);
     assert!(!nav.contains("nav-indexes"), "{nav}");
     assert!(nav.contains("<a href=\"personnes/\">"), "{nav}");
+}
+
+/// The TEI exports carry the entry's language: `xml:lang` on each mention
+/// in a text's TEI document, and on the entry's names in the register.
+#[test]
+fn the_tei_exports_carry_an_entry_lang() {
+    let s = site();
+    let o = s.build();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = s.read("public/texte/tei.xml");
+    assert_eq!(
+        text.matches("<title ref=\"../personnes/register.xml#periodical-amauta\" xml:lang=\"qu\">")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert!(
+        text.contains("<title ref=\"../personnes/register.xml#periodical-clarte\">"),
+        "{text}"
+    );
+    assert!(text.contains("<language ident=\"qu\""), "{text}");
+    let register = s.read("public/personnes/register.xml");
+    for needle in [
+        "<title type=\"main\" xml:lang=\"qu\">Amauta</title>",
+        "<title type=\"variant\" xml:lang=\"qu\">AMAUTA</title>",
+        "<title type=\"main\">Clarté</title>",
+    ] {
+        assert!(register.contains(needle), "no {needle} in:\n{register}");
+    }
 }
