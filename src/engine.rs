@@ -80,7 +80,6 @@ pub(crate) fn render(
         // a path is written by the first unit that claims it
         claims: page_claims(&renderer, &ed),
         persons: crate::tei::persons_by_id(&ed),
-        entry_langs: crate::tei::entry_langs(&ed),
         version: &settings.version,
         salt: edition::hash_of(&(opts.offline, opts.live_reload, &base_path)),
         base_path: &base_path,
@@ -144,7 +143,6 @@ struct Run<'a> {
     base_path: &'a str,
     /// The register by id, for the TEI documents.
     persons: HashMap<&'a str, &'a crate::content::Person>,
-    entry_langs: crate::tei::EntryLangs<'a>,
     version: &'a render::Version,
     sink: &'a dyn Sink,
     /// A unit failed: nothing more is handed to the sink.
@@ -321,7 +319,7 @@ impl Run<'_> {
                 e,
                 self.version,
                 &self.persons,
-                &self.entry_langs,
+                &self.renderer.entry_langs,
             )
         });
         if let Some(f) = tei.filter(|f| self.claims.get(&f.path) == Some(&i)) {

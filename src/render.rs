@@ -318,8 +318,9 @@ pub struct Renderer<'a> {
     /// (forms and conjecture: the tooltips, the TEI `persName`).
     conjectures: HashMap<&'a str, &'a crate::content::Person>,
     form_hashes: HashMap<&'a str, u64>,
-    /// The language of each register entry that declares one, by scheme and id.
-    entry_langs: crate::tei::EntryLangs<'a>,
+    /// The language of each register entry that declares one, by scheme and
+    /// id (the pages' mentions; the engine gives it to the TEI documents).
+    pub entry_langs: crate::tei::EntryLangs<'a>,
     /// Hashes of what every page may read (see [`Renderer::fingerprint`]).
     global_hash: u64,
     texts_hash: u64,
