@@ -153,6 +153,11 @@ pub struct Person {
     /// Printed forms whose identification with this person is a conjecture.
     #[serde(default)]
     pub conjecture: Option<Conjecture>,
+    /// The language of the name (a register entry's `lang`: a title or a
+    /// name kept in its language in every text, such as *Amauta*, `qu`);
+    /// not read from `persons.toml`.
+    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 /// A conjectural identification: which forms, whose conjecture, and where

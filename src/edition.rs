@@ -114,6 +114,9 @@ pub struct IndexEntry {
     pub id: String,
     pub name: String,
     pub sort: String,
+    /// The language of the name when it is not the index page's (a
+    /// register entry's `lang`).
+    pub lang: Option<String>,
     pub dates: String,
     /// Inline HTML (register texts are Markdown: `*Amauta*`).
     pub description: String,
@@ -148,6 +151,7 @@ impl IndexEntry {
             id: self.id.clone(),
             name: self.name.clone(),
             sort: self.sort.clone(),
+            lang: self.lang.clone(),
             dates: self.dates.clone(),
             description: self.description.clone(),
             description_lang: self.description_lang.clone(),
@@ -842,6 +846,11 @@ pub(crate) fn build_index(
                 id,
                 name: p.name.clone(),
                 sort: p.sort.clone(),
+                lang: p
+                    .lang
+                    .as_deref()
+                    .filter(|l| crate::lang::is_known(l))
+                    .and_then(other),
                 dates,
                 description,
                 description_lang: other(description_lang),

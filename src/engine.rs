@@ -224,7 +224,8 @@ impl Run<'_> {
     ) -> Result<(), Diagnostics> {
         let source = |p: &str| self.claims.get(p).map(|&i| describe_source(self.ed, i));
         self.search_index(pages_fingerprint, diags)?;
-        let generated = crate::tei::register_files(self.config, self.ed, self.version);
+        let mut generated = crate::tei::register_files(self.config, self.ed, self.version);
+        generated.extend(crate::register_data::files(self.config, self.ed));
         let Some(mut tail) = tail_files(self.opts, self.config, urls, generated, &source, diags)
         else {
             return Err(std::mem::take(diags));
@@ -312,12 +313,15 @@ impl Run<'_> {
             }
         }
         // the text's TEI document, with its page (unit 0)
-        let tei = self
-            .ed
-            .entries
-            .get(i)
-            .filter(|_| u == 0)
-            .and_then(|e| crate::tei::text_file(self.config, e, self.version, &self.persons));
+        let tei = self.ed.entries.get(i).filter(|_| u == 0).and_then(|e| {
+            crate::tei::text_file(
+                self.config,
+                e,
+                self.version,
+                &self.persons,
+                &self.renderer.entry_langs,
+            )
+        });
         if let Some(f) = tei.filter(|f| self.claims.get(&f.path) == Some(&i)) {
             urls.push(format!("/{}", content::encode_url_path(&f.path)));
             mine.push(f);
@@ -490,6 +494,7 @@ fn finish(
                 insert: f.insert,
                 persons: persons.cloned(),
                 titles: f.titles,
+                langs: f.langs,
             };
             match rewrite::rewrite(&f.html, url, &ropts) {
                 Ok(s) => s.into_bytes(),

@@ -19,6 +19,8 @@ const STRINGS: &[(&str, &str, &str, &str)] = &[
     ("contents", "Sommaire", "Índice", "Contents"),
     ("home", "Accueil", "Inicio", "Home"),
     ("texts", "Textes", "Textos", "Texts"),
+    // the header menu of the index pages (persons and the declared registers)
+    ("indexes", "Index", "Índices", "Indexes"),
     ("notes", "Notes", "Notas", "Notes"),
     ("note", "Note", "Nota", "Note"),
     ("editorial_note", "Note de l'édition", "Nota de la edición", "Editorial note"),

@@ -22,6 +22,7 @@ pub mod linkcheck;
 pub mod manifest;
 pub mod markup;
 pub mod output;
+pub mod register_data;
 pub mod registers;
 pub mod render;
 pub mod rewrite;

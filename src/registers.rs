@@ -45,6 +45,11 @@ struct FileEntry {
     remark: Option<Localized>,
     #[serde(default)]
     conjecture: Option<Conjecture>,
+    /// The language of the name and its variants when it is the same in
+    /// every text (a periodical's title, `lang = "qu"` for *Amauta*): the
+    /// mentions and the index heading carry it as `lang`.
+    #[serde(default)]
+    lang: Option<Spanned<String>>,
 }
 
 impl FileEntry {
@@ -61,6 +66,7 @@ impl FileEntry {
             pseudonyms: Vec::new(),
             remark: self.remark,
             conjecture: self.conjecture,
+            lang: self.lang.map(Spanned::into_inner),
         }
     }
 }
@@ -92,6 +98,18 @@ fn load(root: &std::path::Path, decl: &RegisterDecl, diags: &mut Diagnostics) ->
                         e.id.span().start,
                         format!("{} `{id}` has an empty name or sort key", decl.id),
                     ));
+                }
+                if let Some(lang) = &e.lang {
+                    if !crate::lang::is_known(lang.get_ref()) {
+                        diags.push(sm.error(
+                            lang.span().start,
+                            format!(
+                                "{} `{id}`: unknown language tag `{}`",
+                                decl.id,
+                                lang.get_ref()
+                            ),
+                        ));
+                    }
                 }
                 if let Some(c) = &e.conjecture {
                     if c.forms.iter().any(|f| !e.variants.contains(f)) || c.by.trim().is_empty() {

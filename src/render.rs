@@ -270,6 +270,9 @@ pub struct OutputFile {
     /// Tooltips (`title`) for elements of the body, by id: the mentions of
     /// a person under a form the register identifies only by conjecture.
     pub titles: Vec<(String, String)>,
+    /// A `lang` for elements of the body, by id: the mentions of register
+    /// entries whose name has a language of its own (`lang` in the register).
+    pub langs: Vec<(String, String)>,
 }
 
 pub struct RenderSettings<'a> {
@@ -315,6 +318,9 @@ pub struct Renderer<'a> {
     /// (forms and conjecture: the tooltips, the TEI `persName`).
     conjectures: HashMap<&'a str, &'a crate::content::Person>,
     form_hashes: HashMap<&'a str, u64>,
+    /// The language of each register entry that declares one, by scheme and
+    /// id (the pages' mentions; the engine gives it to the TEI documents).
+    pub entry_langs: crate::tei::EntryLangs<'a>,
     /// Hashes of what every page may read (see [`Renderer::fingerprint`]).
     global_hash: u64,
     texts_hash: u64,
@@ -625,6 +631,7 @@ impl<'a> Renderer<'a> {
                     )
                 })
                 .collect(),
+            entry_langs: crate::tei::entry_langs(ed),
             split,
             register_split,
             person_pages: person_pages.map(std::sync::Arc::new),
@@ -862,6 +869,7 @@ impl<'a> Renderer<'a> {
                     insert: None,
                     ui: None,
                     titles: Vec::new(),
+                    langs: Vec::new(),
                 }],
                 diags,
             ),
@@ -1049,6 +1057,7 @@ impl<'a> Renderer<'a> {
                 insert: None,
                 ui: page_ui.clone(),
                 titles: self.conjectural_mentions(entry, page_ui.as_ref().unwrap_or(&self.ui)),
+                langs: self.mention_langs(entry),
             }),
             Err(d) => diags.push(d),
         }
@@ -1084,6 +1093,7 @@ impl<'a> Renderer<'a> {
                         insert,
                         ui: page_ui.clone(),
                         titles: Vec::new(),
+                        langs: Vec::new(),
                     })
                 }
                 Err(d) => diags.push(d),
@@ -1108,6 +1118,7 @@ impl<'a> Renderer<'a> {
                         insert: None,
                         ui: page_ui.clone(),
                         titles: Vec::new(),
+                        langs: Vec::new(),
                     })
                 }
                 Err(d) => diags.push(d),
@@ -1201,6 +1212,7 @@ impl<'a> Renderer<'a> {
                     insert: None,
                     ui: None,
                     titles: Vec::new(),
+                    langs: Vec::new(),
                 }),
                 Err(d) => diags.push(d),
             }
@@ -1235,6 +1247,7 @@ impl<'a> Renderer<'a> {
                     insert: None,
                     ui: None,
                     titles: Vec::new(),
+                    langs: Vec::new(),
                 }),
                 diags,
             ),
@@ -1308,6 +1321,7 @@ impl<'a> Renderer<'a> {
         for m in &entry.doc.mentions {
             self.form_hashes.get(m.person.as_str()).hash(&mut h);
         }
+        self.mention_langs(entry).hash(&mut h);
         h.finish()
     }
 
@@ -1326,6 +1340,25 @@ impl<'a> Renderer<'a> {
                 let c = p.conjecture_for(&m.form)?;
                 let title = crate::i18n::t(ui, "conjecture_by").replace("{by}", &c.by);
                 Some((m.anchor.clone(), title))
+            })
+            .collect()
+    }
+
+    /// The `lang` of the mentions of `entry` whose register entry gives
+    /// its name a language, by mention id.
+    fn mention_langs(&self, entry: &Entry) -> Vec<(String, String)> {
+        if self.entry_langs.is_empty() {
+            return Vec::new();
+        }
+        entry
+            .doc
+            .register_mentions
+            .iter()
+            .filter_map(|m| {
+                let lang = self
+                    .entry_langs
+                    .get(&(m.register.as_str(), m.person.as_str()))?;
+                Some((m.anchor.clone(), lang.to_string()))
             })
             .collect()
     }

@@ -40,6 +40,8 @@ pub struct RewriteOptions {
     /// A `title` (tooltip) for the elements with these ids, unless they
     /// have one.
     pub titles: Vec<(String, String)>,
+    /// A `lang` for the elements with these ids, unless they have one.
+    pub langs: Vec<(String, String)>,
 }
 
 /// The pages of a person index divided by initial letter: links to
@@ -182,6 +184,7 @@ pub fn rewrite(html: &str, page_url: &str, opts: &RewriteOptions) -> Result<Stri
     let persons = opts.persons.clone();
     let page = page_url.to_string();
     let titles: std::collections::HashMap<String, String> = opts.titles.iter().cloned().collect();
+    let langs: std::collections::HashMap<String, String> = opts.langs.iter().cloned().collect();
     // a root-relative URL made relative to the page (or prefixed)
     let map = move |v: &str| -> String {
         let mapped = match &persons {
@@ -252,11 +255,16 @@ pub fn rewrite(html: &str, page_url: &str, opts: &RewriteOptions) -> Result<Stri
             url_attr(el, "style", Value::Style)?;
         }
         match tag.as_str() {
-            "a" if !titles.is_empty() => {
+            "a" if !titles.is_empty() || !langs.is_empty() => {
                 url_attr(el, "href", Value::Url)?;
-                let title = el.get_attribute("id").and_then(|id| titles.get(&id));
+                let id = el.get_attribute("id");
+                let title = id.as_ref().and_then(|id| titles.get(id));
                 if let Some(t) = title.filter(|_| !el.has_attribute("title")) {
                     el.set_attribute("title", t)?;
+                }
+                let lang = id.as_ref().and_then(|id| langs.get(id));
+                if let Some(l) = lang.filter(|_| !el.has_attribute("lang")) {
+                    el.set_attribute("lang", l)?;
                 }
             }
             "a" | "link" | "area" => url_attr(el, "href", Value::Url)?,

@@ -38,6 +38,23 @@ pub fn persons_by_id(ed: &Edition) -> HashMap<&str, &Person> {
         .collect()
 }
 
+/// The language of the declared registers' entries that give one
+/// (`lang`), by register id and entry id: their mentions carry it.
+pub type EntryLangs<'a> = HashMap<(&'a str, &'a str), &'a str>;
+
+/// The [`EntryLangs`] of the edition (tags `check` refuses are left out).
+pub fn entry_langs(ed: &Edition) -> EntryLangs<'_> {
+    ed.registers
+        .iter()
+        .flat_map(|r| {
+            r.entries.iter().filter_map(|p| {
+                let lang = p.lang.as_deref().filter(|l| crate::lang::is_known(l))?;
+                Some(((r.decl.id.as_str(), p.id.get_ref().as_str()), lang))
+            })
+        })
+        .collect()
+}
+
 /// A text's TEI document as a file of the site (`None` for other pages).
 /// The engine makes it with the text's page, as part of the same unit, so
 /// that a rebuild makes it again only when the page is rendered again.
@@ -46,10 +63,11 @@ pub fn text_file(
     entry: &Entry,
     version: &Version,
     persons: &HashMap<&str, &Person>,
+    langs: &EntryLangs,
 ) -> Option<SiteFile> {
     (entry.page.front.kind == Kind::Text).then(|| SiteFile {
         path: text_path(&entry.page.url),
-        bytes: text_tei(config, entry, version, persons).into_bytes(),
+        bytes: text_tei(config, entry, version, persons, langs).into_bytes(),
     })
 }
 
@@ -334,6 +352,7 @@ pub fn text_tei(
     entry: &Entry,
     version: &Version,
     persons: &HashMap<&str, &Person>,
+    langs: &EntryLangs,
 ) -> String {
     let page = &entry.page;
     let lang = page_lang(config, page);
@@ -376,6 +395,7 @@ pub fn text_tei(
         parallels: 0,
         divs: Vec::new(),
         persons,
+        entry_langs: langs,
         register_url,
         resp: (author_resp, editors.clone()),
         langs: BTreeSet::new(),
@@ -540,6 +560,8 @@ struct Body<'a, 'p> {
     /// heading levels of the open `div`s
     divs: Vec<u8>,
     persons: &'p HashMap<&'p str, &'p Person>,
+    /// The language of register entries' names (`xml:lang` on their mentions).
+    entry_langs: &'p EntryLangs<'p>,
     register_url: String,
     /// `@resp` of the author's (numbered) notes, of the editorial notes
     resp: (String, String),
@@ -1113,7 +1135,12 @@ impl<'a> Body<'a, '_> {
         if let Some((r, id)) = register {
             let element = r.tei_element();
             let target = format!("{}#{}", self.register_url, entry_xml_id(&r.id, id));
-            self.x.open(element, &[("ref", &target)]);
+            let mut attrs = vec![("ref", target.as_str())];
+            if let Some(lang) = self.entry_langs.get(&(r.id.as_str(), id)) {
+                attrs.push(("xml:lang", lang));
+                self.langs.insert(lang.to_string());
+            }
+            self.x.open(element, &attrs);
             self.links.push(Link::Register(element));
         } else if let Some(id) = dest.strip_prefix("person:") {
             let id = id.trim();
@@ -1345,12 +1372,28 @@ fn other_list(x: &mut Xml, config: &Config, r: &crate::edition::RegisterIndex) {
             &[("xml:id", &entry_xml_id(&r.decl.id, p.id.get_ref()))],
         );
         x.nl();
-        x.leaf(element, &[("type", "main")], &p.name);
+        // the name's language, when the register gives it
+        let name_lang: Vec<(&str, &str)> = p
+            .lang
+            .as_deref()
+            .filter(|l| crate::lang::is_known(l))
+            .map(|l| ("xml:lang", l))
+            .into_iter()
+            .collect();
+        x.leaf(
+            element,
+            &[&[("type", "main")], &name_lang[..]].concat(),
+            &p.name,
+        );
         if p.sort != p.name {
             x.leaf(element, &[("type", "sort")], &p.sort);
         }
         for f in &p.variants {
-            x.leaf(element, &[("type", "variant")], f);
+            x.leaf(
+                element,
+                &[&[("type", "variant")], &name_lang[..]].concat(),
+                f,
+            );
         }
         let dates: Vec<(&str, &str)> = [("from", &p.born), ("to", &p.died)]
             .into_iter()

@@ -7,7 +7,7 @@
    - Escape also returns focus from a note to its call on wide screens;
    - copy buttons for the citations, a copyable permalink on paragraph numbers;
    - a parallel segment highlights its counterpart on hover, focus and tap;
-   - the texts menu of the header closes on Escape or a click elsewhere. */
+   - the header menus (texts, indexes) close on Escape or a click elsewhere. */
 (function () {
   'use strict';
   var doc = document;
@@ -189,9 +189,10 @@
     var seg = t.closest('.seg');
     if (seg && !t.closest('a')) toggleSegment(seg);
 
-    // a click elsewhere closes the texts menu
-    var menu = doc.querySelector('details.menu[open]');
-    if (menu && !menu.contains(t)) menu.removeAttribute('open');
+    // a click elsewhere closes the header menus (texts, indexes)
+    doc.querySelectorAll('details.menu[open]').forEach(function (menu) {
+      if (!menu.contains(t)) menu.removeAttribute('open');
+    });
   });
 
   doc.addEventListener('keydown', function (e) {
