@@ -113,6 +113,7 @@ const FRENCH: &[&str] = &[
     "Sommaire",
     "Notes de l",
     "édition critique",
+    "Édition critique",
     "éd.",
     "Citer",
     "Texte précédent",
@@ -149,6 +150,7 @@ const ENGLISH: &[&str] = &[
     "Author’s notes",
     "Editorial notes",
     "critical digital edition",
+    "Critical digital edition",
     "Cite this",
     "Skip to",
     "English",
@@ -198,7 +200,7 @@ fn english_interface_has_no_french_or_spanish() {
         &files,
         "letter/index.html",
         &[
-            "critical digital edition",
+            "Critical digital edition",
             "ed. Bo Li",
             "chap. 3",
             "Author’s notes",
@@ -222,7 +224,7 @@ fn spanish_interface_has_no_french_or_english() {
         &files,
         "letter/index.html",
         &[
-            "edición crítica digital",
+            "Edición crítica digital",
             "ed. Bo Li",
             "cap. 3",
             "Notas del autor",
@@ -243,7 +245,7 @@ fn french_interface_has_no_spanish_or_english() {
         &files,
         "letter/index.html",
         &[
-            "édition critique numérique",
+            "Édition critique numérique",
             "éd. Bo Li",
             "chap. 3",
             "Notes de l&#39;auteur",
