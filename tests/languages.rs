@@ -134,6 +134,7 @@ const SPANISH: &[&str] = &[
     "Notas del autor",
     "Notas de la edición",
     "edición crítica",
+    "Edición crítica",
     "traducción",
     "Traducción",
     "Citar esta",
