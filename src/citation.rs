@@ -421,10 +421,40 @@ fn csl_locale(ui_lang: &str) -> LocaleCode {
     )
 }
 
-/// hayagriva's bundled CSL locales, decoded once.
+/// hayagriva's bundled CSL locales, decoded once. The es-ES locale leaves
+/// the term `chapter-number` in English (« chap. », which Chicago prints
+/// before a chapter's number): it takes the locale's own words for the
+/// term `chapter` (« cap. », « capítulo »).
 fn locales() -> &'static [Locale] {
     static LOCALES: OnceLock<Vec<Locale>> = OnceLock::new();
-    LOCALES.get_or_init(hayagriva::archive::locales)
+    LOCALES.get_or_init(|| {
+        use hayagriva::citationberg::taxonomy::{Kind, NumberVariable, Term};
+        let mut locales = hayagriva::archive::locales();
+        for locale in &mut locales {
+            if locale.lang.as_ref().map(|l| l.0.as_str()) != Some("es-ES") {
+                continue;
+            }
+            let Some(terms) = locale.terms.as_mut() else {
+                continue;
+            };
+            let number = Term::NumberVariable(NumberVariable::ChapterNumber);
+            let words: Vec<_> = terms
+                .terms
+                .iter()
+                .filter(|t| t.name == Term::Kind(Kind::Chapter))
+                .cloned()
+                .map(|mut t| {
+                    t.name = number;
+                    t
+                })
+                .collect();
+            if !words.is_empty() {
+                terms.terms.retain(|t| t.name != number);
+                terms.terms.extend(words);
+            }
+        }
+        locales
+    })
 }
 
 /// The bundled CSL style of `style`, decoded once.

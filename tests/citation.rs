@@ -230,3 +230,16 @@ fn bibtex_fields_are_escaped() {
         box_text(&s, "mla")
     );
 }
+
+/// In the Spanish interface, Chicago names the chapter in Spanish (« Cap. 3
+/// en », the es-ES locale's words for a chapter), with Spanish quotation
+/// marks and no English word.
+#[test]
+fn the_spanish_box_names_the_chapter_in_spanish() {
+    let es = built("es", BOTH, "A Letter on the Press");
+    assert_eq!(
+        box_text(&es, "chicago"),
+        "Smith, Ann. «A Letter on the Press». Cap. 3 en <i>Collected Letters</i>. Sample Press, 1901. \
+         Edición crítica digital, <i>Small Edition</i>, ed. Bo Li, 2026, https://example.org/ed/letter/."
+    );
+}
