@@ -1,14 +1,26 @@
-//! Citations of an edition text: Chicago, MLA, BibTeX, CSL-JSON, and the
-//! Highwire (`citation_*`) and Dublin Core meta tags that Zotero reads.
+//! Citations of an edition text. One CSL-JSON record per text, built from
+//! its front matter and `site.toml`, is the single source of
+//! - the « Cite » box: the record formatted by hayagriva with the CSL styles
+//!   of `citation_styles` (Chicago, MLA) in the interface language's CSL
+//!   locale (fr, es, en);
+//! - the CSL-JSON download: the record itself;
+//! - the BibTeX download: the record's fields written as a BibTeX entry;
+//! - the Highwire (`citation_*`) and Dublin Core meta tags that Zotero reads.
 
 use crate::config::Config;
 use crate::content::Page;
 use crate::i18n::Ui;
+use crate::text::escape_html;
 use crate::version::Version;
+use hayagriva::citationberg::json as csl_json;
+use hayagriva::citationberg::{IndependentStyle, Locale, LocaleCode, Style};
+use hayagriva::{
+    BibliographyDriver, BibliographyRequest, CitationItem, CitationRequest, ElemChild, ElemChildren,
+};
+use serde_json::{json, Map, Value};
+use std::sync::OnceLock;
 
-/// A citation in the interface language (its words, quotation marks and
-/// separators come from the interface strings). Missing fields are left out,
-/// with their separators.
+/// A citation in the interface language. Missing fields are left out.
 pub struct Citation {
     ui: Ui,
     title: String,
@@ -26,6 +38,59 @@ pub struct Citation {
     edition_year: String,
     url: String,
     key: String,
+    styles: Vec<CitationStyle>,
+}
+
+/// A CSL style of the « Cite » box (`citation_styles` in `site.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CitationStyle {
+    /// The Chicago Manual of Style, notes and bibliography (its bibliography
+    /// entry).
+    Chicago,
+    /// The MLA Handbook.
+    Mla,
+}
+
+impl CitationStyle {
+    /// The styles of the box when `site.toml` names none.
+    pub fn defaults() -> Vec<CitationStyle> {
+        vec![CitationStyle::Chicago, CitationStyle::Mla]
+    }
+
+    fn id(self) -> &'static str {
+        match self {
+            CitationStyle::Chicago => "chicago",
+            CitationStyle::Mla => "mla",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            CitationStyle::Chicago => "Chicago",
+            CitationStyle::Mla => "MLA",
+        }
+    }
+
+    /// The style's name in hayagriva's archive of bundled CSL styles.
+    fn csl_name(self) -> &'static str {
+        match self {
+            CitationStyle::Chicago => "chicago-notes",
+            CitationStyle::Mla => "modern-language-association",
+        }
+    }
+}
+
+/// One style's text of the « Cite » box.
+#[derive(serde::Serialize)]
+pub struct Formatted {
+    /// The style's id in `site.toml` (`chicago`), used in the element's id.
+    pub id: &'static str,
+    /// The style's name shown in the box (`Chicago`).
+    pub label: &'static str,
+    /// The citation as HTML: hayagriva's text, escaped by apparat, with
+    /// `<i>`, `<b>`, `<sup>`, `<sub>` for the style's formatting.
+    pub html: String,
 }
 
 impl Citation {
@@ -70,6 +135,7 @@ impl Citation {
             edition_year,
             url: format!("{}{}", config.base_url, page.url.trim_start_matches('/')),
             key: crate::markup::slugify(&page.rel).replace('-', ""),
+            styles: config.citation_styles.clone(),
         }
     }
 
@@ -84,7 +150,8 @@ impl Citation {
     }
 
     /// The printed source (container, place, publisher, date, chapter,
-    /// pages), `*…*` around the container; empty if none is known.
+    /// pages), `*…*` around the container; empty if none is known. The
+    /// source line above the text and Dublin Core's `DC.source`.
     pub fn original(&self) -> String {
         let mut parts = vec![];
         if !self.container.is_empty() {
@@ -110,11 +177,13 @@ impl Citation {
         parts.join(self.s("list_separator"))
     }
 
+    /// The digital edition's statement (« édition critique numérique,
+    /// *Title*, éd. X, 2026 »), without italics marks.
     fn edition(&self) -> String {
         let sep = self.s("list_separator");
         let mut s = self.s("cite_edition").to_string();
         if !self.site.is_empty() {
-            s.push_str(&format!("{sep}*{}*", self.site));
+            s.push_str(&format!("{sep}{}", self.site));
         }
         if !self.editors.is_empty() {
             s.push_str(&format!(
@@ -129,141 +198,136 @@ impl Citation {
         s
     }
 
-    fn quoted(&self, s: &str) -> String {
-        format!("{}{s}{}", self.s("quote_open"), self.s("quote_close"))
+    /// The CSL type of the printed source.
+    fn csl_type(&self) -> &'static str {
+        if self.container.is_empty() {
+            "document"
+        } else if self.chapter.is_empty() {
+            "article-newspaper"
+        } else {
+            "chapter"
+        }
     }
 
-    /// Chicago (notes and bibliography), with `*…*` for italics.
-    pub fn chicago(&self) -> String {
-        let author = if self.author.is_empty() {
-            String::new()
-        } else {
-            format!("{}, ", self.author)
+    /// The text's CSL-JSON record, the single source of every citation.
+    /// Keys are written in a fixed order; empty fields are left out.
+    pub fn record(&self) -> Value {
+        let mut item = Map::new();
+        let mut put = |k: &str, v: Value| {
+            item.insert(k.to_string(), v);
         };
-        let sep = self.s("list_separator");
-        let mut s = format!("{author}{}", self.quoted(&self.title));
-        let original = self.original();
-        if !original.is_empty() {
-            s.push_str(&format!("{sep}{original}{}", self.s("cite_separator")));
-        } else {
-            s.push_str(sep);
-        }
-        s.push_str(&self.edition());
-        if !self.url.is_empty() {
-            s.push_str(&format!("{sep}{}", self.url));
-        }
-        s.push('.');
-        s
-    }
-
-    /// MLA 9, with `*…*` for italics.
-    pub fn mla(&self) -> String {
-        let author = if self.author.is_empty() {
-            String::new()
-        } else {
-            format!("{}. ", mla_name(&self.author))
-        };
-        // MLA: the edition statement opens a new sentence
-        let edition = self.edition();
-        let mut chars = edition.chars();
-        let edition: String = match chars.next() {
-            Some(c) => c.to_uppercase().chain(chars).collect(),
-            None => edition,
-        };
-        let mut s = format!("{author}{}", self.quoted(&format!("{}.", self.title)));
-        let original = self.original();
-        if !original.is_empty() {
-            s.push_str(&format!(" {original}."));
-        }
-        s.push_str(&format!(" {edition}"));
-        if !self.url.is_empty() {
-            s.push_str(&format!("{}{}", self.s("list_separator"), self.url));
-        }
-        s.push('.');
-        s
-    }
-
-    pub fn bibtex(&self) -> String {
-        let mut fields = vec![("title", self.title.clone())];
+        put("id", self.key.clone().into());
+        put("type", self.csl_type().into());
+        put("title", self.title.clone().into());
         if !self.author.is_empty() {
-            fields.push(("author", self.author.clone()));
+            let (family, given) = split_name(&self.author);
+            put("author", json!([name_json(&family, &given)]));
         }
-        if !self.container.is_empty() {
-            fields.push(("booktitle", self.container.clone()));
-        }
-        for (k, v) in [
-            ("publisher", &self.publisher),
-            ("address", &self.place),
-            ("year", &self.year),
-            ("chapter", &self.chapter),
-            ("pages", &self.pages),
-            ("language", &self.lang),
-        ] {
-            if !v.is_empty() {
-                fields.push((k, v.clone()));
-            }
-        }
-        if !self.url.is_empty() {
-            fields.push(("url", self.url.clone()));
-        }
-        fields.push(("note", self.edition().replace('*', "")));
-        let body: Vec<String> = fields
-            .iter()
-            .map(|(k, v)| format!("  {k} = {{{}}}", v.replace(['{', '}'], "")))
-            .collect();
-        let kind = if self.container.is_empty() {
-            "misc"
+        let parts = date_parts(&self.date);
+        let parts = if parts.is_empty() {
+            date_parts(&self.year)
         } else {
-            "incollection"
+            parts
         };
-        format!("@{kind}{{{},\n{}\n}}\n", self.key, body.join(",\n"))
-    }
-
-    pub fn csl_json(&self) -> String {
-        let mut item = serde_json::json!({
-            "id": self.key,
-            "type": if self.container.is_empty() { "document" } else if self.chapter.is_empty() { "article-newspaper" } else { "chapter" },
-            "title": self.title,
-            "note": self.edition().replace('*', ""),
-        });
-        // empty fields are left out
+        if !parts.is_empty() {
+            put("issued", json!({ "date-parts": [parts] }));
+        }
         for (k, v) in [
             ("container-title", &self.container),
             ("publisher", &self.publisher),
             ("publisher-place", &self.place),
-            ("language", &self.lang),
-            ("URL", &self.url),
+            ("chapter-number", &self.chapter),
         ] {
             if !v.is_empty() {
-                item[k] = v.clone().into();
+                put(k, v.clone().into());
             }
         }
-        if !self.author.is_empty() {
-            let (family, given) = split_name(&self.author);
-            item["author"] = serde_json::json!([{"family": family, "given": given}]);
-        }
-        let parts: Vec<serde_json::Value> = self
-            .date
-            .split('-')
-            .filter_map(|p| p.parse::<u32>().ok())
-            .map(serde_json::Value::from)
-            .collect();
-        if !parts.is_empty() {
-            item["issued"] = serde_json::json!({"date-parts": [parts]});
-        }
         if !self.pages.is_empty() {
-            item["page"] = self
-                .pages
-                .trim_start_matches("p. ")
-                .trim_start_matches("pp. ")
-                .into();
+            put("page", page_range(&self.pages).into());
         }
-        if !self.chapter.is_empty() {
-            item["chapter-number"] = self.chapter.clone().into();
+        if !self.lang.is_empty() {
+            put("language", self.lang.clone().into());
         }
-        let mut s = serde_json::to_string_pretty(&serde_json::json!([item])).unwrap_or_default();
+        if !self.url.is_empty() {
+            put("URL", self.url.clone().into());
+        }
+        put("note", self.edition().into());
+        Value::Object(item)
+    }
+
+    /// The CSL-JSON download: the record, in an array, pretty-printed.
+    pub fn csl_json(&self) -> String {
+        let mut s =
+            serde_json::to_string_pretty(&Value::Array(vec![self.record()])).unwrap_or_default();
         s.push('\n');
         s
+    }
+
+    /// The box's citations: the record formatted by hayagriva in each style
+    /// of `citation_styles`, in the interface language's CSL locale.
+    ///
+    /// hayagriva formats the printed source the record describes (author,
+    /// title, container, place, publisher, date, pages: the style's rules);
+    /// the digital edition, which no CSL variable describes, follows as a
+    /// sentence of its own in the interface words (the record's `note`),
+    /// then the text's URL.
+    pub fn formatted(&self) -> Vec<Formatted> {
+        let mut record = self.record();
+        if let Some(fields) = record.as_object_mut() {
+            fields.remove("URL");
+        }
+        let Ok(item) = serde_json::from_value::<csl_json::Item>(record) else {
+            return vec![];
+        };
+        let edition = self.edition_html();
+        self.styles
+            .iter()
+            .map(|&style| {
+                let mut html = format_item(&item, style, self.ui.lang());
+                if !html.is_empty() {
+                    html.push(' ');
+                }
+                html.push_str(&edition);
+                Formatted {
+                    id: style.id(),
+                    label: style.label(),
+                    html,
+                }
+            })
+            .collect()
+    }
+
+    /// The digital edition's sentence of the box, as HTML: « Édition
+    /// critique numérique, <i>Title</i>, éd. X, 2026, URL. »
+    fn edition_html(&self) -> String {
+        let sep = self.s("list_separator");
+        let mut parts = vec![escape_html(&capitalize(self.s("cite_edition")))];
+        if !self.site.is_empty() {
+            parts.push(format!("<i>{}</i>", escape_html(&self.site)));
+        }
+        if !self.editors.is_empty() {
+            parts.push(escape_html(&format!(
+                "{} {}",
+                self.s("cite_editors"),
+                self.editors.join(sep)
+            )));
+        }
+        if !self.edition_year.is_empty() {
+            parts.push(escape_html(&self.edition_year));
+        }
+        if !self.url.is_empty() {
+            parts.push(escape_html(&self.url));
+        }
+        let mut s = parts.join(&escape_html(sep));
+        s.push('.');
+        s
+    }
+
+    /// The BibTeX download, derived from the record: a small writer (the
+    /// `biblatex` crate is not in hayagriva's tree without its default
+    /// features) that escapes every value for TeX.
+    pub fn bibtex(&self) -> String {
+        bibtex_from_record(&self.record())
     }
 
     /// (name, content) pairs for `<meta>`: Highwire Press and Dublin Core.
@@ -290,13 +354,10 @@ impl Citation {
             m.push(("citation_publisher".into(), self.publisher.clone()));
         }
         if !self.pages.is_empty() {
-            let first = self
-                .pages
-                .trim_start_matches("pp. ")
-                .trim_start_matches("p. ");
+            let range = page_range(&self.pages);
             m.push((
                 "citation_firstpage".into(),
-                first.split('-').next().unwrap_or(first).to_string(),
+                range.split(['-', '–']).next().unwrap_or(&range).to_string(),
             ));
         }
         m.push(("citation_language".into(), self.lang.clone()));
@@ -320,18 +381,308 @@ impl Citation {
     }
 }
 
+/// A CSL name: family and given, or a literal when there is no given name.
+fn name_json(family: &str, given: &str) -> Value {
+    if given.is_empty() {
+        json!({ "literal": family })
+    } else {
+        json!({ "family": family, "given": given })
+    }
+}
+
+/// `1927-06-15` → `[1927, 6, 15]`; parts that are not numbers end it.
+fn date_parts(date: &str) -> Vec<Value> {
+    date.split('-')
+        .map_while(|p| p.trim().parse::<u32>().ok())
+        .take(3)
+        .map(Value::from)
+        .collect()
+}
+
+/// `p. 3`, `pp. 3-5` → `3`, `3-5`.
+fn page_range(pages: &str) -> String {
+    pages
+        .trim()
+        .trim_start_matches("pp.")
+        .trim_start_matches("p.")
+        .trim()
+        .to_string()
+}
+
+/// The CSL locale of an interface language.
+fn csl_locale(ui_lang: &str) -> LocaleCode {
+    LocaleCode(
+        match ui_lang {
+            "fr" => "fr-FR",
+            "es" => "es-ES",
+            _ => "en-US",
+        }
+        .to_string(),
+    )
+}
+
+/// hayagriva's bundled CSL locales, decoded once. The es-ES locale leaves
+/// the term `chapter-number` in English (« chap. », which Chicago prints
+/// before a chapter's number): it takes the locale's own words for the
+/// term `chapter` (« cap. », « capítulo »).
+fn locales() -> &'static [Locale] {
+    static LOCALES: OnceLock<Vec<Locale>> = OnceLock::new();
+    LOCALES.get_or_init(|| {
+        use hayagriva::citationberg::taxonomy::{Kind, NumberVariable, Term};
+        let mut locales = hayagriva::archive::locales();
+        for locale in &mut locales {
+            if locale.lang.as_ref().map(|l| l.0.as_str()) != Some("es-ES") {
+                continue;
+            }
+            let Some(terms) = locale.terms.as_mut() else {
+                continue;
+            };
+            let number = Term::NumberVariable(NumberVariable::ChapterNumber);
+            let words: Vec<_> = terms
+                .terms
+                .iter()
+                .filter(|t| t.name == Term::Kind(Kind::Chapter))
+                .cloned()
+                .map(|mut t| {
+                    t.name = number;
+                    t
+                })
+                .collect();
+            if !words.is_empty() {
+                terms.terms.retain(|t| t.name != number);
+                terms.terms.extend(words);
+            }
+        }
+        locales
+    })
+}
+
+/// The bundled CSL style of `style`, decoded once.
+fn csl_style(style: CitationStyle) -> Option<&'static IndependentStyle> {
+    static CHICAGO: OnceLock<Option<IndependentStyle>> = OnceLock::new();
+    static MLA: OnceLock<Option<IndependentStyle>> = OnceLock::new();
+    let cell = match style {
+        CitationStyle::Chicago => &CHICAGO,
+        CitationStyle::Mla => &MLA,
+    };
+    cell.get_or_init(
+        || match hayagriva::archive::ArchivedStyle::by_name(style.csl_name())?.get() {
+            Style::Independent(s) => Some(s),
+            Style::Dependent(_) => None,
+        },
+    )
+    .as_ref()
+}
+
+/// `item`'s bibliography entry in `style`, as escaped HTML.
+fn format_item(item: &csl_json::Item, style: CitationStyle, ui_lang: &str) -> String {
+    let Some(csl) = csl_style(style) else {
+        return String::new();
+    };
+    let locale = Some(csl_locale(ui_lang));
+    let mut driver: BibliographyDriver<'_, csl_json::Item> = BibliographyDriver::new();
+    driver.citation(CitationRequest::new(
+        vec![CitationItem::with_entry(item)],
+        csl,
+        locale.clone(),
+        locales(),
+        None,
+    ));
+    let rendered = driver.finish(BibliographyRequest::new(csl, locale, locales()));
+    let mut html = String::new();
+    if let Some(bib) = rendered.bibliography {
+        for entry in bib.items {
+            children_html(&entry.content, &mut html);
+        }
+    }
+    html
+}
+
+/// hayagriva's formatted text as HTML: every piece of text escaped here.
+fn children_html(children: &ElemChildren, out: &mut String) {
+    for child in &children.0 {
+        match child {
+            ElemChild::Text(t) => text_html(t, None, out),
+            ElemChild::Elem(e) => children_html(&e.children, out),
+            ElemChild::Markup(m) => out.push_str(&escape_html(m)),
+            ElemChild::Link { text, url } => text_html(text, Some(url), out),
+            ElemChild::Transparent { .. } => {}
+        }
+    }
+}
+
+fn text_html(t: &hayagriva::Formatted, url: Option<&str>, out: &mut String) {
+    use hayagriva::citationberg::{FontStyle, FontWeight, VerticalAlign};
+    let f = &t.formatting;
+    let mut close = vec![];
+    let mut open = |tag: &'static str, out: &mut String| {
+        out.push('<');
+        out.push_str(tag);
+        out.push('>');
+        close.push(tag);
+    };
+    if let Some(url) = url {
+        out.push_str(&format!("<a href=\"{}\">", escape_html(url)));
+    }
+    if f.font_style == FontStyle::Italic {
+        open("i", out);
+    }
+    if f.font_weight == FontWeight::Bold {
+        open("b", out);
+    }
+    match f.vertical_align {
+        VerticalAlign::Sup => open("sup", out),
+        VerticalAlign::Sub => open("sub", out),
+        _ => {}
+    }
+    out.push_str(&escape_html(&t.text));
+    for tag in close.iter().rev() {
+        out.push_str("</");
+        out.push_str(tag);
+        out.push('>');
+    }
+    if url.is_some() {
+        out.push_str("</a>");
+    }
+}
+
+/// The BibTeX entry of a CSL-JSON record.
+fn bibtex_from_record(record: &Value) -> String {
+    let get = |k: &str| record.get(k).and_then(Value::as_str).unwrap_or("");
+    let csl_type = get("type");
+    let kind = match csl_type {
+        "chapter" => "incollection",
+        "article-newspaper" | "article-magazine" | "article-journal" => "article",
+        _ => "misc",
+    };
+    let mut fields: Vec<(&str, String)> = vec![];
+    let names = |k: &str| -> String {
+        record
+            .get(k)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(
+                        |n| match (n.get("family"), n.get("given"), n.get("literal")) {
+                            (Some(f), Some(g), _) => format!(
+                                "{}, {}",
+                                tex(f.as_str().unwrap_or("")),
+                                tex(g.as_str().unwrap_or(""))
+                            ),
+                            // a literal name is one name: braces keep it whole
+                            (_, _, Some(l)) => format!("{{{}}}", tex(l.as_str().unwrap_or(""))),
+                            _ => String::new(),
+                        },
+                    )
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            })
+            .unwrap_or_default()
+    };
+    fields.push(("title", tex(get("title"))));
+    let author = names("author");
+    if !author.is_empty() {
+        fields.push(("author", author));
+    }
+    let container = match kind {
+        "incollection" => "booktitle",
+        "article" => "journal",
+        _ => "howpublished",
+    };
+    for (bib, csl) in [
+        (container, "container-title"),
+        ("publisher", "publisher"),
+        ("address", "publisher-place"),
+        ("chapter", "chapter-number"),
+    ] {
+        if !get(csl).is_empty() {
+            fields.push((bib, tex(get(csl))));
+        }
+    }
+    if let Some(parts) = record
+        .pointer("/issued/date-parts/0")
+        .and_then(Value::as_array)
+    {
+        let parts: Vec<u64> = parts.iter().filter_map(Value::as_u64).collect();
+        if let Some(year) = parts.first() {
+            fields.push(("year", year.to_string()));
+        }
+        if parts.len() > 1 {
+            let date: Vec<String> = parts
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    if i == 0 {
+                        format!("{p:04}")
+                    } else {
+                        format!("{p:02}")
+                    }
+                })
+                .collect();
+            fields.push(("date", date.join("-")));
+        }
+    }
+    if !get("page").is_empty() {
+        fields.push(("pages", tex(&get("page").replace(['-', '–'], "--"))));
+    }
+    if !get("language").is_empty() {
+        fields.push(("language", tex(get("language"))));
+    }
+    if !get("URL").is_empty() {
+        // the url field is verbatim in BibLaTeX; only braces and `%` matter
+        fields.push((
+            "url",
+            get("URL").replace('%', "\\%").replace(['{', '}'], ""),
+        ));
+    }
+    if !get("note").is_empty() {
+        fields.push(("note", tex(get("note"))));
+    }
+    let key: String = get("id")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "-_:.".contains(*c))
+        .collect();
+    let body: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("  {k} = {{{v}}}"))
+        .collect();
+    format!("@{kind}{{{key},\n{}\n}}\n", body.join(",\n"))
+}
+
+/// A value escaped for a braced BibTeX field: TeX's special characters as
+/// their commands, so that the braces balance and nothing is markup.
+fn tex(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\textbackslash{}"),
+            '{' => out.push_str("\\{"),
+            '}' => out.push_str("\\}"),
+            '%' => out.push_str("\\%"),
+            '&' => out.push_str("\\&"),
+            '$' => out.push_str("\\$"),
+            '#' => out.push_str("\\#"),
+            '_' => out.push_str("\\_"),
+            '~' => out.push_str("\\textasciitilde{}"),
+            '^' => out.push_str("\\textasciicircum{}"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `s` with its first letter in upper case.
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 fn split_name(name: &str) -> (String, String) {
     match name.rsplit_once(' ') {
         Some((given, family)) => (family.to_string(), given.to_string()),
         None => (name.to_string(), String::new()),
-    }
-}
-
-fn mla_name(name: &str) -> String {
-    let (family, given) = split_name(name);
-    if given.is_empty() {
-        family
-    } else {
-        format!("{family}, {given}")
     }
 }

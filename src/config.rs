@@ -41,6 +41,10 @@ pub struct Config {
     /// Year of the digital edition, used in citations.
     #[serde(default)]
     pub edition_year: Option<String>,
+    /// The CSL styles of each text's « Cite » box, in order (`chicago`,
+    /// `mla`; default both).
+    #[serde(default = "crate::citation::CitationStyle::defaults")]
+    pub citation_styles: Vec<crate::citation::CitationStyle>,
     /// Repository on a forge, e.g. `https://github.com/user/repo`.
     #[serde(default)]
     pub repository: Option<String>,

@@ -1504,8 +1504,7 @@ fn page_context(
         "tei_url": if page.front.kind == Kind::Text { format!("{}{}", page.url, crate::tei::TEXT_FILE) } else { String::new() },
         "json_ld": if page.front.kind == Kind::Text { crate::tei::json_ld(config, entry, version) } else { String::new() },
         "citation": {
-            "chicago": cite.chicago(),
-            "mla": cite.mla(),
+            "styles": cite.formatted(),
             "source_line": cite.original(),
             "bibtex": cite.bibtex(),
             "bibtex_url": data_url("application/x-bibtex", &cite.bibtex()),

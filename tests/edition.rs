@@ -426,7 +426,7 @@ fn citation_downloads_are_in_the_page() {
     let (head, bib) = decode_data_url(links[0].0);
     assert_eq!(head, "data:application/x-bibtex;charset=utf-8");
     assert_eq!(links[0].1, "humanite-1927.bib");
-    assert!(bib.starts_with("@incollection{humanite1927,"), "{bib}");
+    assert!(bib.starts_with("@article{humanite1927,"), "{bib}");
     assert!(bib.contains("Pérou"), "{bib}");
     assert!(bib.contains("year = {1927}"), "{bib}");
     // CSL-JSON: valid JSON naming the same text

@@ -577,7 +577,7 @@ fn template(rng: &mut Rng) -> String {
 
 const STAND_INS: &[(&str, &str)] = &[
     ("base.html", "<title>{{ page.title }}</title>{% block head %}{% endblock head %}{% block main %}{% endblock main %}"),
-    ("macros.html", "{% macro meta(citation) %}{{ citation.chicago }}{% endmacro meta %}"),
+    ("macros.html", "{% macro meta(citation) %}{{ citation.source_line }}{% endmacro meta %}"),
     ("page.html", "{% extends \"base.html\" %}{% block main %}{{ page.content | safe }}{% endblock main %}"),
     ("text.html", "{% extends \"base.html\" %}{% block main %}{{ page.content | safe }}{% endblock main %}"),
     ("section.html", "{% extends \"base.html\" %}"),
