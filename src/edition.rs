@@ -130,6 +130,9 @@ pub struct IndexEntry {
     pub texts: Arc<Vec<TextOccurrences>>,
     pub count: usize,
     pub letter: String,
+    /// A work's reference formatted by its CSL style (HTML made by
+    /// `bibliography.rs`); `None` for any other register.
+    pub reference: Option<String>,
 }
 
 #[derive(Debug, Clone, Hash, Serialize)]
@@ -159,6 +162,7 @@ impl IndexEntry {
             texts: Arc::new(Vec::new()),
             count: self.count,
             letter: self.letter.clone(),
+            reference: self.reference.clone(),
         }
     }
 }
@@ -861,6 +865,7 @@ pub(crate) fn build_index(
                 texts: Arc::clone(&texts),
                 count,
                 letter: first_letter(&p.sort),
+                reference: None,
             }),
             line_hash,
         ));
