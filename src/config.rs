@@ -288,6 +288,12 @@ pub struct RegisterDecl {
     /// The TEI element of a mention (`orgName`, `placeName`, `title`…).
     #[serde(default = "default_tei")]
     pub tei: String,
+    /// A bibliography: the file's format (`"hayagriva"`), formatted with
+    /// CSL `style` (default Chicago author-date; see `bibliography.rs`).
+    #[serde(default)]
+    pub format: Option<String>,
+    #[serde(default)]
+    pub style: Option<String>,
 }
 
 fn default_tei() -> String {
@@ -380,6 +386,28 @@ impl Config {
                         r.id, r.tei
                     ),
                 ));
+            }
+            // a bibliography's format and CSL style (hayagriva's archive)
+            match (&r.format, &r.style) {
+                (Some(f), _) if f != "hayagriva" => diags.push(sm.error(
+                    at,
+                    format!("register `{}`: unknown bibliography format `{f}` (the format is `hayagriva`)", r.id),
+                )),
+                (None, Some(_)) => diags.push(sm.error(
+                    at,
+                    format!("register `{}`: a `style` needs a bibliography `format`", r.id),
+                )),
+                (Some(_), Some(s)) if hayagriva::archive::ArchivedStyle::by_name(s).is_none() => {
+                    diags.push(sm.error(
+                        at,
+                        format!(
+                            "register `{}`: unknown bibliography style `{s}` (for instance \
+                             chicago-author-date, chicago-notes, modern-language-association)",
+                            r.id
+                        ),
+                    ))
+                }
+                _ => {}
             }
             if !ids.insert(r.id.clone()) {
                 diags.push(sm.error(at, format!("duplicate register id `{}`", r.id)));

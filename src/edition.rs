@@ -133,6 +133,9 @@ pub struct IndexEntry {
     pub texts: Arc<Vec<TextOccurrences>>,
     pub count: usize,
     pub letter: String,
+    /// A work's reference formatted by its CSL style (HTML made by
+    /// `bibliography.rs`); `None` for any other register.
+    pub reference: Option<String>,
 }
 
 #[derive(Debug, Clone, Hash, Serialize)]
@@ -163,6 +166,7 @@ impl IndexEntry {
             texts: Arc::new(Vec::new()),
             count: self.count,
             letter: self.letter.clone(),
+            reference: self.reference.clone(),
         }
     }
 }
@@ -870,6 +874,7 @@ pub(crate) fn build_index(
                 texts: Arc::clone(&texts),
                 count,
                 letter: first_letter(&p.sort),
+                reference: None,
             }),
             line_hash,
         ));

@@ -5,6 +5,7 @@
 //! → render ([`render`]) → rewrite ([`rewrite`]) → write ([`output`]),
 //! with [`diagnostics`] collected at every stage.
 
+pub mod bibliography;
 pub mod bundle;
 pub mod citation;
 pub mod collate;

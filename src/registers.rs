@@ -154,8 +154,11 @@ pub fn resolve(
         .registers
         .iter()
         .map(|decl| {
-            let register = load(root, decl, diags);
-            resolve_one(config, decl, &register, entries, diags)
+            let (register, works) = match crate::bibliography::is_bibliography(decl) {
+                true => crate::bibliography::load(root, decl, diags),
+                false => (load(root, decl, diags), Default::default()),
+            };
+            resolve_one(config, decl, (&register, &works), entries, diags)
         })
         .collect()
 }
@@ -163,7 +166,7 @@ pub fn resolve(
 fn resolve_one(
     config: &Config,
     decl: &RegisterDecl,
-    register: &Register,
+    (register, works): (&Register, &crate::bibliography::Works),
     entries: &[Arc<Entry>],
     diags: &mut Diagnostics,
 ) -> RegisterIndex {
@@ -242,7 +245,7 @@ fn resolve_one(
         }
     }
     let order = edition::text_order(entries);
-    let index: Index = edition::build_index(
+    let mut index: Index = edition::build_index(
         register,
         (config.ui(), (index_lang, config.language.as_str())),
         entries,
@@ -250,6 +253,9 @@ fn resolve_one(
         (occurrences, &by_id),
         None,
     );
+    if crate::bibliography::is_bibliography(decl) && !register.failed {
+        crate::bibliography::arrange(&mut index, works, decl, index_lang, diags);
+    }
     RegisterIndex {
         decl: decl.clone(),
         entries: Arc::new(register.persons.clone()),
