@@ -200,10 +200,6 @@ impl Xml {
         self.text("\n");
     }
 
-    fn raw(&mut self, xml: &[u8]) {
-        self.w.get_mut().extend_from_slice(xml);
-    }
-
     fn into_string(self) -> String {
         String::from_utf8(self.w.into_inner()).unwrap_or_default()
     }
@@ -335,6 +331,21 @@ pub fn text_tei(
     version: &Version,
     persons: &HashMap<&str, &Person>,
 ) -> String {
+    let mut out = Vec::new();
+    // (writing into a Vec cannot fail)
+    let _ = write_text_tei(config, entry, version, persons, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`text_tei`] written to `out`: the body is held once (never copied into
+/// the whole document), for texts too large to hold twice.
+pub fn write_text_tei(
+    config: &Config,
+    entry: &Entry,
+    version: &Version,
+    persons: &HashMap<&str, &Person>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let page = &entry.page;
     let lang = page_lang(config, page);
     let depth = crate::content::decode_url_path(&page.url)
@@ -434,13 +445,15 @@ pub fn text_tei(
     x.open("text", &[]);
     x.open("body", &[]);
     x.nl();
-    x.raw(&body_xml.w.into_inner());
+    out.write_all(&x.w.into_inner())?;
+    out.write_all(&body_xml.w.into_inner())?;
+    let mut x = Xml::new();
     x.close("body");
     x.close("text");
     x.nl();
     x.close("TEI");
     x.nl();
-    x.into_string()
+    out.write_all(&x.w.into_inner())
 }
 
 /// The printed source as a `biblStruct` (an article or chapter in its
