@@ -272,12 +272,9 @@ impl Run<'_> {
 
     fn render_unit(&self, i: usize, u: usize, name: &str, fingerprint: u64) -> Done {
         let (files, mut diags) = match self.ed.entries.get(i) {
-            Some(e) => {
-                // a body the edition holds compressed (past the build's
-                // budget); only the page itself (unit 0) shows it
-                let body = if u == 0 { e.unpacked_html() } else { None };
-                self.renderer.render_unit(i, u, body)
-            }
+            // (a body the edition holds compressed, past the build's
+            // budget, is unpacked by the renderer, or as it is written)
+            Some(_) => self.renderer.render_unit(i, u, None),
             None => {
                 let (f, d) = self.renderer.render_404();
                 (f.into_iter().collect(), d)

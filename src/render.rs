@@ -269,12 +269,61 @@ pub struct OutputFile<'a> {
     /// A large body held apart from `html`: it goes in place of the
     /// [`crate::stream::BODY_MARKER`] that `html` holds once, and through
     /// the rewrite stage with it (see [`crate::stream`]).
-    pub body: Option<std::borrow::Cow<'a, str>>,
+    pub body: Option<Body<'a>>,
     /// The page's interface strings when they are not the edition's.
     pub ui: Option<crate::i18n::Ui>,
     /// Tooltips (`title`) for elements of the body, by id: the mentions of
     /// a person under a form the register identifies only by conjecture.
     pub titles: Vec<(String, String)>,
+}
+
+/// A page's body held apart from its template's output.
+pub enum Body<'a> {
+    Text(std::borrow::Cow<'a, str>),
+    /// As the edition holds it compressed, unpacked block by block as it
+    /// is written.
+    Packed(&'a crate::edition::Packed),
+}
+
+impl Default for Body<'_> {
+    fn default() -> Self {
+        Body::Text("".into())
+    }
+}
+
+impl<'a> Body<'a> {
+    pub fn len(&self) -> usize {
+        match self {
+            Body::Text(t) => t.len(),
+            Body::Packed(p) => p.len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The whole text (unpacked if need be).
+    pub fn into_string(self) -> String {
+        match self {
+            Body::Text(t) => t.into_owned(),
+            Body::Packed(p) => {
+                let mut bytes = Vec::with_capacity(p.len);
+                for block in p.blocks() {
+                    bytes.extend_from_slice(&block.unwrap_or_default());
+                }
+                String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Body::Text(t) => t.to_string(),
+            Body::Packed(p) => Body::Packed(p).into_string(),
+        }
+    }
 }
 
 /// Source code to highlight in place of the insert marker.
@@ -1012,9 +1061,10 @@ impl<'a> Renderer<'a> {
         let Some(entry) = ed.entries.get(i) else {
             return (Vec::new(), Diagnostics::default());
         };
-        let body = match content {
-            Some(c) => std::borrow::Cow::Owned(c),
-            None => std::borrow::Cow::Borrowed(entry.doc.html.as_str()),
+        let body = match (content, &entry.packed) {
+            (Some(c), _) => Body::Text(c.into()),
+            (None, Some(p)) => Body::Packed(p),
+            (None, None) => Body::Text(entry.doc.html.as_str().into()),
         };
         // a large body is held apart from the context if the templates
         // only print it (see crate::stream)
@@ -1041,9 +1091,9 @@ impl<'a> Renderer<'a> {
     fn render_entry(
         &self,
         entry: &'a Entry,
-        body: std::borrow::Cow<'a, str>,
+        body: Body<'a>,
         apart: bool,
-    ) -> Result<(Vec<OutputFile<'a>>, Diagnostics), std::borrow::Cow<'a, str>> {
+    ) -> Result<(Vec<OutputFile<'a>>, Diagnostics), Body<'a>> {
         let mut files = Vec::new();
         let mut diags = Diagnostics::default();
         let config = self.settings.config;
@@ -1053,11 +1103,11 @@ impl<'a> Renderer<'a> {
         // translated text's original (see crate::translation)
         let page_ui = crate::translation::ui_for(config, page);
         let original = self.original_of(entry);
-        let translated_html = original.map(|_| body.to_string());
+        let translated_html = original.map(|_| body.text());
         let (content, body) = if apart {
             (crate::stream::BODY_MARKER.to_string(), Some(body))
         } else {
-            (body.into_owned(), None)
+            (body.into_string(), None)
         };
         let mut page_value = self.page_context(entry, Some(content));
         crate::translation::extend_page(&mut page_value, config, entry, original, page_ui.as_ref());

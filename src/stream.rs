@@ -14,7 +14,7 @@
 //! Pages below [`STREAM_MIN`] take the in-memory path as before; the bytes
 //! are the same either way.
 
-use crate::render::OutputFile;
+use crate::render::{Body, OutputFile};
 use crate::rewrite::{self, RewriteOptions, StreamError};
 use std::io::Write;
 
@@ -157,15 +157,23 @@ pub fn write_page(
         };
         return rewrite::rewrite_into(url, &opts, out, &mut |w| w(f.html.as_bytes()));
     }
-    let parts: Vec<&str> = match &f.body {
-        Some(body) => match f.html.split_once(BODY_MARKER) {
-            Some((head, tail)) => vec![head, body, tail],
-            None => vec![&f.html, body],
-        },
-        None => vec![&f.html],
+    let Some(body) = &f.body else {
+        return rewrite::rewrite_into(url, opts, out, &mut |w| w(f.html.as_bytes()));
     };
+    let (head, tail) = f.html.split_once(BODY_MARKER).unwrap_or((&f.html, ""));
     rewrite::rewrite_into(url, opts, out, &mut |w| {
-        parts.iter().try_for_each(|p| w(p.as_bytes()))
+        w(head.as_bytes())?;
+        match body {
+            Body::Text(t) => w(t.as_bytes())?,
+            Body::Packed(p) => {
+                for block in p.blocks() {
+                    w(&block.map_err(|e| {
+                        StreamError::Rewrite(format!("cannot unpack the body: {e}"))
+                    })?)?;
+                }
+            }
+        }
+        w(tail.as_bytes())
     })
 }
 

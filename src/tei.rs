@@ -570,12 +570,10 @@ impl<'a> Body<'a, '_> {
     }
 
     fn run(&mut self) {
-        let events: Vec<Ev<'a>> = Parser::new_ext(self.src, markdown_options())
-            .into_offset_iter()
-            .collect();
-        // the note definitions, out of the flow (as in markup/)
+        // the note definitions, out of the flow (as in markup/); the
+        // parser's events taken as they come, never all listed at once
         let mut main: Vec<Ev<'a>> = Vec::new();
-        let mut it = events.into_iter();
+        let mut it = Parser::new_ext(self.src, markdown_options()).into_offset_iter();
         while let Some((ev, range)) = it.next() {
             if let Event::Start(Tag::FootnoteDefinition(label)) = &ev {
                 let label = label.to_string();
