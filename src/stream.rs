@@ -72,8 +72,23 @@ fn source_is_opaque(text: &str) -> bool {
     true
 }
 
-/// One tag's inner text (`close`: `}}` or `%}`).
+/// One tag's inner text (`close`: `}}` or `%}`); its string literals
+/// (`"page"`) are not names.
 fn tag_is_opaque(close: &str, inner: &str) -> bool {
+    let mut names = String::with_capacity(inner.len());
+    let mut quote = None;
+    for c in inner.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if matches!(c, '"' | '\'' | '`') => {
+                quote = Some(c);
+                names.push_str("\"\"");
+            }
+            None => names.push(c),
+        }
+    }
+    let inner = names.as_str();
     let words = |s: &str| -> Vec<String> {
         s.trim_matches('-')
             .split_whitespace()
@@ -190,6 +205,48 @@ pub fn page_bytes(f: &OutputFile, url: &str, opts: &RewriteOptions) -> Result<Ve
 #[cfg(test)]
 mod tests {
     use super::body_is_opaque;
+    use crate::rewrite::{rewrite, rewrite_into, RewriteOptions};
+
+    #[test]
+    fn a_page_fed_in_pieces_is_rewritten_as_when_whole() {
+        let m = crate::markup::markers();
+        let html = format!(
+            "<html><body><p {}=\"1\">Été <a href=\"/personnes/#x\">é</a>\
+             <img src=\"/i.png\" srcset=\"/i.png 1x, /j.png 2x\"></p>\
+             <!--apparat:insert--><h2 {}=\"s\">Ñ</h2></body></html>",
+            m.para, m.anchor
+        );
+        let opts = RewriteOptions::default();
+        let whole = rewrite(&html, "/a/b/", &opts).expect("rewrite");
+        assert!(whole.contains("class=\"pnum\"") && whole.contains("../../i.png"));
+        // every cut, inside tags, attributes and characters included
+        for cut in 1..html.len() {
+            let (a, b) = html.as_bytes().split_at(cut);
+            let mut out = Vec::new();
+            rewrite_into("/a/b/", &opts, &mut out, &mut |w| {
+                w(a)?;
+                w(b)
+            })
+            .expect("rewrite_into");
+            assert_eq!(String::from_utf8_lossy(&out), whole, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn the_source_view_is_highlighted_into_a_writer_as_into_a_string() {
+        let mut code = String::from("+++\ntitle = \"x\"\n+++\n\n## Titre\n\n");
+        for i in 0..20_000 {
+            code.push_str(&format!(
+                "Un [nom](person:a) {{~~a~>b~~}} <b>&</b>.[^{i}]\n\n"
+            ));
+        }
+        let mut out = Vec::new();
+        crate::highlight::highlight_to(&code, "md", &mut out).expect("write");
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            crate::highlight::highlight(&code, "md")
+        );
+    }
 
     #[test]
     fn the_body_is_opaque_to_templates_that_only_print_or_test_it() {
@@ -199,6 +256,9 @@ mod tests {
         assert!(body_is_opaque(["{{- page.content|safe -}}"]));
         assert!(body_is_opaque(["{% if page.content %}x{% endif %}"]));
         assert!(body_is_opaque([r#"<p class="page">{{ page.title }}</p>"#]));
+        assert!(body_is_opaque([
+            r#"{% if t.kind == "page" %}{{ page.content | safe }}{% endif %}"#
+        ]));
         for t in [
             "{{ page.content | length }}",
             "{{ page.content | striptags | truncate(length=9) }}",
@@ -208,6 +268,7 @@ mod tests {
             "{{ page[\"content\"] }}",
             "{{ __tera_context }}",
             "{{ macros::show(p=page) }}",
+            "{{ page.content ~ \"page\" }}",
         ] {
             assert!(!body_is_opaque([t]), "{t}");
         }
