@@ -30,16 +30,51 @@ pub struct Entry {
     pub resolved: Resolved,
     /// The body HTML, LZ4-compressed, when a build's budget took it out of
     /// `doc.html` (see [`ParseCache::html_budget`]).
-    pub packed: Option<Box<[u8]>>,
+    pub packed: Option<Packed>,
 }
 
 impl Entry {
     /// The body HTML when the entry holds it compressed (`None`: it is in
     /// `doc.html`).
     pub fn unpacked_html(&self) -> Option<String> {
-        let packed = self.packed.as_deref()?;
-        let bytes = lz4_flex::decompress_size_prepended(packed).ok()?;
+        let packed = self.packed.as_ref()?;
+        let mut bytes = Vec::with_capacity(packed.len);
+        for block in packed.blocks() {
+            bytes.extend_from_slice(&block.ok()?);
+        }
         String::from_utf8(bytes).ok()
+    }
+}
+
+/// Text compressed in blocks of at most [`Packed::BLOCK`] bytes (LZ4), so
+/// that it can be read back one block at a time (see [`crate::stream`]).
+#[derive(Debug, Clone)]
+pub struct Packed {
+    /// The length of the text.
+    pub len: usize,
+    blocks: Vec<Box<[u8]>>,
+}
+
+impl Packed {
+    const BLOCK: usize = 1 << 20;
+
+    pub fn new(text: &str) -> Packed {
+        Packed {
+            len: text.len(),
+            blocks: text
+                .as_bytes()
+                .chunks(Self::BLOCK)
+                .map(|b| lz4_flex::compress_prepend_size(b).into())
+                .collect(),
+        }
+    }
+
+    /// The blocks in order, each unpacked when it is reached (a block may
+    /// end inside a character).
+    pub fn blocks(&self) -> impl Iterator<Item = Result<Vec<u8>, String>> + '_ {
+        self.blocks
+            .iter()
+            .map(|b| lz4_flex::decompress_size_prepended(b).map_err(|e| e.to_string()))
     }
 }
 
@@ -499,8 +534,7 @@ pub fn load_and_parse(
                             .is_err()
                         {
                             let html = std::mem::take(&mut e.doc.html);
-                            e.packed =
-                                Some(lz4_flex::compress_prepend_size(html.as_bytes()).into());
+                            e.packed = Some(Packed::new(&html));
                         }
                     }
                     Arc::new(e)

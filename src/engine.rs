@@ -273,12 +273,9 @@ impl Run<'_> {
 
     fn render_unit(&self, i: usize, u: usize, name: &str, fingerprint: u64) -> Done {
         let (files, mut diags) = match self.ed.entries.get(i) {
-            Some(e) => {
-                // a body the edition holds compressed (past the build's
-                // budget); only the page itself (unit 0) shows it
-                let body = if u == 0 { e.unpacked_html() } else { None };
-                self.renderer.render_unit(i, u, body)
-            }
+            // (a body the edition holds compressed, past the build's
+            // budget, is unpacked by the renderer, or as it is written)
+            Some(_) => self.renderer.render_unit(i, u, None),
             None => {
                 let (f, d) = self.renderer.render_404();
                 (f.into_iter().collect(), d)
@@ -301,7 +298,24 @@ impl Run<'_> {
         );
         let mut urls = Vec::new();
         let mut mine = Vec::with_capacity(files.len());
+        let mut io = None;
         for f in files {
+            // a large page goes to the sink as it is made (see crate::stream)
+            if self.claims.get(&f.path) == Some(&i)
+                && f.page_url.is_some()
+                && crate::stream::is_large(&f)
+                && io.is_none()
+            {
+                match self.stream_file(f, at) {
+                    Ok((f, url)) => {
+                        urls.extend(url);
+                        mine.push(f);
+                    }
+                    Err(Ok(d)) => diags.push(d),
+                    Err(Err(e)) => io = Some(e),
+                }
+                continue;
+            }
             match finish(f, at) {
                 Ok((f, url)) => {
                     urls.extend(url);
@@ -312,17 +326,41 @@ impl Run<'_> {
                 Err(e) => diags.push(e),
             }
         }
-        // the text's TEI document, with its page (unit 0)
-        let tei = self.ed.entries.get(i).filter(|_| u == 0).and_then(|e| {
-            crate::tei::text_file(
-                self.config,
-                e,
-                self.version,
-                &self.persons,
-                &self.renderer.entry_langs,
-            )
+        // the text's TEI document, with its page (unit 0); a large one
+        // goes to the sink as it is made
+        let text = self.ed.entries.get(i).filter(|e| {
+            u == 0
+                && e.page.front.kind == content::Kind::Text
+                && self.claims.get(&crate::tei::text_path(&e.page.url)) == Some(&i)
         });
-        if let Some(f) = tei.filter(|f| self.claims.get(&f.path) == Some(&i)) {
+        let tei = text.and_then(|e| {
+            if e.page.src.text.len() < crate::stream::STREAM_MIN {
+                return crate::tei::text_file(
+                    self.config,
+                    e,
+                    self.version,
+                    &self.persons,
+                    &self.renderer.entry_langs,
+                );
+            }
+            if io.is_some() {
+                return None;
+            }
+            let path = crate::tei::text_path(&e.page.url);
+            let (config, version, persons) = (self.config, self.version, &self.persons);
+            let langs = &self.renderer.entry_langs;
+            let mut write = |out: &mut dyn std::io::Write| {
+                crate::tei::write_text_tei(config, e, version, persons, langs, out)
+            };
+            match self.sink.put_stream(&path, &mut write) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    io = Some(e);
+                    None
+                }
+            }
+        });
+        if let Some(f) = tei {
             urls.push(format!("/{}", content::encode_url_path(&f.path)));
             mine.push(f);
         }
@@ -331,7 +369,10 @@ impl Run<'_> {
             fresh,
             ..Done::default()
         };
-        if diags.has_errors() {
+        if let Some(e) = io {
+            done.io = Some(e);
+            done = self.fail(done);
+        } else if diags.has_errors() {
             done = self.fail(done);
         } else if !self.failed.load(Ordering::Relaxed) {
             // (after a failure nothing will be committed)
@@ -345,6 +386,37 @@ impl Run<'_> {
         }
         done.diags = diags;
         done
+    }
+}
+
+impl Run<'_> {
+    /// Page `f` rewritten and handed to the sink as it is made (see
+    /// [`crate::stream`]); the page URL for the sitemap.
+    fn stream_file(
+        &self,
+        f: render::OutputFile,
+        at: FinishWith,
+    ) -> Result<(SiteFile, Option<String>), Result<diagnostics::Diagnostic, std::io::Error>> {
+        let url = f.page_url.clone().unwrap_or_default();
+        let ropts = rewrite_options(&f, &url, at);
+        let mut failed = None;
+        let written =
+            self.sink
+                .put_stream(&f.path, &mut |out| match crate::stream::write_page(
+                    &f, &url, &ropts, out,
+                ) {
+                    Ok(()) => Ok(()),
+                    Err(rewrite::StreamError::Io(e)) => Err(e),
+                    Err(rewrite::StreamError::Rewrite(m)) => {
+                        failed = Some(m);
+                        Err(std::io::Error::other("HTML rewrite failed"))
+                    }
+                });
+        if let Some(m) = failed {
+            return Err(Ok(rewrite_failed(&f.path, m)));
+        }
+        let file = written.map_err(Err)?;
+        Ok((file, sitemap_url(f.page_url)))
     }
 }
 
@@ -478,50 +550,60 @@ fn mode(opts: &BuildOptions) -> &'static str {
 /// returns the page URL for the sitemap (none for 404.html and non-pages).
 fn finish(
     f: render::OutputFile,
-    (opts, config, base_path, persons): FinishWith,
+    at: FinishWith,
 ) -> Result<(SiteFile, Option<String>), diagnostics::Diagnostic> {
     let bytes = match &f.page_url {
         Some(url) => {
-            let ropts = rewrite::RewriteOptions {
-                offline: opts.offline,
-                live_reload: opts.live_reload,
-                ui: f.ui.clone().unwrap_or_else(|| config.ui().clone()),
-                absolute_prefix: if url == "/404.html" && !opts.offline {
-                    Some(base_path.to_string())
-                } else {
-                    None
-                },
-                insert: f.insert,
-                persons: persons.cloned(),
-                titles: f.titles,
-                langs: f.langs,
-            };
-            match rewrite::rewrite(&f.html, url, &ropts) {
-                Ok(s) => s.into_bytes(),
-                Err(e) => {
-                    return Err(diagnostics::Diagnostic {
-                        severity: diagnostics::Severity::Error,
-                        path: PathBuf::from(&f.path),
-                        line: 0,
-                        col: 0,
-                        message: format!("HTML rewrite failed: {e}"),
-                        snippet: None,
-                    });
-                }
-            }
+            let ropts = rewrite_options(&f, url, at);
+            crate::stream::page_bytes(&f, url, &ropts).map_err(|e| rewrite_failed(&f.path, e))?
         }
         None => f.html.into_bytes(),
     };
-    let url = f
-        .page_url
-        .filter(|u| u != "/404.html" && u != search::PAGE_URL);
     Ok((
         SiteFile {
             path: f.path,
             bytes,
         },
-        url,
+        sitemap_url(f.page_url),
     ))
+}
+
+/// How the rewrite stage treats page `f` at `url`.
+fn rewrite_options(
+    f: &render::OutputFile,
+    url: &str,
+    (opts, config, base_path, persons): FinishWith,
+) -> rewrite::RewriteOptions {
+    rewrite::RewriteOptions {
+        offline: opts.offline,
+        live_reload: opts.live_reload,
+        ui: f.ui.clone().unwrap_or_else(|| config.ui().clone()),
+        absolute_prefix: if url == "/404.html" && !opts.offline {
+            Some(base_path.to_string())
+        } else {
+            None
+        },
+        insert: None,
+        persons: persons.cloned(),
+        titles: f.titles.clone(),
+        langs: f.langs.clone(),
+    }
+}
+
+fn rewrite_failed(path: &str, e: String) -> diagnostics::Diagnostic {
+    diagnostics::Diagnostic {
+        severity: diagnostics::Severity::Error,
+        path: PathBuf::from(path),
+        line: 0,
+        col: 0,
+        message: format!("HTML rewrite failed: {e}"),
+        snippet: None,
+    }
+}
+
+/// A page's URL for the sitemap (none for 404.html and the search page).
+fn sitemap_url(page_url: Option<String>) -> Option<String> {
+    page_url.filter(|u| u != "/404.html" && u != search::PAGE_URL)
 }
 
 /// Which entry writes each page path (entry `len()` for `404.html`); the

@@ -52,6 +52,35 @@ pub fn highlight(code: &str, lang: &str) -> String {
     highlight_with_syntect(code, lang)
 }
 
+/// [`highlight`] written to `out` as it is made: the edition dialect in
+/// pieces of a few dozen kilobytes (a long source view is never held
+/// whole), other languages at once. The bytes are [`highlight`]'s.
+pub fn highlight_to(code: &str, lang: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    if is_edition_dialect(lang) {
+        let done = FAST_MD.with(|fast| {
+            let mut fast = fast.try_borrow_mut().ok()?;
+            let fast = fast.as_mut()?;
+            let mut buf = pre_open(lang);
+            let mut flush = |b: &mut String| {
+                out.write_all(b.as_bytes())?;
+                b.clear();
+                Ok(())
+            };
+            let r = fast
+                .highlight_flushing(code, &mut buf, &mut flush)
+                .and_then(|()| {
+                    buf.push_str(PRE_CLOSE);
+                    flush(&mut buf)
+                });
+            Some(r)
+        });
+        if let Some(r) = done {
+            return r;
+        }
+    }
+    out.write_all(highlight_with_syntect(code, lang).as_bytes())
+}
+
 /// [`highlight`] with syntect for every language, the edition dialect
 /// included: the reference the fast highlighter is tested against.
 #[doc(hidden)]

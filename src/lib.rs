@@ -29,6 +29,7 @@ pub mod render;
 pub mod rewrite;
 pub mod search;
 pub mod sink;
+pub mod stream;
 pub mod tei;
 pub mod text;
 pub mod theme;

@@ -216,6 +216,35 @@ fn remove_leftovers(out: &Path) -> io::Result<()> {
 
 /// Removes a folder with everything in it, or a file; nothing if there is
 /// nothing there (or a file where a folder of its path was).
+/// Whether files `a` and `b` hold the same bytes (read in pieces).
+fn same_bytes(a: &Path, b: &Path) -> io::Result<bool> {
+    let (mut a, mut b) = (fs::File::open(a)?, fs::File::open(b)?);
+    let (mut x, mut y) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let n = read_full(&mut a, &mut x)?;
+        let m = read_full(&mut b, &mut y)?;
+        if x[..n] != y[..m] {
+            return Ok(false);
+        }
+        if n == 0 {
+            return Ok(true);
+        }
+    }
+}
+
+/// Fills `buf` from `f` as far as `f` goes; how many bytes were read.
+fn read_full(f: &mut fs::File, buf: &mut [u8]) -> io::Result<usize> {
+    use io::Read;
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
 fn remove_any(path: &Path) -> io::Result<()> {
     let gone = |e: &io::Error| {
         matches!(
@@ -410,6 +439,41 @@ impl Staging {
                 fs::rename(&tmp, &dest)?;
             }
         }
+        self.record(rel)
+    }
+
+    /// [`Staging::put`] with bytes that `write` writes as they are made, so
+    /// that a large file is never held whole: into a temporary file of the
+    /// staging tree, then linked from the previous output instead if equal
+    /// to its file, else renamed into place.
+    pub fn put_with(
+        &self,
+        rel: &str,
+        write: &mut dyn FnMut(&mut dyn io::Write) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let tmp = self.temp_name();
+        let written = fs::File::create(&tmp).and_then(|file| {
+            let mut w = io::BufWriter::with_capacity(1 << 16, file);
+            write(&mut w)?;
+            w.into_inner().map_err(|e| e.into_error())?;
+            Ok(())
+        });
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        if self.previous {
+            let old = self.out.join(rel);
+            if let Ok(m) = fs::symlink_metadata(&old) {
+                if m.is_file() && m.len() == fs::metadata(&tmp)?.len() && same_bytes(&old, &tmp)? {
+                    fs::remove_file(&tmp)?;
+                    self.link_from_output(rel, &m)?;
+                    return self.record(rel);
+                }
+            }
+        }
+        let dest = self.make_room(rel)?;
+        fs::rename(&tmp, &dest)?;
         self.record(rel)
     }
 

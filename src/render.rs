@@ -19,7 +19,7 @@ use tera::{Context, Tera};
 mod validate;
 
 /// Default templates, built into the binary; `templates/` in the edition overrides them by name.
-const BUILTIN: &[(&str, &str)] = &[
+pub(crate) const BUILTIN: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
     ("page.html", include_str!("templates/page.html")),
     ("text.html", include_str!("templates/text.html")),
@@ -258,13 +258,18 @@ fn summary(p: &Page, config: &Config) -> PageSummary {
 pub use crate::version::Version;
 
 /// One rendered HTML file (path relative to the output folder).
-pub struct OutputFile {
+pub struct OutputFile<'a> {
     pub path: String,
     pub html: String,
     /// The page URL when the file is an HTML page (for the rewrite stage).
     pub page_url: Option<String>,
-    /// HTML the rewrite stage puts in place of `<!--apparat:insert-->`.
-    pub insert: Option<String>,
+    /// What the rewrite stage puts in place of `<!--apparat:insert-->`
+    /// (see [`crate::stream::write_page`]).
+    pub insert: Option<Highlight<'a>>,
+    /// A large body held apart from `html`: it goes in place of the
+    /// [`crate::stream::BODY_MARKER`] that `html` holds once, and through
+    /// the rewrite stage with it (see [`crate::stream`]).
+    pub body: Option<Body<'a>>,
     /// The page's interface strings when they are not the edition's.
     pub ui: Option<crate::i18n::Ui>,
     /// Tooltips (`title`) for elements of the body, by id: the mentions of
@@ -273,6 +278,61 @@ pub struct OutputFile {
     /// A `lang` for elements of the body, by id: the mentions of register
     /// entries whose name has a language of its own (`lang` in the register).
     pub langs: Vec<(String, String)>,
+}
+
+/// A page's body held apart from its template's output.
+pub enum Body<'a> {
+    Text(std::borrow::Cow<'a, str>),
+    /// As the edition holds it compressed, unpacked block by block as it
+    /// is written.
+    Packed(&'a crate::edition::Packed),
+}
+
+impl Default for Body<'_> {
+    fn default() -> Self {
+        Body::Text("".into())
+    }
+}
+
+impl<'a> Body<'a> {
+    pub fn len(&self) -> usize {
+        match self {
+            Body::Text(t) => t.len(),
+            Body::Packed(p) => p.len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The whole text (unpacked if need be).
+    pub fn into_string(self) -> String {
+        match self {
+            Body::Text(t) => t.into_owned(),
+            Body::Packed(p) => {
+                let mut bytes = Vec::with_capacity(p.len);
+                for block in p.blocks() {
+                    bytes.extend_from_slice(&block.unwrap_or_default());
+                }
+                String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Body::Text(t) => t.to_string(),
+            Body::Packed(p) => Body::Packed(p).into_string(),
+        }
+    }
+}
+
+/// Source code to highlight in place of the insert marker.
+pub struct Highlight<'a> {
+    pub code: &'a str,
+    pub lang: &'static str,
 }
 
 pub struct RenderSettings<'a> {
@@ -823,7 +883,7 @@ impl<'a> Renderer<'a> {
         i: usize,
         unit: usize,
         content: Option<String>,
-    ) -> (Vec<OutputFile>, Diagnostics) {
+    ) -> (Vec<OutputFile<'a>>, Diagnostics) {
         let Some(k) = unit.checked_sub(1) else {
             return self.render_entry_with(i, content);
         };
@@ -867,6 +927,7 @@ impl<'a> Renderer<'a> {
                     html,
                     page_url: Some(letter.url.clone()),
                     insert: None,
+                    body: None,
                     ui: None,
                     titles: Vec::new(),
                     langs: Vec::new(),
@@ -1003,12 +1064,46 @@ impl<'a> Renderer<'a> {
         &self,
         i: usize,
         content: Option<String>,
-    ) -> (Vec<OutputFile>, Diagnostics) {
+    ) -> (Vec<OutputFile<'a>>, Diagnostics) {
+        let ed: &'a Edition = self.ed;
+        let Some(entry) = ed.entries.get(i) else {
+            return (Vec::new(), Diagnostics::default());
+        };
+        let body = match (content, &entry.packed) {
+            (Some(c), _) => Body::Text(c.into()),
+            (None, Some(p)) => Body::Packed(p),
+            (None, None) => Body::Text(entry.doc.html.as_str().into()),
+        };
+        // a large body is held apart from the context if the templates
+        // only print it (see crate::stream)
+        // (the source view and the parallel view see the same context)
+        let apart = body.len() >= crate::stream::STREAM_MIN
+            && [
+                self.template_of(&entry.page).as_str(),
+                "source.html",
+                "parallel.html",
+            ]
+            .iter()
+            .all(|t| crate::stream::body_is_opaque(self.templates.context_sources(t)));
+        match self.render_entry(entry, body, apart) {
+            Ok(done) => done,
+            // (never `Err` when the body is in the context)
+            Err(body) => self.render_entry(entry, body, false).unwrap_or_default(),
+        }
+    }
+
+    /// [`Renderer::render_entry_with`]; `apart`: the body is held apart
+    /// from the context, and given back (`Err`) if the template's output
+    /// does not hold the marker once.
+    #[allow(clippy::type_complexity)]
+    fn render_entry(
+        &self,
+        entry: &'a Entry,
+        body: Body<'a>,
+        apart: bool,
+    ) -> Result<(Vec<OutputFile<'a>>, Diagnostics), Body<'a>> {
         let mut files = Vec::new();
         let mut diags = Diagnostics::default();
-        let Some(entry) = self.ed.entries.get(i) else {
-            return (files, diags);
-        };
         let config = self.settings.config;
         let page = &entry.page;
         let template = self.template_of(page);
@@ -1016,9 +1111,13 @@ impl<'a> Renderer<'a> {
         // translated text's original (see crate::translation)
         let page_ui = crate::translation::ui_for(config, page);
         let original = self.original_of(entry);
-        let translated_html =
-            original.map(|_| content.clone().unwrap_or_else(|| entry.doc.html.clone()));
-        let mut page_value = self.page_context(entry, content);
+        let translated_html = original.map(|_| body.text());
+        let (content, body) = if apart {
+            (crate::stream::BODY_MARKER.to_string(), Some(body))
+        } else {
+            (body.into_string(), None)
+        };
+        let mut page_value = self.page_context(entry, Some(content));
         crate::translation::extend_page(&mut page_value, config, entry, original, page_ui.as_ref());
         // moved into the context, not copied
         let mut ctx = self.page_context_for(page_value, &template);
@@ -1034,12 +1133,12 @@ impl<'a> Renderer<'a> {
         if self.is_persons_page(page, &template) {
             if let Err(d) = self.persons_context(&mut ctx, None) {
                 diags.push(d);
-                return (files, diags);
+                return Ok((files, diags));
             }
         } else if let Some(r) = self.register_of(page) {
             if let Err(d) = self.index_context(&mut ctx, Some(r), None) {
                 diags.push(d);
-                return (files, diags);
+                return Ok((files, diags));
             }
         }
         if !self.templates.has(&template) {
@@ -1047,14 +1146,18 @@ impl<'a> Renderer<'a> {
                 page.template_offset,
                 format!("template `{template}` not found in templates/"),
             ));
-            return (files, diags);
+            return Ok((files, diags));
         }
         match self.templates.render(&template, &ctx) {
+            Ok(html) if body.is_some() && html.matches(crate::stream::BODY_MARKER).count() != 1 => {
+                return Err(body.unwrap_or_default());
+            }
             Ok(html) => files.push(OutputFile {
                 path: out_path(&page.url),
                 html,
                 page_url: Some(page.url.clone()),
                 insert: None,
+                body,
                 ui: page_ui.clone(),
                 titles: self.conjectural_mentions(entry, page_ui.as_ref().unwrap_or(&self.ui)),
                 langs: self.mention_langs(entry),
@@ -1071,26 +1174,31 @@ impl<'a> Renderer<'a> {
             self.complete(&mut ctx, "source.html");
             match self.templates.render("source.html", &ctx) {
                 Ok(html) => {
-                    let source = crate::highlight::highlight(&page.src.text, "md");
                     // a template that does not print the marker exactly once
                     // (or escapes it) gets the source rendered in place
                     let (html, insert) = if html.matches(&marker).count() == 1 {
-                        (html, Some(source))
+                        let code = entry.page.src.text.as_str();
+                        (html, Some(Highlight { code, lang: "md" }))
                     } else {
+                        let source = crate::highlight::highlight(&page.src.text, "md");
                         ctx.insert("source_html", &source);
                         match self.templates.render("source.html", &ctx) {
                             Ok(html) => (html, None),
                             Err(d) => {
                                 diags.push(d);
-                                return (files, diags);
+                                return Ok((files, diags));
                             }
                         }
                     };
+                    if apart && html.contains(crate::stream::BODY_MARKER) {
+                        return Err(files.into_iter().find_map(|f| f.body).unwrap_or_default());
+                    }
                     files.push(OutputFile {
                         path: out_path(&url),
                         html,
                         page_url: Some(url),
                         insert,
+                        body: None,
                         ui: page_ui.clone(),
                         titles: Vec::new(),
                         langs: Vec::new(),
@@ -1109,6 +1217,9 @@ impl<'a> Renderer<'a> {
                         self.templates.render("parallel.html", &ctx)
                     });
             match rendered {
+                Ok(html) if apart && html.contains(crate::stream::BODY_MARKER) => {
+                    return Err(files.into_iter().find_map(|f| f.body).unwrap_or_default());
+                }
                 Ok(html) => {
                     let url = format!("{}{}", page.url, crate::translation::PARALLEL_DIR);
                     files.push(OutputFile {
@@ -1116,6 +1227,7 @@ impl<'a> Renderer<'a> {
                         html,
                         page_url: Some(url),
                         insert: None,
+                        body: None,
                         ui: page_ui.clone(),
                         titles: Vec::new(),
                         langs: Vec::new(),
@@ -1124,7 +1236,7 @@ impl<'a> Renderer<'a> {
                 Err(d) => diags.push(d),
             }
         }
-        (files, diags)
+        Ok((files, diags))
     }
 
     /// The text entry `entry` translates, if it is a translated text.
@@ -1168,7 +1280,7 @@ impl<'a> Renderer<'a> {
 
     /// The pages made from no content file: the 404 page and, unless
     /// site.toml turns search off, the search page ([`crate::search`]).
-    pub fn render_404(&self) -> (Vec<OutputFile>, Diagnostics) {
+    pub fn render_404(&self) -> (Vec<OutputFile<'a>>, Diagnostics) {
         let config = self.settings.config;
         let mut diags = Diagnostics::default();
         let mut files = Vec::new();
@@ -1210,6 +1322,7 @@ impl<'a> Renderer<'a> {
                     html,
                     page_url: Some(url.into()),
                     insert: None,
+                    body: None,
                     ui: None,
                     titles: Vec::new(),
                     langs: Vec::new(),
@@ -1229,7 +1342,7 @@ impl<'a> Renderer<'a> {
         url: &str,
         title: &str,
         body: String,
-    ) -> (Option<OutputFile>, Diagnostics) {
+    ) -> (Option<OutputFile<'a>>, Diagnostics) {
         let config = self.settings.config;
         let mut diags = Diagnostics::default();
         let mut ctx = self.base_context(template);
@@ -1245,6 +1358,7 @@ impl<'a> Renderer<'a> {
                     html,
                     page_url: Some(url.to_string()),
                     insert: None,
+                    body: None,
                     ui: None,
                     titles: Vec::new(),
                     langs: Vec::new(),

@@ -17,7 +17,7 @@
 use crate::i18n::t;
 use crate::markup::escape_html;
 use lol_html::html_content::ContentType;
-use lol_html::{doc_comments, element, rewrite_str, RewriteStrSettings};
+use lol_html::{doc_comments, element, RewriteStrSettings};
 
 /// The comment a template leaves where [`RewriteOptions::insert`] goes.
 pub const INSERT_MARKER: &str = "apparat:insert";
@@ -177,6 +177,72 @@ fn map_css_urls(value: &str, map: &dyn Fn(&str) -> String) -> String {
 }
 
 pub fn rewrite(html: &str, page_url: &str, opts: &RewriteOptions) -> Result<String, String> {
+    let mut out = Vec::with_capacity(html.len());
+    rewrite_into(page_url, opts, &mut out, &mut |write| {
+        write(html.as_bytes())
+    })
+    .map_err(|e| match e {
+        StreamError::Rewrite(m) => m,
+        StreamError::Io(e) => e.to_string(),
+    })?;
+    String::from_utf8(out).map_err(|e| e.to_string())
+}
+
+/// Why [`rewrite_into`] stopped.
+#[derive(Debug)]
+pub enum StreamError {
+    /// The rewriter failed (a handler's error).
+    Rewrite(String),
+    /// `out` failed.
+    Io(std::io::Error),
+}
+
+/// [`rewrite`] as a stream: `feed` hands the page to the rewriter in
+/// pieces, in order (the pieces need not end at tags or characters), and
+/// the rewritten page goes to `out` as the rewriter gives it, so that
+/// neither the page nor its rewritten copy need be held whole. The bytes
+/// are those [`rewrite`] returns for the pieces joined.
+pub fn rewrite_into(
+    page_url: &str,
+    opts: &RewriteOptions,
+    out: &mut dyn std::io::Write,
+    feed: Feed<'_>,
+) -> Result<(), StreamError> {
+    let failed: std::cell::RefCell<Option<std::io::Error>> = Default::default();
+    let mut rewriter =
+        lol_html::HtmlRewriter::new(settings(page_url, opts).into(), |c: &[u8]| {
+            let mut failed = failed.borrow_mut();
+            if failed.is_none() {
+                if let Err(e) = out.write_all(c) {
+                    *failed = Some(e);
+                }
+            }
+        });
+    let mut write = |chunk: &[u8]| -> Result<(), StreamError> {
+        if let Some(e) = failed.borrow_mut().take() {
+            return Err(StreamError::Io(e));
+        }
+        rewriter
+            .write(chunk)
+            .map_err(|e| StreamError::Rewrite(e.to_string()))
+    };
+    feed(&mut write)?;
+    rewriter
+        .end()
+        .map_err(|e| StreamError::Rewrite(e.to_string()))?;
+    match failed.into_inner() {
+        Some(e) => Err(StreamError::Io(e)),
+        None => Ok(()),
+    }
+}
+
+/// What [`rewrite_into`] reads the page from: it calls its argument with
+/// each piece in turn.
+pub type Feed<'f> =
+    &'f mut dyn FnMut(&mut dyn FnMut(&[u8]) -> Result<(), StreamError>) -> Result<(), StreamError>;
+
+/// The rewriter's handlers for a page at `page_url`.
+fn settings(page_url: &str, opts: &RewriteOptions) -> RewriteStrSettings<'static, 'static> {
     use lol_html::html_content::Element;
     let ui = opts.ui.clone();
     let offline = opts.offline;
@@ -304,15 +370,11 @@ pub fn rewrite(html: &str, page_url: &str, opts: &RewriteOptions) -> Result<Stri
         })],
         None => Vec::new(),
     };
-    rewrite_str(
-        html,
-        RewriteStrSettings {
-            element_content_handlers: handlers,
-            document_content_handlers,
-            ..RewriteStrSettings::new()
-        },
-    )
-    .map_err(|e| e.to_string())
+    RewriteStrSettings {
+        element_content_handlers: handlers,
+        document_content_handlers,
+        ..RewriteStrSettings::new()
+    }
 }
 
 /// What an attribute holds.

@@ -45,12 +45,27 @@ pub trait Sink: Sync {
     /// The files that belong to no unit (static files, the theme, the
     /// sitemap…), after every unit.
     fn put_others(&self, files: Vec<SiteFile>) -> io::Result<()>;
+    /// A large file of a unit written by `write` as it is made: the
+    /// returned file goes into the unit's [`Sink::put`] with the others.
+    /// By default the bytes are collected; [`DiskSink`] writes them
+    /// straight into the staged file (and returns the file without bytes).
+    fn put_stream(&self, path: &str, write: Write<'_>) -> io::Result<SiteFile> {
+        let mut bytes = Vec::new();
+        write(&mut bytes)?;
+        Ok(SiteFile {
+            path: path.to_string(),
+            bytes,
+        })
+    }
     /// A page's bytes as put or kept, for the search index; `None`: this
     /// sink leaves the index to its reader (serve makes it when asked).
     fn read_back(&self, _path: &str) -> Option<io::Result<Vec<u8>>> {
         None
     }
 }
+
+/// What writes a streamed file (see [`Sink::put_stream`]).
+pub type Write<'w> = &'w mut dyn FnMut(&mut dyn io::Write) -> io::Result<()>;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -75,6 +90,8 @@ pub struct DiskSink {
     key: String,
     records: Mutex<HashMap<String, Record>>,
     written: std::sync::atomic::AtomicUsize,
+    /// Files already staged by [`Sink::put_stream`], awaiting their unit.
+    streamed: Mutex<HashSet<String>>,
 }
 
 impl DiskSink {
@@ -93,6 +110,7 @@ impl DiskSink {
             key,
             records: Mutex::default(),
             written: Default::default(),
+            streamed: Mutex::default(),
         })
     }
 
@@ -187,7 +205,9 @@ impl Sink for DiskSink {
     ) -> io::Result<()> {
         let mut paths = Vec::with_capacity(files.len());
         for f in files {
-            self.staging.put(&f.path, &f.bytes)?;
+            if !lock(&self.streamed).remove(&f.path) {
+                self.staging.put(&f.path, &f.bytes)?;
+            }
             self.written
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             paths.push(f.path);
@@ -219,6 +239,15 @@ impl Sink for DiskSink {
 
     fn read_back(&self, path: &str) -> Option<io::Result<Vec<u8>>> {
         Some(self.staging.read(path))
+    }
+
+    fn put_stream(&self, path: &str, write: Write<'_>) -> io::Result<SiteFile> {
+        self.staging.put_with(path, write)?;
+        lock(&self.streamed).insert(path.to_string());
+        Ok(SiteFile {
+            path: path.to_string(),
+            bytes: Vec::new(),
+        })
     }
 }
 

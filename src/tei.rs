@@ -218,10 +218,6 @@ impl Xml {
         self.text("\n");
     }
 
-    fn raw(&mut self, xml: &[u8]) {
-        self.w.get_mut().extend_from_slice(xml);
-    }
-
     fn into_string(self) -> String {
         String::from_utf8(self.w.into_inner()).unwrap_or_default()
     }
@@ -354,6 +350,22 @@ pub fn text_tei(
     persons: &HashMap<&str, &Person>,
     langs: &EntryLangs,
 ) -> String {
+    let mut out = Vec::new();
+    // (writing into a Vec cannot fail)
+    let _ = write_text_tei(config, entry, version, persons, langs, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`text_tei`] written to `out`: the body is held once (never copied into
+/// the whole document), for texts too large to hold twice.
+pub fn write_text_tei(
+    config: &Config,
+    entry: &Entry,
+    version: &Version,
+    persons: &HashMap<&str, &Person>,
+    langs: &EntryLangs,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let page = &entry.page;
     let lang = page_lang(config, page);
     let depth = crate::content::decode_url_path(&page.url)
@@ -454,13 +466,15 @@ pub fn text_tei(
     x.open("text", &[]);
     x.open("body", &[]);
     x.nl();
-    x.raw(&body_xml.w.into_inner());
+    out.write_all(&x.w.into_inner())?;
+    out.write_all(&body_xml.w.into_inner())?;
+    let mut x = Xml::new();
     x.close("body");
     x.close("text");
     x.nl();
     x.close("TEI");
     x.nl();
-    x.into_string()
+    out.write_all(&x.w.into_inner())
 }
 
 /// The printed source as a `biblStruct` (an article or chapter in its
@@ -579,12 +593,10 @@ impl<'a> Body<'a, '_> {
     }
 
     fn run(&mut self) {
-        let events: Vec<Ev<'a>> = Parser::new_ext(self.src, markdown_options())
-            .into_offset_iter()
-            .collect();
-        // the note definitions, out of the flow (as in markup/)
+        // the note definitions, out of the flow (as in markup/); the
+        // parser's events taken as they come, never all listed at once
         let mut main: Vec<Ev<'a>> = Vec::new();
-        let mut it = events.into_iter();
+        let mut it = Parser::new_ext(self.src, markdown_options()).into_offset_iter();
         while let Some((ev, range)) = it.next() {
             if let Event::Start(Tag::FootnoteDefinition(label)) = &ev {
                 let label = label.to_string();

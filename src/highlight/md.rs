@@ -224,15 +224,34 @@ impl Highlighter {
     /// Appends to `out` the HTML syntect's `ClassedHTMLGenerator` makes of
     /// `code` (without the `<pre><code>` around it).
     pub(super) fn highlight_into(&mut self, code: &str, out: &mut String) {
+        let mut keep = |_: &mut String| Ok(());
+        // (keeping everything cannot fail)
+        let _ = self.highlight_flushing(code, out, &mut keep);
+    }
+
+    /// [`Self::highlight_into`], calling `flush` with `out` whenever it
+    /// holds more than a few dozen kilobytes (`flush` takes them out), so
+    /// that a long source need not be held whole.
+    pub(super) fn highlight_flushing(
+        &mut self,
+        code: &str,
+        out: &mut String,
+        flush: &mut dyn FnMut(&mut String) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        const FLUSH_AT: usize = 64 << 10;
         if code.is_empty() {
-            return;
+            return Ok(());
         }
         out.push_str(OUTER);
         let mut context = Context::Main;
         for line in code.split_inclusive('\n') {
             context = self.line(line, context, out);
+            if out.len() > FLUSH_AT {
+                flush(out)?;
+            }
         }
         out.push_str("</span>");
+        Ok(())
     }
 
     /// Highlights one line (with its `\n`, if any) starting in `context`;

@@ -1,0 +1,276 @@
+//! Large pages written as they are made, never held whole (issue 11: a page
+//! of 50,000 notes is a 14 MB source, a 45 MB page and a 22 MB source view).
+//!
+//! - A large body is not copied into the template's context: the template is
+//!   rendered with [`BODY_MARKER`] in place of `page.content`, and the body is
+//!   fed to the rewrite stage between the two halves of the rendered template
+//!   ([`crate::rewrite::rewrite_into`]), when the templates read
+//!   `page.content` only to print it ([`body_is_opaque`]).
+//! - The highlighted source of a source view is written piece by piece in
+//!   place of the insert marker ([`crate::highlight::highlight_to`]).
+//! - A large file goes to the sink through a writer ([`crate::sink::Sink::put_stream`]):
+//!   the atomic writer writes it straight into its staged file.
+//!
+//! Pages below [`STREAM_MIN`] take the in-memory path as before; the bytes
+//! are the same either way.
+
+use crate::render::{Body, OutputFile};
+use crate::rewrite::{self, RewriteOptions, StreamError};
+use std::io::Write;
+
+/// What a template prints where the body goes when the body is fed to the
+/// rewrite stage separately.
+pub const BODY_MARKER: &str = "<!--apparat:body-->";
+
+/// From this many bytes (a page's template output, body and source view
+/// together), a page is streamed.
+pub const STREAM_MIN: usize = 1 << 20;
+
+/// Whether the bytes of `f` are worth streaming.
+pub fn is_large(f: &OutputFile) -> bool {
+    let body = f.body.as_ref().map_or(0, |b| b.len());
+    let source = f.insert.as_ref().map_or(0, |h| h.code.len());
+    f.html.len() + body + source >= STREAM_MIN
+}
+
+/// Whether templates whose sources are `sources` read `page.content` only
+/// to print it as it is (`{{ page.content | safe }}`) or to test it
+/// (`{% if page.content %}`), and read `page` only through its fields: the
+/// body can then be replaced by [`BODY_MARKER`] while rendering (a
+/// non-empty body tests true like the marker). Any other use (a filter, a
+/// dump of `page` or of the whole context, `page` passed on or aliased)
+/// keeps the body in the context.
+pub fn body_is_opaque<'s>(sources: impl IntoIterator<Item = &'s str>) -> bool {
+    sources.into_iter().all(source_is_opaque)
+}
+
+fn source_is_opaque(text: &str) -> bool {
+    if text.contains("__tera_context") {
+        return false;
+    }
+    let mut rest = text;
+    while let Some(open) = rest.find(['{']) {
+        let after = &rest[open + 1..];
+        let close = match after.as_bytes().first() {
+            Some(b'{') => "}}",
+            Some(b'%') => "%}",
+            _ => {
+                rest = after;
+                continue;
+            }
+        };
+        let inner = &after[1..];
+        let Some(end) = inner.find(close) else {
+            // (an unclosed tag: the template does not compile anyway)
+            return false;
+        };
+        if !tag_is_opaque(close, &inner[..end]) {
+            return false;
+        }
+        rest = &inner[end + close.len()..];
+    }
+    true
+}
+
+/// One tag's inner text (`close`: `}}` or `%}`); its string literals
+/// (`"page"`) are not names.
+fn tag_is_opaque(close: &str, inner: &str) -> bool {
+    let mut names = String::with_capacity(inner.len());
+    let mut quote = None;
+    for c in inner.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if matches!(c, '"' | '\'' | '`') => {
+                quote = Some(c);
+                names.push_str("\"\"");
+            }
+            None => names.push(c),
+        }
+    }
+    let inner = names.as_str();
+    let words = |s: &str| -> Vec<String> {
+        s.trim_matches('-')
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    let mut uses_page = false;
+    let mut uses_content = false;
+    let bytes = inner.as_bytes();
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 0;
+    while let Some(at) = inner[i..].find("page") {
+        let start = i + at;
+        let end = start + 4;
+        i = end;
+        let before = start.checked_sub(1).map(|k| bytes[k]);
+        if before.is_some_and(|b| ident(b) || b == b'.')
+            || bytes.get(end).is_some_and(|&b| ident(b))
+        {
+            continue;
+        }
+        uses_page = true;
+        if bytes.get(end) != Some(&b'.') {
+            // `page` itself: passed on, dumped or aliased
+            return false;
+        }
+        let field: String = inner[end + 1..]
+            .bytes()
+            .take_while(|&b| ident(b))
+            .map(char::from)
+            .collect();
+        uses_content |= field == "content";
+    }
+    if !uses_page || !uses_content {
+        return true;
+    }
+    let w = words(inner);
+    let w: Vec<&str> = w.iter().map(String::as_str).collect();
+    match close {
+        "}}" => {
+            matches!(
+                w.as_slice(),
+                ["page.content", "|", "safe"] | ["page.content|safe"]
+            ) || matches!(
+                w.as_slice(),
+                ["page.content|", "safe"] | ["page.content", "|safe"]
+            )
+        }
+        _ => matches!(w.as_slice(), ["if", "page.content"]),
+    }
+}
+
+/// Writes page `f` rewritten (see [`crate::rewrite`]) to `out`: its body,
+/// if it holds it apart, fed between the halves of the template's output,
+/// and its highlighted source, if it has one, put in place of the insert
+/// marker as it is made.
+pub fn write_page(
+    f: &OutputFile,
+    url: &str,
+    opts: &RewriteOptions,
+    out: &mut dyn Write,
+) -> Result<(), StreamError> {
+    if let Some(h) = &f.insert {
+        let marker = format!("<!--{}-->", rewrite::INSERT_MARKER);
+        // the template's output is small: rewritten whole, then the marker
+        // (which the rewrite stage leaves as it is) replaced
+        let page = rewrite::rewrite(&f.html, url, opts).map_err(StreamError::Rewrite)?;
+        if let Some((head, tail)) = page
+            .split_once(&marker)
+            .filter(|(_, t)| !t.contains(&marker))
+        {
+            let io = |e| StreamError::Io(e);
+            out.write_all(head.as_bytes()).map_err(io)?;
+            crate::highlight::highlight_to(h.code, h.lang, out).map_err(io)?;
+            return out.write_all(tail.as_bytes()).map_err(io);
+        }
+        // (the marker is not there once: the comment handler puts it in place)
+        let opts = RewriteOptions {
+            insert: Some(crate::highlight::highlight(h.code, h.lang)),
+            ..opts.clone()
+        };
+        return rewrite::rewrite_into(url, &opts, out, &mut |w| w(f.html.as_bytes()));
+    }
+    let Some(body) = &f.body else {
+        return rewrite::rewrite_into(url, opts, out, &mut |w| w(f.html.as_bytes()));
+    };
+    let (head, tail) = f.html.split_once(BODY_MARKER).unwrap_or((&f.html, ""));
+    rewrite::rewrite_into(url, opts, out, &mut |w| {
+        w(head.as_bytes())?;
+        match body {
+            Body::Text(t) => w(t.as_bytes())?,
+            Body::Packed(p) => {
+                for block in p.blocks() {
+                    w(&block.map_err(|e| {
+                        StreamError::Rewrite(format!("cannot unpack the body: {e}"))
+                    })?)?;
+                }
+            }
+        }
+        w(tail.as_bytes())
+    })
+}
+
+/// [`write_page`] into memory.
+pub fn page_bytes(f: &OutputFile, url: &str, opts: &RewriteOptions) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(f.html.len() + f.body.as_ref().map_or(0, |b| b.len()));
+    match write_page(f, url, opts, &mut out) {
+        Ok(()) => Ok(out),
+        Err(StreamError::Rewrite(e)) => Err(e),
+        Err(StreamError::Io(e)) => Err(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::body_is_opaque;
+    use crate::rewrite::{rewrite, rewrite_into, RewriteOptions};
+
+    #[test]
+    fn a_page_fed_in_pieces_is_rewritten_as_when_whole() {
+        let m = crate::markup::markers();
+        let html = format!(
+            "<html><body><p {}=\"1\">Été <a href=\"/personnes/#x\">é</a>\
+             <img src=\"/i.png\" srcset=\"/i.png 1x, /j.png 2x\"></p>\
+             <!--apparat:insert--><h2 {}=\"s\">Ñ</h2></body></html>",
+            m.para, m.anchor
+        );
+        let opts = RewriteOptions::default();
+        let whole = rewrite(&html, "/a/b/", &opts).expect("rewrite");
+        assert!(whole.contains("class=\"pnum\"") && whole.contains("../../i.png"));
+        // every cut, inside tags, attributes and characters included
+        for cut in 1..html.len() {
+            let (a, b) = html.as_bytes().split_at(cut);
+            let mut out = Vec::new();
+            rewrite_into("/a/b/", &opts, &mut out, &mut |w| {
+                w(a)?;
+                w(b)
+            })
+            .expect("rewrite_into");
+            assert_eq!(String::from_utf8_lossy(&out), whole, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn the_source_view_is_highlighted_into_a_writer_as_into_a_string() {
+        let mut code = String::from("+++\ntitle = \"x\"\n+++\n\n## Titre\n\n");
+        for i in 0..20_000 {
+            code.push_str(&format!(
+                "Un [nom](person:a) {{~~a~>b~~}} <b>&</b>.[^{i}]\n\n"
+            ));
+        }
+        let mut out = Vec::new();
+        crate::highlight::highlight_to(&code, "md", &mut out).expect("write");
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            crate::highlight::highlight(&code, "md")
+        );
+    }
+
+    #[test]
+    fn the_body_is_opaque_to_templates_that_only_print_or_test_it() {
+        let built_in = crate::render::BUILTIN.iter().map(|(_, t)| *t);
+        assert!(body_is_opaque(built_in));
+        assert!(body_is_opaque(["{{ page.content | safe }}"]));
+        assert!(body_is_opaque(["{{- page.content|safe -}}"]));
+        assert!(body_is_opaque(["{% if page.content %}x{% endif %}"]));
+        assert!(body_is_opaque([r#"<p class="page">{{ page.title }}</p>"#]));
+        assert!(body_is_opaque([
+            r#"{% if t.kind == "page" %}{{ page.content | safe }}{% endif %}"#
+        ]));
+        for t in [
+            "{{ page.content | length }}",
+            "{{ page.content | striptags | truncate(length=9) }}",
+            "{% if page.content is containing(\"x\") %}{% endif %}",
+            "{% set p = page %}{{ p.content }}",
+            "{{ page | json_encode }}",
+            "{{ page[\"content\"] }}",
+            "{{ __tera_context }}",
+            "{{ macros::show(p=page) }}",
+            "{{ page.content ~ \"page\" }}",
+        ] {
+            assert!(!body_is_opaque([t]), "{t}");
+        }
+    }
+}
