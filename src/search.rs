@@ -148,6 +148,9 @@ fn shard_pages() -> usize {
         .unwrap_or(SHARD_PAGES)
 }
 
+/// A page's bytes by path (`None`: the writer leaves the index to its reader).
+type ReadPage<'a> = dyn Fn(&str) -> Option<Result<Vec<u8>, String>> + Sync + 'a;
+
 /// The folder of shard `k` inside [`BUNDLE`] (shard 0 is the bundle itself).
 fn shard_folder(k: usize) -> String {
     if k == 0 {
@@ -161,11 +164,7 @@ fn shard_folder(k: usize) -> String {
 /// [`shard_pages`], in parallel; each page's bytes come from `read` (`None`:
 /// no index at all). The files of every shard, under [`BUNDLE`], and the
 /// list of shards ([`SHARDS_FILE`]).
-fn index_sharded(
-    language: &str,
-    pages: &[&str],
-    read: &(dyn Fn(&str) -> Option<Result<Vec<u8>, String>> + Sync),
-) -> Result<Vec<SiteFile>, String> {
+fn index_sharded(language: &str, pages: &[&str], read: &ReadPage) -> Result<Vec<SiteFile>, String> {
     use rayon::prelude::*;
     let size = shard_pages();
     let shards: Vec<Option<Vec<SiteFile>>> = pages
