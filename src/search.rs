@@ -10,6 +10,9 @@
 //! files (index chunks, fragments, filters, the WebAssembly search engine and
 //! `pagefind.js`) in memory, for the site's own writer.
 //!
+//! A large edition's index comes in shards, indexed in parallel and merged
+//! by the search page (see [`SHARD_PAGES`]).
+//!
 //! The search page (`search/`, template `search.html`) runs
 //! `assets/search.js`, which loads `pagefind.js` on demand.
 
@@ -125,7 +128,7 @@ impl Indexer {
     }
 }
 
-/// How many candidate pages (HTML files) one shard of the index takes, unless
+/// How many indexed pages (pages that carry `data-pagefind-body`) one shard of the index takes, unless
 /// `APPARAT_SEARCH_SHARD` says otherwise (a tuning and test knob).
 ///
 /// Pagefind's service API indexes one page at a time behind a lock and keeps
@@ -135,7 +138,7 @@ impl Indexer {
 /// many at a time as rayon has threads, so that memory holds only those);
 /// the browser merges them (`mergeIndex`, see `assets/search.js`). An edition
 /// smaller than this gets one index, as before.
-const SHARD_PAGES: usize = 2_500;
+const SHARD_PAGES: usize = 1_000;
 /// The list of the other shards' folders, relative to the site's root (a
 /// JSON array, empty when there is one index), read by the search page.
 pub const SHARDS_FILE: &str = "shards.json";
@@ -167,7 +170,24 @@ fn shard_folder(k: usize) -> String {
 fn index_sharded(language: &str, pages: &[&str], read: &ReadPage) -> Result<Vec<SiteFile>, String> {
     use rayon::prelude::*;
     let size = shard_pages();
-    let shards: Vec<Option<Vec<SiteFile>>> = pages
+    // the pages that ask to be indexed, so that the shards' bounds depend
+    // on them alone (not on the other HTML files beside them)
+    let marked: Vec<Option<Result<bool, String>>> = pages
+        .par_iter()
+        .map(|&p| read(p).map(|r| r.map(|html| Indexer::wants(&html))))
+        .collect();
+    let mut wanted = Vec::new();
+    for (&path, m) in pages.iter().zip(marked) {
+        match m {
+            None => return Ok(Vec::new()),
+            Some(m) => {
+                if m? {
+                    wanted.push(path);
+                }
+            }
+        }
+    }
+    let shards: Vec<Option<Vec<SiteFile>>> = wanted
         .par_chunks(size)
         .map(|chunk| {
             let mut indexer = Indexer::new(language)?;
@@ -200,7 +220,10 @@ fn index_sharded(language: &str, pages: &[&str], read: &ReadPage) -> Result<Vec<
             folder
         };
         out.extend(files.into_iter().map(|f| SiteFile {
-            path: format!("{BUNDLE}/{folder}{}", &f.path[BUNDLE.len() + 1..]),
+            path: match f.path.strip_prefix(&format!("{BUNDLE}/")) {
+                Some(name) => format!("{BUNDLE}/{folder}{name}"),
+                None => f.path,
+            },
             bytes: f.bytes,
         }));
     }

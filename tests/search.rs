@@ -270,7 +270,7 @@ fn a_large_index_is_split_into_shards_that_the_search_page_merges() {
     // one index: no other shard to merge
     let one = build("one", None);
     assert_eq!(s.read("one/pagefind/shards.json"), "[]");
-    // shards of three HTML files (in path order)
+    // shards of three indexed pages (in path order)
     let split = build("split", Some("3"));
     let list: Vec<String> =
         serde_json::from_str(&s.read("split/pagefind/shards.json")).expect("shard list");
