@@ -170,6 +170,12 @@ fn shard_folder(k: usize) -> String {
 fn index_sharded(language: &str, pages: &[&str], read: &ReadPage) -> Result<Vec<SiteFile>, String> {
     use rayon::prelude::*;
     let size = shard_pages();
+    // a writer that leaves the index to its reader: nothing to read
+    if let Some(&first) = pages.first() {
+        if read(first).is_none() {
+            return Ok(Vec::new());
+        }
+    }
     // the pages that ask to be indexed, so that the shards' bounds depend
     // on them alone (not on the other HTML files beside them)
     let marked: Vec<Option<Result<bool, String>>> = pages
