@@ -10,6 +10,9 @@
 //! files (index chunks, fragments, filters, the WebAssembly search engine and
 //! `pagefind.js`) in memory, for the site's own writer.
 //!
+//! A large edition's index comes in shards, indexed in parallel and merged
+//! by the search page (see [`SHARD_PAGES`]).
+//!
 //! The search page (`search/`, template `search.html`) runs
 //! `assets/search.js`, which loads `pagefind.js` on demand.
 
@@ -125,6 +128,124 @@ impl Indexer {
     }
 }
 
+/// How many indexed pages (pages that carry `data-pagefind-body`) one shard of the index takes, unless
+/// `APPARAT_SEARCH_SHARD` says otherwise (a tuning and test knob).
+///
+/// Pagefind's service API indexes one page at a time behind a lock and keeps
+/// every page's words (twice, while it builds) until the end: one index of a
+/// large edition is slow and big. Past this many pages the index is split,
+/// in path order, into shards of this many pages, indexed in parallel (as
+/// many at a time as rayon has threads, so that memory holds only those);
+/// the browser merges them (`mergeIndex`, see `assets/search.js`). An edition
+/// smaller than this gets one index, as before.
+const SHARD_PAGES: usize = 1_000;
+/// The list of the other shards' folders, relative to the site's root (a
+/// JSON array, empty when there is one index), read by the search page.
+pub const SHARDS_FILE: &str = "shards.json";
+
+fn shard_pages() -> usize {
+    std::env::var("APPARAT_SEARCH_SHARD")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(SHARD_PAGES)
+}
+
+/// A page's bytes by path (`None`: the writer leaves the index to its reader).
+type ReadPage<'a> = dyn Fn(&str) -> Option<Result<Vec<u8>, String>> + Sync + 'a;
+
+/// The folder of shard `k` inside [`BUNDLE`] (shard 0 is the bundle itself).
+fn shard_folder(k: usize) -> String {
+    if k == 0 {
+        String::new()
+    } else {
+        format!("shard-{k}/")
+    }
+}
+
+/// Indexes `pages` (sorted, deduplicated paths of HTML files) in shards of
+/// [`shard_pages`], in parallel; each page's bytes come from `read` (`None`:
+/// no index at all). The files of every shard, under [`BUNDLE`], and the
+/// list of shards ([`SHARDS_FILE`]).
+fn index_sharded(language: &str, pages: &[&str], read: &ReadPage) -> Result<Vec<SiteFile>, String> {
+    use rayon::prelude::*;
+    let size = shard_pages();
+    // a writer that leaves the index to its reader: nothing to read
+    if let Some(&first) = pages.first() {
+        if read(first).is_none() {
+            return Ok(Vec::new());
+        }
+    }
+    // the pages that ask to be indexed, so that the shards' bounds depend
+    // on them alone (not on the other HTML files beside them)
+    let marked: Vec<Option<Result<bool, String>>> = pages
+        .par_iter()
+        .map(|&p| read(p).map(|r| r.map(|html| Indexer::wants(&html))))
+        .collect();
+    let mut wanted = Vec::new();
+    for (&path, m) in pages.iter().zip(marked) {
+        match m {
+            None => return Ok(Vec::new()),
+            Some(m) => {
+                if m? {
+                    wanted.push(path);
+                }
+            }
+        }
+    }
+    let shards: Vec<Option<Vec<SiteFile>>> = wanted
+        .par_chunks(size)
+        .map(|chunk| {
+            let mut indexer = Indexer::new(language)?;
+            for &path in chunk {
+                match read(path) {
+                    None => return Ok(None),
+                    Some(html) => indexer.add(path, &html?)?,
+                }
+            }
+            indexer.finish().map(Some)
+        })
+        .collect::<Result<_, String>>()?;
+    let mut out = Vec::new();
+    let mut others = Vec::new();
+    // (a shard of pages none of which asked to be indexed has no files)
+    for files in shards {
+        let Some(files) = files else {
+            return Ok(Vec::new());
+        };
+        if files.is_empty() {
+            continue;
+        }
+        // the first shard with files is the bundle itself; the others
+        // are listed for the search page to merge
+        let folder = if out.is_empty() {
+            shard_folder(0)
+        } else {
+            let folder = shard_folder(others.len() + 1);
+            others.push(format!("{BUNDLE}/{folder}"));
+            folder
+        };
+        out.extend(files.into_iter().map(|f| SiteFile {
+            path: match f.path.strip_prefix(&format!("{BUNDLE}/")) {
+                Some(name) => format!("{BUNDLE}/{folder}{name}"),
+                None => f.path,
+            },
+            bytes: f.bytes,
+        }));
+    }
+    if out.is_empty() {
+        return Ok(out);
+    }
+    let list =
+        serde_json::to_vec(&others).map_err(|e| format!("cannot list the search index: {e}"))?;
+    out.push(SiteFile {
+        path: format!("{BUNDLE}/{SHARDS_FILE}"),
+        bytes: list,
+    });
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
 /// The search index of a site held in memory: every page of `files` that
 /// asks to be indexed, in path order (as [`crate::build`] adds them).
 pub fn index_files<'a>(
@@ -136,11 +257,13 @@ pub fn index_files<'a>(
         .filter(|(p, _)| p.ends_with(".html"))
         .collect();
     pages.sort_by(|a, b| a.0.cmp(b.0));
-    let mut indexer = Indexer::new(language)?;
-    for (path, html) in pages {
-        indexer.add(path, html)?;
-    }
-    indexer.finish()
+    pages.dedup_by(|a, b| a.0 == b.0);
+    let paths: Vec<&str> = pages.iter().map(|p| p.0).collect();
+    let read = |p: &str| {
+        let at = paths.binary_search(&p).ok()?;
+        pages.get(at).map(|(_, b)| Ok(b.to_vec()))
+    };
+    index_sharded(language, &paths, &read)
 }
 
 /// The search index of a site being written: the pages at `paths` (every
@@ -150,20 +273,14 @@ pub fn index_files<'a>(
 pub fn index_paths<'a>(
     language: &str,
     paths: impl IntoIterator<Item = &'a str>,
-    read: impl Fn(&str) -> Option<std::io::Result<Vec<u8>>>,
+    read: impl Fn(&str) -> Option<std::io::Result<Vec<u8>>> + Sync,
 ) -> Result<Vec<SiteFile>, String> {
     let mut pages: Vec<&str> = paths.into_iter().filter(|p| p.ends_with(".html")).collect();
     pages.sort_unstable();
     pages.dedup();
-    let mut indexer = Indexer::new(language)?;
-    for path in pages {
-        let html = match read(path) {
-            None => return Ok(Vec::new()),
-            Some(r) => r.map_err(|e| format!("{path}: cannot read the page back: {e}"))?,
-        };
-        indexer.add(path, &html)?;
-    }
-    indexer.finish()
+    let read =
+        |p: &str| read(p).map(|r| r.map_err(|e| format!("{p}: cannot read the page back: {e}")));
+    index_sharded(language, &pages, &read)
 }
 
 /// The edition's language as site.toml sets it, if search is on (none if

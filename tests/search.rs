@@ -246,3 +246,69 @@ fn a_rebuild_makes_the_index_again_only_when_a_page_changed() {
     assert!(!timed("out"));
     assert_eq!(tree(&s.path().join("out")), tree(&s.path().join("fresh")));
 }
+
+/// A large edition's index is split into shards, indexed in parallel and
+/// merged by the search page (`pagefind/shards.json` lists all but the
+/// first). `APPARAT_SEARCH_SHARD` lowers the shard size so that this small
+/// edition is split: every page is still indexed once, with its anchors (the
+/// sub-results' #p-N and #n-N), every shard is a complete Pagefind bundle, and
+/// the output is byte-identical from build to build.
+#[test]
+fn a_large_index_is_split_into_shards_that_the_search_page_merges() {
+    let s = site();
+    let build = |out: &str, shard: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_apparat"));
+        c.args(["build", "--output", out]).current_dir(s.path());
+        match shard {
+            Some(n) => c.env("APPARAT_SEARCH_SHARD", n),
+            None => c.env_remove("APPARAT_SEARCH_SHARD"),
+        };
+        let o = c.output().expect("run apparat");
+        assert!(o.status.success(), "{}", stderr(&o));
+        s.path().join(out)
+    };
+    // one index: no other shard to merge
+    let one = build("one", None);
+    assert_eq!(s.read("one/pagefind/shards.json"), "[]");
+    // shards of three indexed pages (in path order)
+    let split = build("split", Some("3"));
+    let list: Vec<String> =
+        serde_json::from_str(&s.read("split/pagefind/shards.json")).expect("shard list");
+    assert!(!list.is_empty(), "the index was not split");
+    for (k, folder) in list.iter().enumerate() {
+        assert_eq!(folder, &format!("pagefind/shard-{}/", k + 1));
+        let entry = s.read(&format!("split/{folder}pagefind-entry.json"));
+        assert!(entry.contains("\"fr\""), "{entry}");
+    }
+    assert!(s.exists("split/pagefind/pagefind.js"));
+    let mut urls: Vec<String> = fragments(&split)
+        .iter()
+        .filter_map(|f| f["url"].as_str().map(String::from))
+        .collect();
+    urls.sort();
+    assert_eq!(urls, ["/", "/apropos/", "/lettre/", "/personnes/"]);
+    let all = fragments(&split);
+    let text = fragment_of(&all, "/lettre/");
+    let anchors: Vec<&str> = text["anchors"]
+        .as_array()
+        .expect("anchors")
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    for id in ["p-1", "n-1"] {
+        assert!(anchors.contains(&id), "anchor {id} missing: {anchors:?}");
+    }
+    // the same fragments as one index (a fragment does not depend on its shard)
+    let mut one_all = fragments(&one);
+    let mut split_all = all.clone();
+    let key = |v: &serde_json::Value| v["url"].as_str().unwrap_or("").to_string();
+    one_all.sort_by_key(key);
+    split_all.sort_by_key(key);
+    assert_eq!(one_all, split_all);
+    // the search page merges the shards
+    let js = s.read("split/assets/search.js");
+    assert!(js.contains("pagefind/shards.json") && js.contains("mergeIndex"));
+    // deterministic, though the shards are indexed in parallel
+    let again = build("again", Some("3"));
+    assert_eq!(tree(&split), tree(&again));
+}

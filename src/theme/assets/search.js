@@ -55,11 +55,25 @@
   function load() {
     if (!engine) {
       engine = import(new URL('pagefind/pagefind.js', root).href).then(function (pf) {
-        return pf.options({ excerptLength: EXCERPT }).then(function () { return pf; });
+        return pf.options({ excerptLength: EXCERPT }).then(function () {
+          return merge(pf);
+        }).then(function () { return pf; });
       });
       engine.then(showFilters, function () {});
     }
     return engine;
+  }
+
+  // a large edition's index comes in shards (pagefind/shards.json lists
+  // all but the first): each is merged into the first
+  function merge(pf) {
+    return fetch(new URL('pagefind/shards.json', root).href).then(function (r) {
+      return r.ok ? r.json() : [];
+    }).then(function (shards) {
+      return Promise.all((Array.isArray(shards) ? shards : []).map(function (s) {
+        return pf.mergeIndex(new URL(s, root).href, { excerptLength: EXCERPT });
+      }));
+    });
   }
 
   function label(key, value) {
