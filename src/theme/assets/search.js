@@ -69,6 +69,9 @@
   function merge(pf) {
     return fetch(new URL('pagefind/shards.json', root).href).then(function (r) {
       return r.ok ? r.json() : [];
+    }).catch(function () {
+      // no list (an older site, a failed request): the first index alone
+      return [];
     }).then(function (shards) {
       return Promise.all((Array.isArray(shards) ? shards : []).map(function (s) {
         return pf.mergeIndex(new URL(s, root).href, { excerptLength: EXCERPT });
