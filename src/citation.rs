@@ -7,6 +7,7 @@
 //! - the BibTeX download: the record's fields written as a BibTeX entry;
 //! - the Highwire (`citation_*`) and Dublin Core meta tags that Zotero reads.
 
+use crate::config::CitationStyle;
 use crate::config::Config;
 use crate::content::Page;
 use crate::i18n::Ui;
@@ -39,46 +40,6 @@ pub struct Citation {
     url: String,
     key: String,
     styles: Vec<CitationStyle>,
-}
-
-/// A CSL style of the « Cite » box (`citation_styles` in `site.toml`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CitationStyle {
-    /// The Chicago Manual of Style, notes and bibliography (its bibliography
-    /// entry).
-    Chicago,
-    /// The MLA Handbook.
-    Mla,
-}
-
-impl CitationStyle {
-    /// The styles of the box when `site.toml` names none.
-    pub fn defaults() -> Vec<CitationStyle> {
-        vec![CitationStyle::Chicago, CitationStyle::Mla]
-    }
-
-    fn id(self) -> &'static str {
-        match self {
-            CitationStyle::Chicago => "chicago",
-            CitationStyle::Mla => "mla",
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            CitationStyle::Chicago => "Chicago",
-            CitationStyle::Mla => "MLA",
-        }
-    }
-
-    /// The style's name in hayagriva's archive of bundled CSL styles.
-    fn csl_name(self) -> &'static str {
-        match self {
-            CitationStyle::Chicago => "chicago-notes",
-            CitationStyle::Mla => "modern-language-association",
-        }
-    }
 }
 
 /// One style's text of the « Cite » box.

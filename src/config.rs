@@ -43,8 +43,8 @@ pub struct Config {
     pub edition_year: Option<String>,
     /// The CSL styles of each text's « Cite » box, in order (`chicago`,
     /// `mla`; default both).
-    #[serde(default = "crate::citation::CitationStyle::defaults")]
-    pub citation_styles: Vec<crate::citation::CitationStyle>,
+    #[serde(default = "CitationStyle::defaults")]
+    pub citation_styles: Vec<CitationStyle>,
     /// Repository on a forge, e.g. `https://github.com/user/repo`.
     #[serde(default)]
     pub repository: Option<String>,
@@ -470,4 +470,44 @@ pub enum Level {
     #[default]
     Error,
     Warning,
+}
+
+/// A CSL style of the « Cite » box (`citation_styles` in `site.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CitationStyle {
+    /// The Chicago Manual of Style, notes and bibliography (its bibliography
+    /// entry).
+    Chicago,
+    /// The MLA Handbook.
+    Mla,
+}
+
+impl CitationStyle {
+    /// The styles of the box when `site.toml` names none.
+    pub fn defaults() -> Vec<CitationStyle> {
+        vec![CitationStyle::Chicago, CitationStyle::Mla]
+    }
+
+    pub(crate) fn id(self) -> &'static str {
+        match self {
+            CitationStyle::Chicago => "chicago",
+            CitationStyle::Mla => "mla",
+        }
+    }
+
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            CitationStyle::Chicago => "Chicago",
+            CitationStyle::Mla => "MLA",
+        }
+    }
+
+    /// The style's name in hayagriva's archive of bundled CSL styles.
+    pub(crate) fn csl_name(self) -> &'static str {
+        match self {
+            CitationStyle::Chicago => "chicago-notes",
+            CitationStyle::Mla => "modern-language-association",
+        }
+    }
 }

@@ -238,12 +238,7 @@ impl Run<'_> {
             let (file, d) =
                 (self.renderer).render_generated("collation.html", "/collation/", &title, body);
             diags.extend(d);
-            let at = (
-                self.opts,
-                self.config,
-                self.base_path,
-                self.renderer.person_pages.as_ref(),
-            );
+            let at = self.finish_with();
             if let Some(f) = file {
                 match finish(f, at) {
                     Ok((f, _)) => tail.push(f),
@@ -290,12 +285,7 @@ impl Run<'_> {
                 ..Done::default()
             });
         }
-        let at = (
-            self.opts,
-            self.config,
-            self.base_path,
-            self.renderer.person_pages.as_ref(),
-        );
+        let at = self.finish_with();
         let mut urls = Vec::new();
         let mut mine = Vec::with_capacity(files.len());
         let mut io = None;
@@ -326,40 +316,7 @@ impl Run<'_> {
                 Err(e) => diags.push(e),
             }
         }
-        // the text's TEI document, with its page (unit 0); a large one
-        // goes to the sink as it is made
-        let text = self.ed.entries.get(i).filter(|e| {
-            u == 0
-                && e.page.front.kind == content::Kind::Text
-                && self.claims.get(&crate::tei::text_path(&e.page.url)) == Some(&i)
-        });
-        let tei = text.and_then(|e| {
-            if e.page.src.text.len() < crate::stream::STREAM_MIN {
-                return crate::tei::text_file(
-                    self.config,
-                    e,
-                    self.version,
-                    &self.persons,
-                    &self.renderer.entry_langs,
-                );
-            }
-            if io.is_some() {
-                return None;
-            }
-            let path = crate::tei::text_path(&e.page.url);
-            let (config, version, persons) = (self.config, self.version, &self.persons);
-            let langs = &self.renderer.entry_langs;
-            let mut write = |out: &mut dyn std::io::Write| {
-                crate::tei::write_text_tei(config, e, version, persons, langs, out)
-            };
-            match self.sink.put_stream(&path, &mut write) {
-                Ok(f) => Some(f),
-                Err(e) => {
-                    io = Some(e);
-                    None
-                }
-            }
-        });
+        let tei = self.text_tei(i, u, &mut io);
         if let Some(f) = tei {
             urls.push(format!("/{}", content::encode_url_path(&f.path)));
             mine.push(f);
@@ -390,6 +347,53 @@ impl Run<'_> {
 }
 
 impl Run<'_> {
+    /// What [`finish`] needs of the run.
+    fn finish_with(&self) -> FinishWith<'_> {
+        (
+            self.opts,
+            self.config,
+            self.base_path,
+            self.renderer.person_pages.as_ref(),
+        )
+    }
+
+    /// The text's TEI document, with its page (unit 0); a large one goes to
+    /// the sink as it is made (a write that fails is put in `io`).
+    fn text_tei(&self, i: usize, u: usize, io: &mut Option<std::io::Error>) -> Option<SiteFile> {
+        let text = self.ed.entries.get(i).filter(|e| {
+            u == 0
+                && e.page.front.kind == content::Kind::Text
+                && self.claims.get(&crate::tei::text_path(&e.page.url)) == Some(&i)
+        });
+        text.and_then(|e| {
+            if e.page.src.text.len() < crate::stream::STREAM_MIN {
+                return crate::tei::text_file(
+                    self.config,
+                    e,
+                    self.version,
+                    &self.persons,
+                    &self.renderer.entry_langs,
+                );
+            }
+            if io.is_some() {
+                return None;
+            }
+            let path = crate::tei::text_path(&e.page.url);
+            let (config, version, persons) = (self.config, self.version, &self.persons);
+            let langs = &self.renderer.entry_langs;
+            let mut write = |out: &mut dyn std::io::Write| {
+                crate::tei::write_text_tei(config, e, version, persons, langs, out)
+            };
+            match self.sink.put_stream(&path, &mut write) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    *io = Some(e);
+                    None
+                }
+            }
+        })
+    }
+
     /// Page `f` rewritten and handed to the sink as it is made (see
     /// [`crate::stream`]); the page URL for the sitemap.
     fn stream_file(

@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use tera::{Context, Tera};
 
+pub mod apart;
 mod validate;
 
 /// Default templates, built into the binary; `templates/` in the edition overrides them by name.
@@ -267,7 +268,7 @@ pub struct OutputFile<'a> {
     /// (see [`crate::stream::write_page`]).
     pub insert: Option<Highlight<'a>>,
     /// A large body held apart from `html`: it goes in place of the
-    /// [`crate::stream::BODY_MARKER`] that `html` holds once, and through
+    /// [`apart::BODY_MARKER`] that `html` holds once, and through
     /// the rewrite stage with it (see [`crate::stream`]).
     pub body: Option<Body<'a>>,
     /// The page's interface strings when they are not the edition's.
@@ -1077,14 +1078,14 @@ impl<'a> Renderer<'a> {
         // a large body is held apart from the context if the templates
         // only print it (see crate::stream)
         // (the source view and the parallel view see the same context)
-        let apart = body.len() >= crate::stream::STREAM_MIN
+        let apart = body.len() >= apart::STREAM_MIN
             && [
                 self.template_of(&entry.page).as_str(),
                 "source.html",
                 "parallel.html",
             ]
             .iter()
-            .all(|t| crate::stream::body_is_opaque(self.templates.context_sources(t)));
+            .all(|t| apart::body_is_opaque(self.templates.context_sources(t)));
         match self.render_entry(entry, body, apart) {
             Ok(done) => done,
             // (never `Err` when the body is in the context)
@@ -1113,7 +1114,7 @@ impl<'a> Renderer<'a> {
         let original = self.original_of(entry);
         let translated_html = original.map(|_| body.text());
         let (content, body) = if apart {
-            (crate::stream::BODY_MARKER.to_string(), Some(body))
+            (apart::BODY_MARKER.to_string(), Some(body))
         } else {
             (body.into_string(), None)
         };
@@ -1149,7 +1150,7 @@ impl<'a> Renderer<'a> {
             return Ok((files, diags));
         }
         match self.templates.render(&template, &ctx) {
-            Ok(html) if body.is_some() && html.matches(crate::stream::BODY_MARKER).count() != 1 => {
+            Ok(html) if body.is_some() && html.matches(apart::BODY_MARKER).count() != 1 => {
                 return Err(body.unwrap_or_default());
             }
             Ok(html) => files.push(OutputFile {
@@ -1190,7 +1191,7 @@ impl<'a> Renderer<'a> {
                             }
                         }
                     };
-                    if apart && html.contains(crate::stream::BODY_MARKER) {
+                    if apart && html.contains(apart::BODY_MARKER) {
                         return Err(files.into_iter().find_map(|f| f.body).unwrap_or_default());
                     }
                     files.push(OutputFile {
@@ -1217,7 +1218,7 @@ impl<'a> Renderer<'a> {
                         self.templates.render("parallel.html", &ctx)
                     });
             match rendered {
-                Ok(html) if apart && html.contains(crate::stream::BODY_MARKER) => {
+                Ok(html) if apart && html.contains(apart::BODY_MARKER) => {
                     return Err(files.into_iter().find_map(|f| f.body).unwrap_or_default());
                 }
                 Ok(html) => {
