@@ -240,15 +240,22 @@ impl Citation {
         let Ok(item) = serde_json::from_value::<csl_json::Item>(record) else {
             return vec![];
         };
-        let edition = self.edition_html();
+        let edition = self.edition_html(true);
+        let edition_lower = self.edition_html(false);
         self.styles
             .iter()
             .map(|&style| {
                 let mut html = format_item(&item, style, self.ui.lang());
-                if !html.is_empty() {
+                if html.is_empty() {
+                    html.push_str(&edition);
+                } else if style.note_form() {
+                    // a note goes on after its last element: « …, 1978 ; édition… »
+                    html.push_str(&escape_html(self.s("cite_separator")));
+                    html.push_str(&edition_lower);
+                } else {
                     html.push(' ');
+                    html.push_str(&edition);
                 }
-                html.push_str(&edition);
                 Formatted {
                     id: style.id(),
                     label: style.label(),
@@ -260,9 +267,15 @@ impl Citation {
 
     /// The digital edition's sentence of the box, as HTML: « Édition
     /// critique numérique, <i>Title</i>, éd. X, 2026, URL. »
-    fn edition_html(&self) -> String {
+    fn edition_html(&self, capital: bool) -> String {
         let sep = self.s("list_separator");
-        let mut parts = vec![escape_html(&capitalize(self.s("cite_edition")))];
+        let first = self.s("cite_edition");
+        let first = if capital {
+            capitalize(first)
+        } else {
+            first.to_string()
+        };
+        let mut parts = vec![escape_html(&first)];
         if !self.site.is_empty() {
             parts.push(format!("<i>{}</i>", escape_html(&self.site)));
         }
@@ -451,7 +464,15 @@ fn format_item(item: &csl_json::Item, style: CitationStyle, ui_lang: &str) -> St
     ));
     let rendered = driver.finish(BibliographyRequest::new(csl, locale, locales()));
     let mut html = String::new();
-    if let Some(bib) = rendered.bibliography {
+    if style.note_form() {
+        for note in rendered.citations {
+            children_html(&note.citation, &mut html);
+        }
+        // (the edition's sentence ends it)
+        while html.ends_with('.') {
+            html.pop();
+        }
+    } else if let Some(bib) = rendered.bibliography {
         for entry in bib.items {
             children_html(&entry.content, &mut html);
         }

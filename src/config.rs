@@ -503,6 +503,16 @@ impl CitationStyle {
         }
     }
 
+    /// Whether the box gives the style's full note rather than its
+    /// bibliography entry: Chicago's notes-and-bibliography style, whose
+    /// note is what a reader copies into a footnote (and whose bibliography
+    /// entry of an unsigned newspaper article, as hayagriva 0.10 renders it,
+    /// sets the article's title in italics). MLA has only its list of works
+    /// cited.
+    pub(crate) fn note_form(self) -> bool {
+        matches!(self, CitationStyle::Chicago)
+    }
+
     /// The style's name in hayagriva's archive of bundled CSL styles.
     pub(crate) fn csl_name(self) -> &'static str {
         match self {

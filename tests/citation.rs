@@ -89,14 +89,17 @@ const BOTH: &str = "[\"chicago\", \"mla\"]";
 
 /// Chicago (notes and bibliography, 18th ed.) and MLA (9th ed.) in the
 /// English and French CSL locales. The expected strings follow the styles'
-/// rules for a chapter in an edited volume: Chicago's bibliography entry
-/// inverts the first author's name, puts the chapter title in quotation
-/// marks, gives « Chap. N in » before the italic container and no place of
-/// publication (18th ed.), then « Publisher, Year. »; MLA gives the italic
-/// container, then « Publisher, Year, » with no chapter number nor place.
-/// Quotation marks and their spacing come from the locale: “…” in English,
-/// « … » with no-break spaces in French; the English title keeps its
-/// headline case. The digital edition follows in the interface's words.
+/// rules for a chapter in an edited volume: the box gives Chicago's full
+/// note, which keeps the author's name in order, puts the chapter title in
+/// quotation marks followed by a comma, gives « chap. N in » before the
+/// italic container and the publisher and year in parentheses, with no
+/// place of publication (18th ed.); the note goes on with the digital
+/// edition after a semicolon. MLA's list entry inverts the name, gives the
+/// italic container, then « Publisher, Year. » with no chapter number nor
+/// place, and the edition follows as a sentence. Quotation marks and their
+/// spacing come from the locale: “…” in English (the comma inside), « … »
+/// with no-break spaces in French; the English title keeps its headline
+/// case. The digital edition is in the interface's words.
 #[test]
 fn the_box_is_formatted_by_csl_styles_in_the_interface_locale() {
     let title = "A Letter on the Press";
@@ -104,7 +107,8 @@ fn the_box_is_formatted_by_csl_styles_in_the_interface_locale() {
     let edition_en = "Critical digital edition, <i>Small Edition</i>, ed. Bo Li, 2026, https://example.org/ed/letter/.";
     assert_eq!(
         box_text(&en, "chicago"),
-        format!("Smith, Ann. “A Letter on the Press.” Chap. 3 in <i>Collected Letters</i>. Sample Press, 1901. {edition_en}")
+        "Ann Smith, “A Letter on the Press,” chap. 3 in <i>Collected Letters</i> (Sample Press, 1901); \
+         critical digital edition, <i>Small Edition</i>, ed. Bo Li, 2026, https://example.org/ed/letter/."
     );
     assert_eq!(
         box_text(&en, "mla"),
@@ -114,7 +118,8 @@ fn the_box_is_formatted_by_csl_styles_in_the_interface_locale() {
     let edition_fr = "Édition critique numérique, <i>Small Edition</i>, éd. Bo Li, 2026, https://example.org/ed/letter/.";
     assert_eq!(
         box_text(&fr, "chicago"),
-        format!("Smith, Ann. «\u{a0}A Letter on the Press\u{a0}». Chap. 3 in <i>Collected Letters</i>. Sample Press, 1901. {edition_fr}")
+        "Ann Smith, «\u{a0}A Letter on the Press\u{a0}», chap. 3 in <i>Collected Letters</i> (Sample Press, 1901)\u{202f}; \
+         édition critique numérique, <i>Small Edition</i>, éd. Bo Li, 2026, https://example.org/ed/letter/."
     );
     assert_eq!(
         box_text(&fr, "mla"),
@@ -231,7 +236,7 @@ fn bibtex_fields_are_escaped() {
     );
 }
 
-/// In the Spanish interface, Chicago names the chapter in Spanish (« Cap. 3
+/// In the Spanish interface, Chicago names the chapter in Spanish (« cap. 3
 /// en », the es-ES locale's words for a chapter), with Spanish quotation
 /// marks and no English word.
 #[test]
@@ -239,7 +244,7 @@ fn the_spanish_box_names_the_chapter_in_spanish() {
     let es = built("es", BOTH, "A Letter on the Press");
     assert_eq!(
         box_text(&es, "chicago"),
-        "Smith, Ann. «A Letter on the Press». Cap. 3 en <i>Collected Letters</i>. Sample Press, 1901. \
-         Edición crítica digital, <i>Small Edition</i>, ed. Bo Li, 2026, https://example.org/ed/letter/."
+        "Ann Smith, «A Letter on the Press», cap. 3 en <i>Collected Letters</i> (Sample Press, 1901); \
+         edición crítica digital, <i>Small Edition</i>, ed. Bo Li, 2026, https://example.org/ed/letter/."
     );
 }

@@ -358,7 +358,7 @@ fn the_home_and_principles_pages_offer_the_spanish_reading_text_and_it_is_there(
         let cite = alone.split("id=\"cite-chicago\"").nth(1).unwrap_or("");
         let cite = cite.split("</p>").next().unwrap_or("");
         assert!(
-            cite.contains(". Traducción de la edición, edición crítica digital, "),
+            cite.contains("; traducción de la edición, edición crítica digital, "),
             "{cite}"
         );
         assert!(!cite.contains("édition critique"), "{cite}");
