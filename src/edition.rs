@@ -727,6 +727,17 @@ pub fn resolve_with(
                 ));
             }
         }
+        if let Some(sm) = &register.src {
+            for url in crate::markup::refused_entry_links(p) {
+                diags.push(sm.error(
+                        p.id.span().start,
+                        format!(
+                            "register entry `{}`: link `{url}` in a description or remark: register texts may link only to site paths and http(s) or mailto URLs; write the name as text",
+                            p.id.get_ref()
+                        ),
+                    ));
+            }
+        }
     }
 
     let notes = entries.iter().map(|e| e.doc.notes.len()).sum();

@@ -414,3 +414,33 @@ fn incremental_rebuilds_after_register_edits_equal_full_builds() {
     );
     step(&mut session, "site.toml");
 }
+
+/// A link in a register text may lead only to a site path or an http(s) or
+/// mailto URL: a mention scheme (not resolved in register texts) or any
+/// other scheme is an error at the entry, and never reaches the page as a
+/// link.
+#[test]
+fn register_texts_link_only_to_pages_and_the_web() {
+    let s = site();
+    let orgs = ORGS.replace(
+        "remark = \"Identification sûre.\"",
+        "remark = \"Voir l'[I.C.](org:ic), [ceci](javascript:alert(1)), [la page](/texte/) et [le site](https://example.org/).\"",
+    );
+    s.write("content/organisations.toml", &orgs);
+    let o = s.check();
+    let line = orgs[..orgs.find("id = \"isr\"").expect("isr")]
+        .lines()
+        .count()
+        + 1;
+    for url in ["org:ic", "javascript:alert(1)"] {
+        assert_fails_with(
+            &o,
+            &format!("content/organisations.toml:{line}:6: error: register entry `isr`: link `{url}` in a description or remark"),
+        );
+    }
+    let err = stderr(&o);
+    assert!(
+        !err.contains("/texte/") && !err.contains("https://example.org/"),
+        "{err}"
+    );
+}

@@ -204,24 +204,78 @@ pub fn markdown_options() -> Options {
 
 pub use crate::text::{escape_html, replace_nul};
 
+/// Whether a link of a register text is printed: a site path or fragment,
+/// or an `http`, `https` or `mailto` URL. Anything else (a mention scheme
+/// such as `org:`, which register texts do not resolve, `javascript:`…) is
+/// refused: its text is shown without the link, and `check` reports it.
+fn register_link_allowed(url: &str) -> bool {
+    let Some(colon) = url.find(':') else {
+        return true;
+    };
+    if url[..colon].contains(['/', '?', '#']) {
+        return true;
+    }
+    matches!(
+        url[..colon].to_ascii_lowercase().as_str(),
+        "http" | "https" | "mailto"
+    )
+}
+
+/// The links of a register entry's descriptions and remarks that
+/// [`inline_html`] refuses.
+pub fn refused_entry_links(p: &crate::content::Person) -> Vec<String> {
+    p.description
+        .0
+        .iter()
+        .chain(p.remark.iter().flat_map(|r| r.0.iter()))
+        .flat_map(|(_, text)| refused_register_links(text))
+        .collect()
+}
+
+/// The link targets of register text `md` that [`inline_html`] refuses.
+pub fn refused_register_links(md: &str) -> Vec<String> {
+    Parser::new(md)
+        .filter_map(|ev| match ev {
+            Event::Start(Tag::Link { dest_url, .. }) if !register_link_allowed(&dest_url) => {
+                Some(dest_url.to_string())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// A short Markdown text (a register description) in language `lang` as
 /// inline HTML, with smart punctuation (quotation marks of `lang`, see
 /// [`smart_quote`]), without the enclosing paragraph.
 pub fn inline_html(md: &str, lang: &str) -> String {
     let mut html = String::new();
+    // (a refused link keeps its text: see refused_register_links)
+    let mut links: Vec<bool> = Vec::new();
     let events = Parser::new_ext(md, Options::ENABLE_SMART_PUNCTUATION)
         .into_offset_iter()
-        .map(|(ev, range)| {
+        .filter_map(move |(ev, range)| {
+            let refused = match &ev {
+                Event::Start(Tag::Link { dest_url, .. }) => {
+                    let refused = !register_link_allowed(dest_url);
+                    links.push(refused);
+                    refused
+                }
+                Event::End(TagEnd::Link) => links.pop().unwrap_or(false),
+                _ => false,
+            };
+            if refused {
+                return None;
+            }
             let quote = match &ev {
                 Event::Text(t) if md.get(range) == Some("\"") => smart_quote(t, lang),
                 _ => None,
             };
-            match (quote, ev) {
+            Some(match (quote, ev) {
                 (Some(q), _) => Event::Text(q.into()),
                 // raw HTML in a register text is shown as written, never run
                 (None, Event::Html(t) | Event::InlineHtml(t)) => Event::Text(t),
                 (None, ev) => ev,
-            }
+            })
         });
     pulldown_cmark::html::push_html(&mut html, events);
     let trimmed = html.trim_end();
@@ -1835,5 +1889,22 @@ mod tests {
     #[test]
     fn slugs_are_ascii() {
         assert_eq!(slugify("Les Revues — Clarté !"), "les-revues-clarte");
+    }
+}
+
+#[cfg(test)]
+mod register_text_tests {
+    use super::{inline_html, refused_register_links};
+
+    #[test]
+    fn refused_links_keep_their_text_only() {
+        let md = "[a](org:ic) [b](JavaScript:x) [c](/p/#x) [d](https://e.org/) [e](mailto:a@b.c) [f](#n-1)";
+        let html = inline_html(md, "fr");
+        assert!(html.starts_with("a b <a href=\"/p/#x\">c</a>"), "{html}");
+        assert!(
+            !html.contains("org:") && !html.contains("avaScript"),
+            "{html}"
+        );
+        assert_eq!(refused_register_links(md), ["org:ic", "JavaScript:x"]);
     }
 }
