@@ -717,28 +717,7 @@ pub fn resolve_with(
             format!("persons_page `{persons_rel}` does not exist: add content/{persons_rel}.md (template persons.html)"),
         );
     }
-    for p in register.persons.iter().filter(|_| !register.failed) {
-        let pos = by_id.get(p.id.get_ref().as_str()).copied();
-        if !pos.is_some_and(|pos| mentioned[pos]) {
-            if let Some(sm) = &register.src {
-                diags.push(sm.warning(
-                    p.id.span().start,
-                    format!("register entry `{}` is never mentioned", p.id.get_ref()),
-                ));
-            }
-        }
-        if let Some(sm) = &register.src {
-            for url in crate::markup::refused_entry_links(p) {
-                diags.push(sm.error(
-                        p.id.span().start,
-                        format!(
-                            "register entry `{}`: link `{url}` in a description or remark: register texts may link only to site paths and http(s) or mailto URLs; write the name as text",
-                            p.id.get_ref()
-                        ),
-                    ));
-            }
-        }
-    }
+    check_entries(register, &by_id, &mentioned, "", diags);
 
     let notes = entries.iter().map(|e| e.doc.notes.len()).sum();
     let index = reused.unwrap_or_else(|| {
@@ -1036,6 +1015,42 @@ pub(crate) fn suggestion<'a>(id: &str, known: impl Iterator<Item = &'a str>) -> 
     match related.or_else(near) {
         Some(b) => format!(" (did you mean `{b}`?)"),
         None => String::new(),
+    }
+}
+
+/// The checks of a register's entries once every mention is known: an
+/// entry never mentioned (a warning) and a link in its texts that register
+/// texts may not carry (an error), both at the entry's id. `label`: the
+/// register's id before "register entry" (empty for the person register).
+pub(crate) fn check_entries(
+    register: &Register,
+    by_id: &HashMap<&str, usize>,
+    mentioned: &[bool],
+    label: &str,
+    diags: &mut Diagnostics,
+) {
+    let (Some(sm), false) = (&register.src, register.failed) else {
+        return;
+    };
+    let what = if label.is_empty() {
+        "register entry".to_string()
+    } else {
+        format!("{label} register entry")
+    };
+    for p in &register.persons {
+        let (id, at) = (p.id.get_ref(), p.id.span().start);
+        let pos = by_id.get(id.as_str()).copied();
+        if !pos.is_some_and(|pos| mentioned.get(pos).copied().unwrap_or(false)) {
+            diags.push(sm.warning(at, format!("{what} `{id}` is never mentioned")));
+        }
+        for url in crate::markup::refused_entry_links(p) {
+            diags.push(sm.error(
+                at,
+                format!(
+                    "register entry `{id}`: link `{url}` in a description or remark: register texts may link only to site paths and http(s) or mailto URLs; write the name as text"
+                ),
+            ));
+        }
     }
 }
 

@@ -229,32 +229,7 @@ fn resolve_one(
             ),
         );
     }
-    for p in register.persons.iter().filter(|_| !register.failed) {
-        let pos = by_id.get(p.id.get_ref().as_str()).copied();
-        if !pos.is_some_and(|pos| mentioned[pos]) {
-            if let Some(sm) = &register.src {
-                diags.push(sm.warning(
-                    p.id.span().start,
-                    format!(
-                        "{} register entry `{}` is never mentioned",
-                        decl.id,
-                        p.id.get_ref()
-                    ),
-                ));
-            }
-        }
-        if let Some(sm) = &register.src {
-            for url in crate::markup::refused_entry_links(p) {
-                diags.push(sm.error(
-                        p.id.span().start,
-                        format!(
-                            "register entry `{}`: link `{url}` in a description or remark: register texts may link only to site paths and http(s) or mailto URLs; write the name as text",
-                            p.id.get_ref()
-                        ),
-                    ));
-            }
-        }
-    }
+    edition::check_entries(register, &by_id, &mentioned, &decl.id, diags);
     let order = edition::text_order(entries);
     let mut index: Index = edition::build_index(
         register,

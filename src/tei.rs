@@ -12,13 +12,14 @@
 //! XML 1.0 forbids are replaced by U+FFFD.
 
 use crate::config::{Config, NotesBy};
-use crate::content::{Kind, Localized, Page, Person};
+use crate::content::{Kind, Page, Person};
 use crate::edition::{Edition, Entry};
 use crate::markup::{
     block_end, emend, french_spacing, link_text, markdown_options, marker_of, note_identity,
     smart_quote, Ev, Marker, Series,
 };
 use crate::output::SiteFile;
+use crate::register_data::{localized, Columns};
 use crate::version::Version;
 use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event as X};
@@ -85,11 +86,11 @@ pub fn register_files(config: &Config, ed: &Edition, version: &Version) -> Vec<S
         },
         SiteFile {
             path: format!("{dir}{csv}"),
-            bytes: register_csv(config, &ed.register).into_bytes(),
+            bytes: crate::register_data::csv(config, &ed.register, Columns::Persons).into_bytes(),
         },
         SiteFile {
             path: format!("{dir}{json}"),
-            bytes: register_json(config, &ed.register).into_bytes(),
+            bytes: crate::register_data::json(config, &ed.register, Columns::Persons).into_bytes(),
         },
     ]
 }
@@ -1259,13 +1260,6 @@ fn inline_md(x: &mut Xml, md: &str, lang: &str) {
     }
 }
 
-/// A register text's pieces with their language tags (an untagged string is
-/// in the edition's language).
-fn localized<'l>(l: &'l Localized, default: &'l str) -> impl Iterator<Item = (&'l str, &'l str)> {
-    l.0.iter()
-        .map(move |(k, v)| (if k.is_empty() { default } else { k.as_str() }, v.as_str()))
-}
-
 /// The register as a TEI `listPerson`.
 pub fn register_tei(config: &Config, register: &[Person], version: &Version) -> String {
     register_tei_with(config, register, &[], version)
@@ -1442,105 +1436,6 @@ fn other_list(x: &mut Xml, config: &Config, r: &crate::edition::RegisterIndex) {
     }
     x.close(list);
     x.nl();
-}
-
-/// Every language tag of the register's texts, in order of first use.
-fn register_langs(config: &Config, register: &[Person]) -> Vec<String> {
-    let mut langs: Vec<String> = Vec::new();
-    for p in register {
-        let texts = std::iter::once(&p.description).chain(p.remark.as_ref());
-        for l in texts {
-            for (tag, _) in localized(l, &config.language) {
-                if !langs.iter().any(|t| t == tag) {
-                    langs.push(tag.to_string());
-                }
-            }
-        }
-    }
-    langs
-}
-
-fn text_in(l: Option<&Localized>, tag: &str, default: &str) -> String {
-    l.and_then(|l| localized(l, default).find(|(t, _)| *t == tag))
-        .map(|(_, v)| v.to_string())
-        .unwrap_or_default()
-}
-
-/// The register as CSV (RFC 4180): one row per person; several forms are
-/// separated by ` | `; descriptions and remarks in one column per language.
-pub fn register_csv(config: &Config, register: &[Person]) -> String {
-    let langs = register_langs(config, register);
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    let mut head: Vec<String> = [
-        "id",
-        "name",
-        "sort",
-        "born",
-        "died",
-        "pseudonyms",
-        "variants",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    head.extend(langs.iter().map(|l| format!("description_{l}")));
-    head.extend(langs.iter().map(|l| format!("remark_{l}")));
-    let _ = w.write_record(&head);
-    for p in register {
-        let mut row = vec![
-            p.id.get_ref().clone(),
-            p.name.clone(),
-            p.sort.clone(),
-            p.born.clone().unwrap_or_default(),
-            p.died.clone().unwrap_or_default(),
-            p.pseudonyms.join(" | "),
-            p.variants.join(" | "),
-        ];
-        row.extend(
-            langs
-                .iter()
-                .map(|l| text_in(Some(&p.description), l, &config.language)),
-        );
-        row.extend(
-            langs
-                .iter()
-                .map(|l| text_in(p.remark.as_ref(), l, &config.language)),
-        );
-        let _ = w.write_record(&row);
-    }
-    let bytes = w.into_inner().unwrap_or_default();
-    String::from_utf8(bytes).unwrap_or_default()
-}
-
-/// The register as JSON: an array of persons, texts by language tag.
-pub fn register_json(config: &Config, register: &[Person]) -> String {
-    let lang = config.language.as_str();
-    let texts = |l: &Localized| -> serde_json::Map<String, serde_json::Value> {
-        localized(l, lang)
-            .map(|(t, v)| (t.to_string(), serde_json::Value::String(v.to_string())))
-            .collect()
-    };
-    let persons: Vec<serde_json::Value> = register
-        .iter()
-        .map(|p| {
-            serde_json::json!({
-                "id": p.id.get_ref(),
-                "name": p.name,
-                "sort": p.sort,
-                "born": p.born,
-                "died": p.died,
-                "pseudonyms": p.pseudonyms,
-                "variants": p.variants,
-                "description": texts(&p.description),
-                "remark": p.remark.as_ref().map(texts),
-            })
-        })
-        .collect();
-    let mut s = serde_json::to_string_pretty(&persons).unwrap_or_default();
-    s.push('\n');
-    s
 }
 
 /// A text's schema.org description (JSON-LD), ready to be put inside
