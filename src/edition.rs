@@ -477,10 +477,19 @@ impl ParseCache {
         changed: &HashSet<PathBuf>,
     ) -> Option<Arc<crate::content::Walked>> {
         let walked = self.walked.as_ref().filter(|_| self.trust_changes)?;
+        let known =
+            |rel: &Path| self.files.contains_key(rel) || walked.registers.iter().any(|r| r == rel);
         let holds = changed.iter().all(|rel| {
+            let path = root.join(rel);
             !rel.starts_with("content")
-                || ((self.files.contains_key(rel) || walked.registers.contains(rel))
-                    && root.join(rel).is_file())
+                || (known(rel) && path.is_file())
+                // a file that came and went between two looks (an editor's
+                // temporary file, saved and renamed over the real one):
+                // nothing the walk found is at or under it
+                || (!known(rel)
+                    && std::fs::symlink_metadata(&path).is_err()
+                    && !self.files.keys().any(|k| k.starts_with(rel))
+                    && !walked.registers.iter().any(|k| k.starts_with(rel)))
         });
         holds.then(|| Arc::clone(walked))
     }

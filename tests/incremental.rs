@@ -190,6 +190,31 @@ fn every_kind_of_edit(trusting: bool) {
     let added = step(&mut s, &root, &["content/textes/t09999.md"]);
     assert_eq!(added.parsed, 1);
 
+    // an editor's save: a temporary file written, then renamed over the
+    // text; the watcher names both, the temporary one no longer exists
+    let tmp = "content/textes/.t00009.md.swp";
+    let saved = fs::read_to_string(root.join(text(9)))
+        .expect("read")
+        .replacen("Tout", "Toute", 1);
+    fs::write(root.join(tmp), saved).expect("temporary");
+    fs::rename(root.join(tmp), root.join(text(9))).expect("rename");
+    let editor = step(&mut s, &root, &[tmp, &text(9)]);
+    assert_eq!((editor.parsed, editor.rendered), (1, 1), "{editor:?}");
+
+    // a folder of texts moved out of the edition: the watcher names only
+    // the folder, which no longer exists; its texts are gone
+    fs::create_dir_all(root.join("content/annexe")).expect("folder");
+    fs::write(
+        root.join("content/annexe/a.md"),
+        "+++\ntitle = \"Annexe\"\nweight = 90\n+++\n\nUne annexe.\n",
+    )
+    .expect("annex");
+    step(&mut s, &root, &["content/annexe/a.md"]);
+    let away = dir.path().join("annexe-ailleurs");
+    fs::rename(root.join("content/annexe"), &away).expect("move away");
+    let moved = step(&mut s, &root, &["content/annexe"]);
+    assert_eq!(moved.pages, added.pages, "{moved:?}");
+
     // the register
     let reg = fs::read_to_string(root.join("content/persons.toml")).expect("register");
     let first_name = reg
