@@ -261,7 +261,10 @@ fn an_incremental_rebuild_after_a_lang_edit_equals_a_full_build() {
 /// (translation, register, entry). The Spanish article glosses the first
 /// mention of three French titles (« La lucha de clases », « La Verdad »,
 /// « Boletín periódico… »); a link cannot be both a mention and a glossed
-/// passage, so these stay `lang:fr` passages with their gloss.
+/// passage, so these stay `lang:fr` passages with their gloss. It also
+/// translates the title of a list that Paris quotes in French (« libros
+/// recibidos en la redacción de la revista »): a work mention would carry the
+/// work's language (French) onto Spanish words.
 const UNMARKED: &[(&str, &str, &str)] = &[
     ("es/paris-1978", "periodical", "lutte-de-classes"),
     ("es/paris-1978", "periodical", "la-verite"),
@@ -270,6 +273,7 @@ const UNMARKED: &[(&str, &str, &str)] = &[
         "periodical",
         "bulletin-presse-sud-americaine",
     ),
+    ("es/paris-1978", "work", "lutte-livres-recus"),
 ];
 
 /// The bundled edition: in each translated text, every register's mentions
@@ -319,7 +323,7 @@ fn translations_mark_the_same_register_entries_as_their_originals() {
                 "{t}: {id}"
             );
         }
-        for register in ["person", "org", "periodical", "place"] {
+        for register in ["person", "org", "periodical", "place", "work"] {
             let total = |c: &Counts| -> usize {
                 c.iter()
                     .filter(|((r, _), _)| r == register)
