@@ -164,10 +164,14 @@ pub struct Formatted {
     pub key: String,
     pub html: String,
     pub text: String,
+    /// What the entry is alphabetised by (its letter in the index): the
+    /// name a reader looks for (see `alphabet_key`), or the text.
+    pub sort: String,
 }
 
 /// Formats every work of `works` with `style` (a name hayagriva's archive
-/// knows) in `lang`, in the order the style sorts its bibliography. `Err`:
+/// knows) in `lang`, in the order the style sorts its bibliography (an
+/// alphabetical style's by the entries' text, see [`sorts_alphabetically`]). `Err`:
 /// the style is unknown or has no bibliography.
 pub fn format(works: &Works, style: &str, lang: &str) -> Result<Vec<Formatted>, String> {
     let Some(library) = &works.library else {
@@ -195,7 +199,8 @@ pub fn format(works: &Works, style: &str, lang: &str) -> Result<Vec<Formatted>, 
     let bibliography = rendered
         .bibliography
         .ok_or_else(|| format!("bibliography style `{style}` has no bibliography"))?;
-    Ok(bibliography
+    let alphabetical = sorts_alphabetically(&style_def);
+    let mut out: Vec<Formatted> = bibliography
         .items
         .into_iter()
         .map(|item| {
@@ -209,13 +214,74 @@ pub fn format(works: &Works, style: &str, lang: &str) -> Result<Vec<Formatted>, 
             }
             children_html(&item.content, &mut html);
             children_text(&item.content, &mut text);
+            let text = text.trim().to_string();
             Formatted {
+                sort: match library.get(&item.key) {
+                    Some(entry) if alphabetical => alphabet_key(entry),
+                    _ => text.clone(),
+                },
                 key: item.key,
                 html: html.trim().to_string(),
-                text: text.trim().to_string(),
+                text,
             }
         })
-        .collect())
+        .collect();
+    if alphabetical {
+        // hayagriva 0.10 puts every work without an author before the
+        // others (an unsigned article sorts by its title's quotation
+        // marks): order by the name a reader looks for, the first author's
+        // (else editor's), else the title, as CSL's substitution does; a
+        // stable sort, so that one author's works keep the style's order
+        out.sort_by(|a, b| a.sort.cmp(&b.sort));
+    }
+    Ok(out)
+}
+
+/// What an alphabetical bibliography sorts a work by: its first author's
+/// (else editor's) family and given names, else its title, folded as the
+/// index folds names (accents, case and punctuation aside).
+fn alphabet_key(entry: &hayagriva::Entry) -> String {
+    let person = (entry.authors().and_then(|p| p.first()))
+        .or_else(|| entry.editors().and_then(|p| p.first()));
+    let name = match person {
+        Some(p) => format!("{} {}", p.name, p.given_name.as_deref().unwrap_or("")),
+        None => entry
+            .title()
+            .map(|t| t.value.to_string())
+            .unwrap_or_default(),
+    };
+    let (key, _) = crate::edition::collation_key(&name);
+    key.trim_start_matches([' ', ',']).to_string()
+}
+
+/// Whether a style sorts its bibliography alphabetically: its first sort
+/// key is a macro (the author-or-title macro of author-date and
+/// author-page styles), a name variable or the title, ascending. A
+/// numeric style (citation order, or a `citation-number` key) is not.
+fn sorts_alphabetically(style: &hayagriva::citationberg::IndependentStyle) -> bool {
+    use hayagriva::citationberg::taxonomy::{StandardVariable, Variable};
+    use hayagriva::citationberg::{SortDirection, SortKey};
+    let Some(first) = style
+        .bibliography
+        .as_ref()
+        .and_then(|b| b.sort.as_ref())
+        .and_then(|s| s.keys.first())
+    else {
+        return false;
+    };
+    match first {
+        SortKey::MacroName { sort_direction, .. } => *sort_direction == SortDirection::Ascending,
+        SortKey::Variable {
+            variable,
+            sort_direction,
+        } => {
+            *sort_direction == SortDirection::Ascending
+                && matches!(
+                    variable,
+                    Variable::Name(_) | Variable::Standard(StandardVariable::Title)
+                )
+        }
+    }
 }
 
 fn children_html(children: &ElemChildren, out: &mut String) {
@@ -343,7 +409,7 @@ pub fn arrange(
                 IndexLine::Person(e) => match position.get(e.id.as_str()) {
                     Some(&i) => {
                         e.reference = Some(formatted[i].html.clone());
-                        e.sort = formatted[i].text.clone();
+                        e.sort = formatted[i].sort.clone();
                         i
                     }
                     None => usize::MAX,

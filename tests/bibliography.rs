@@ -405,3 +405,70 @@ fn a_works_language_is_on_its_mentions() {
     // the three mentions of doe-tests, not the two others
     assert_eq!(tagged, 3, "{text}");
 }
+
+/// A work without author sorts by its title among the authors' names, as
+/// CSL's substitution has it (hayagriva 0.10 put every unsigned article
+/// first, by its quotation mark), and one author's works keep the style's
+/// order (Chicago: by date; MLA: by title).
+#[test]
+fn an_unsigned_work_sorts_by_its_title_among_the_authors() {
+    let unsigned = r#"
+middle-matters:
+  type: article
+  title: Middle Matters
+  parent:
+    type: periodical
+    title: The Review
+    date: 1950
+zebra-notes:
+  type: article
+  title: Zebra Notes
+  parent:
+    type: periodical
+    title: The Review
+    date: 1951
+"#;
+    for style in ["chicago-author-date", "modern-language-association"] {
+        let s = site("en", style);
+        s.write("content/works.yaml", &format!("{WORKS}{unsigned}"));
+        s.write(
+            "content/texte.md",
+            &format!("{TEXT}\nAussi [Middle](work:middle-matters) et [Zebra](work:zebra-notes).\n"),
+        );
+        let o = s.build();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let refs = references(&s);
+        let at = |what: &str| {
+            refs.iter()
+                .position(|r| r.contains(what))
+                .unwrap_or_else(|| panic!("{style}: no {what} in {refs:?}"))
+        };
+        let order = [
+            at("Collected Letters"),
+            at("A Book of Tests"),
+            at("Middle Matters"),
+            at("Undated Work"),
+            at("Zebra Notes"),
+        ];
+        let doe = if style.starts_with("chicago") {
+            // by date
+            [order[0], order[1]]
+        } else {
+            // by title: "A Book of Tests" before "Collected Letters"
+            [order[1], order[0]]
+        };
+        assert!(
+            doe[0] < doe[1] && doe[1] < order[2] && order[2] < order[3] && order[3] < order[4],
+            "{style}: {refs:#?}"
+        );
+        let html = s.read("public/works/index.html");
+        let letters: Vec<&str> = html
+            .split("<h2")
+            .skip(1)
+            .filter_map(|h| h.split('>').nth(1))
+            .filter_map(|t| t.split('<').next())
+            .filter(|t| t.chars().count() == 1)
+            .collect();
+        assert_eq!(letters, ["D", "M", "R", "Z"], "{style}");
+    }
+}
