@@ -405,6 +405,7 @@ pub fn write_text_tei(
         registers: &config.registers,
         emendations: 0,
         foreign: 0,
+        glossed: 0,
         parallels: 0,
         divs: Vec::new(),
         persons,
@@ -540,9 +541,10 @@ fn source_bibl(x: &mut Xml, page: &Page) {
 
 enum Link<'r> {
     Plain,
-    Person,
-    /// A mention of a declared register: its TEI element.
-    Register(&'r str),
+    /// A mention of a person, with its gloss (text, id of the mention).
+    Person(Option<(String, String)>),
+    /// A mention of a declared register: its TEI element, and its gloss.
+    Register(&'r str, Option<(String, String)>),
     Lang {
         gloss: Option<String>,
         id: String,
@@ -571,6 +573,8 @@ struct Body<'a, 'p> {
     registers: &'p [crate::config::RegisterDecl],
     emendations: usize,
     foreign: usize,
+    /// Mentions with a gloss so far (their ids, `g-N`).
+    glossed: usize,
     parallels: usize,
     /// heading levels of the open `div`s
     divs: Vec<u8>,
@@ -1153,8 +1157,12 @@ impl<'a> Body<'a, '_> {
                 attrs.push(("xml:lang", lang));
                 self.langs.insert(lang.to_string());
             }
+            let gloss = self.gloss_of(title);
+            if let Some((_, id)) = &gloss {
+                attrs.push(("xml:id", id));
+            }
             self.x.open(element, &attrs);
-            self.links.push(Link::Register(element));
+            self.links.push(Link::Register(element, gloss));
         } else if let Some(id) = dest.strip_prefix("person:") {
             let id = id.trim();
             let form = link_text(self.src, at);
@@ -1170,8 +1178,12 @@ impl<'a> Body<'a, '_> {
             if conjectural {
                 attrs.push(("cert", "unknown"));
             }
+            let gloss = self.gloss_of(title);
+            if let Some((_, id)) = &gloss {
+                attrs.push(("xml:id", id));
+            }
             self.x.open("persName", &attrs);
-            self.links.push(Link::Person);
+            self.links.push(Link::Person(gloss));
         } else if let Some(lang) = dest.strip_prefix("lang:") {
             let lang = lang.trim().to_string();
             self.foreign += 1;
@@ -1189,22 +1201,43 @@ impl<'a> Body<'a, '_> {
         }
     }
 
+    /// A mention's link title, its gloss, with the id the gloss points to.
+    fn gloss_of(&mut self, title: &str) -> Option<(String, String)> {
+        if title.trim().is_empty() {
+            return None;
+        }
+        self.glossed += 1;
+        Some((title.to_string(), format!("g-{}", self.glossed)))
+    }
+
+    /// A gloss after the passage it glosses, in the passage's surrounding
+    /// language, pointing to it.
+    fn gloss(&mut self, gloss: Option<(String, String)>) {
+        if let Some((g, id)) = gloss {
+            let lang = self.current_lang().to_string();
+            self.x.open(
+                "gloss",
+                &[("xml:lang", &lang), ("target", &format!("#{id}"))],
+            );
+            self.x.text(&g);
+            self.x.close("gloss");
+        }
+    }
+
     fn close_link(&mut self) {
         match self.links.pop() {
-            Some(Link::Person) => self.x.close("persName"),
-            Some(Link::Register(element)) => self.x.close(element),
+            Some(Link::Person(gloss)) => {
+                self.x.close("persName");
+                self.gloss(gloss);
+            }
+            Some(Link::Register(element, gloss)) => {
+                self.x.close(element);
+                self.gloss(gloss);
+            }
             Some(Link::Lang { gloss, id }) => {
                 self.lang_stack.pop();
                 self.x.close("foreign");
-                if let Some(g) = gloss {
-                    let lang = self.current_lang().to_string();
-                    self.x.open(
-                        "gloss",
-                        &[("xml:lang", &lang), ("target", &format!("#{id}"))],
-                    );
-                    self.x.text(&g);
-                    self.x.close("gloss");
-                }
+                self.gloss(gloss.map(|g| (g, id)));
             }
             Some(Link::Plain) => self.x.close("ref"),
             Some(Link::Image) | None => {}

@@ -472,3 +472,52 @@ zebra-notes:
         assert_eq!(letters, ["D", "M", "R", "Z"], "{style}");
     }
 }
+
+/// A mention's link title is a gloss, as a `lang:` passage's is: the
+/// mention and its gloss (escaped, in the page's language) are wrapped
+/// together in the HTML; in the TEI the gloss follows the mention and
+/// points to it.
+#[test]
+fn a_mention_can_carry_a_gloss() {
+    let s = site("fr", "chicago-author-date");
+    s.write(
+        "content/texte.md",
+        &format!(
+            "{TEXT}\nLe livre *[Collected Letters](work:doe-edited \"Lettres <réunies> & choisies\")* et [Doe](person:humbert-droz \"Jeanne\").\n"
+        ),
+    );
+    let o = s.build();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = s.read("public/texte/index.html");
+    let work = "<span class=\"glossed\"><a class=\"mention work\"";
+    let at = html.find(work).unwrap_or_else(|| panic!("{html}"));
+    let rest = &html[at..];
+    let end = rest.find("</a>").expect("the mention ends");
+    assert!(rest[..end].contains(">Collected Letters"), "{rest}");
+    assert!(
+        rest[end..]
+            .starts_with("</a><span class=\"gloss\" lang=\"fr\"><span class=\"gloss-label\">"),
+        "{rest}"
+    );
+    assert!(
+        rest[end..].contains("Lettres &lt;réunies&gt; &amp; choisies</span></span>"),
+        "{rest}"
+    );
+    assert!(
+        html.contains("<span class=\"glossed\"><a class=\"person\""),
+        "{html}"
+    );
+    let tei = s.read("public/texte/tei.xml");
+    assert!(
+        tei.contains(
+            "<title ref=\"../personnes/register.xml#work-doe-edited\" xml:id=\"g-1\">Collected Letters</title><gloss xml:lang=\"fr\" target=\"#g-1\">Lettres &lt;réunies&gt; &amp; choisies</gloss>"
+        ),
+        "{tei}"
+    );
+    assert!(
+        tei.contains(
+            "xml:id=\"g-2\">Doe</persName><gloss xml:lang=\"fr\" target=\"#g-2\">Jeanne</gloss>"
+        ),
+        "{tei}"
+    );
+}

@@ -399,8 +399,14 @@ pub fn parse(
 
 enum LinkKind {
     Plain,
-    Person,
-    Lang { gloss: Option<String> },
+    /// A mention (of a person or of a declared register's entry), with the
+    /// gloss its link title gives, if any.
+    Person {
+        gloss: Option<String>,
+    },
+    Lang {
+        gloss: Option<String>,
+    },
 }
 
 struct NoteDef<'a> {
@@ -922,26 +928,18 @@ impl<'a, 's> Emitter<'a, 's> {
                     self.open_link(dest_url, title, range.start, ev.clone(), out);
                 }
                 Event::End(TagEnd::Link) => match self.links.pop() {
-                    Some(LinkKind::Person) => out.push(Event::InlineHtml("</a>".into())),
+                    Some(LinkKind::Person { gloss }) => {
+                        let mut s = String::from("</a>");
+                        if let Some(g) = gloss {
+                            s.push_str(&self.gloss_html(&g));
+                        }
+                        out.push(Event::InlineHtml(s.into()));
+                    }
                     Some(LinkKind::Lang { gloss }) => {
                         self.lang_stack.pop();
                         let mut s = String::from("</span>");
                         if let Some(g) = gloss {
-                            // the label is in the interface language
-                            let page_lang = self.page_lang();
-                            let ui = &self.opts.ui;
-                            let label_lang = if page_lang.split('-').next() == Some(ui.lang()) {
-                                String::new()
-                            } else {
-                                format!(" lang=\"{}\"", ui.lang())
-                            };
-                            s.push_str(&format!(
-                                "<span class=\"gloss\" lang=\"{}\"><span class=\"gloss-label\"{label_lang}>{}{} </span>{}</span></span>",
-                                escape_html(&page_lang),
-                                escape_html(&t(ui, "gloss")),
-                                escape_html(ui.get("colon")),
-                                escape_html(&g)
-                            ));
+                            s.push_str(&self.gloss_html(&g));
                         }
                         out.push(Event::InlineHtml(s.into()));
                     }
@@ -1179,8 +1177,8 @@ impl<'a, 's> Emitter<'a, 's> {
     fn open_register_mention(
         &mut self,
         dest: &str,
-        scheme: &str,
-        url: &str,
+        (scheme, url): (&str, &str),
+        title: &str,
         at: usize,
         out: &mut Vec<Event<'a>>,
     ) {
@@ -1195,6 +1193,7 @@ impl<'a, 's> Emitter<'a, 's> {
         };
         let anchor = self.id(&format!("m-{scheme}-{id}-{k}"));
         let href = format!("{url}#{id}");
+        let gloss = self.open_glossed(title, out);
         out.push(Event::InlineHtml(
             format!(
                 "<a class=\"mention {}\" id=\"{}\" href=\"{}\">",
@@ -1217,7 +1216,37 @@ impl<'a, 's> Emitter<'a, 's> {
                 offset: self.base + at,
             });
         }
-        self.links.push(LinkKind::Person);
+        self.links.push(LinkKind::Person { gloss });
+    }
+
+    /// A mention's link title is a gloss (as a `lang:` link's is): the
+    /// mention and its gloss are wrapped together. The gloss, if any.
+    fn open_glossed(&mut self, title: &str, out: &mut Vec<Event<'a>>) -> Option<String> {
+        if title.trim().is_empty() {
+            return None;
+        }
+        out.push(Event::InlineHtml("<span class=\"glossed\">".into()));
+        Some(title.to_string())
+    }
+
+    /// The gloss shown after a glossed passage or mention, in the page's
+    /// language, its label in the interface language; closes the
+    /// `glossed` wrapper.
+    fn gloss_html(&self, gloss: &str) -> String {
+        let page_lang = self.page_lang();
+        let ui = &self.opts.ui;
+        let label_lang = if page_lang.split('-').next() == Some(ui.lang()) {
+            String::new()
+        } else {
+            format!(" lang=\"{}\"", ui.lang())
+        };
+        format!(
+            "<span class=\"gloss\" lang=\"{}\"><span class=\"gloss-label\"{label_lang}>{}{} </span>{}</span></span>",
+            escape_html(&page_lang),
+            escape_html(&t(ui, "gloss")),
+            escape_html(ui.get("colon")),
+            escape_html(gloss)
+        )
     }
 
     fn open_link(
@@ -1237,6 +1266,7 @@ impl<'a, 's> Emitter<'a, 's> {
             };
             let anchor = self.id(&format!("m-{id}-{k}"));
             let href = format!("{}#{}", self.opts.persons_url, id);
+            let gloss = self.open_glossed(title, out);
             out.push(Event::InlineHtml(
                 format!(
                     "<a class=\"person\" id=\"{}\" href=\"{}\">",
@@ -1257,9 +1287,9 @@ impl<'a, 's> Emitter<'a, 's> {
                     offset: self.base + at,
                 });
             }
-            self.links.push(LinkKind::Person);
+            self.links.push(LinkKind::Person { gloss });
         } else if let Some((scheme, url)) = self.register_of(dest) {
-            self.open_register_mention(dest, &scheme, &url, at, out);
+            self.open_register_mention(dest, (&scheme, &url), title, at, out);
         } else if let Some(lang) = dest.strip_prefix("lang:") {
             let lang = lang.trim().to_string();
             if !crate::lang::is_known(&lang) {
