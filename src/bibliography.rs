@@ -131,6 +131,7 @@ pub fn load(
             // the title's language, as another register entry's `lang`:
             // titles are cited as published
             lang: entry.language().map(|l| l.to_string()),
+            bibl: Some(Box::new(bibl_of(entry))),
         });
     }
     reg.src = Some(sm);
@@ -235,6 +236,73 @@ pub fn format(works: &Works, style: &str, lang: &str) -> Result<Vec<Formatted>, 
         out.sort_by(|a, b| a.sort.cmp(&b.sort));
     }
     Ok(out)
+}
+
+/// A work's bibliographic parts for its TEI `bibl` (see
+/// [`crate::content::Bibl`]): its own fields, else its parent's (an
+/// article's issue and date are often the periodical's).
+fn bibl_of(entry: &hayagriva::Entry) -> crate::content::Bibl {
+    use hayagriva::types::EntryType;
+    let names = |people: Option<&[hayagriva::types::Person]>| -> Vec<String> {
+        people
+            .unwrap_or_default()
+            .iter()
+            .map(|p| match &p.given_name {
+                Some(given) => format!("{}, {given}", p.name),
+                None => p.name.clone(),
+            })
+            .collect()
+    };
+    let parent = entry.parents().first();
+    let either = |f: &dyn Fn(&hayagriva::Entry) -> Option<String>| {
+        f(entry).or_else(|| parent.and_then(|p| f(p)))
+    };
+    let date = either(&|e| {
+        e.date().map(|d| {
+            let mut s = format!("{:04}", d.year);
+            if let Some(m) = d.month {
+                s.push_str(&format!("-{:02}", u32::from(m) + 1));
+                if let Some(day) = d.day {
+                    s.push_str(&format!("-{:02}", u32::from(day) + 1));
+                }
+            }
+            s
+        })
+    });
+    let publisher = |e: &hayagriva::Entry| e.publisher().cloned();
+    let pubd = publisher(entry).or_else(|| parent.and_then(publisher));
+    let mut scope = Vec::new();
+    let volume = either(&|e| e.volume().map(|v| v.to_string()));
+    let issue = either(&|e| e.issue().map(|v| v.to_string()));
+    let pages = either(&|e| e.page_range().map(|v| v.to_string()));
+    for (unit, v) in [("volume", volume), ("issue", issue), ("page", pages)] {
+        if let Some(v) = v.filter(|v| !v.trim().is_empty()) {
+            scope.push((unit, v));
+        }
+    }
+    crate::content::Bibl {
+        level: if parent.is_some() { "a" } else { "m" },
+        authors: names(entry.authors()),
+        editors: names(entry.editors()),
+        container: parent.and_then(|p| {
+            let title = p.title()?.value.to_string();
+            let level = match p.entry_type() {
+                EntryType::Periodical | EntryType::Newspaper => "j",
+                _ => "m",
+            };
+            Some((title, level))
+        }),
+        date,
+        place: pubd
+            .as_ref()
+            .and_then(|p| p.location())
+            .map(|l| l.value.to_string()),
+        publisher: pubd
+            .as_ref()
+            .and_then(|p| p.name())
+            .map(|n| n.value.to_string()),
+        scope,
+    }
 }
 
 /// What an alphabetical bibliography sorts a work by: its first author's

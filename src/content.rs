@@ -158,6 +158,29 @@ pub struct Person {
     /// not read from `persons.toml`.
     #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    /// A work's bibliographic parts (an entry of a bibliography register),
+    /// for its TEI `bibl`; not read from a register file.
+    #[serde(skip)]
+    pub bibl: Option<Box<Bibl>>,
+}
+
+/// A work's bibliographic parts as its bibliography gives them: what the
+/// TEI `bibl` of the entry carries besides its title.
+#[derive(Debug, Clone, Default)]
+pub struct Bibl {
+    /// `a` (an article, a chapter: part of another work) or `m`.
+    pub level: &'static str,
+    /// "Family, Given", in order.
+    pub authors: Vec<String>,
+    pub editors: Vec<String>,
+    /// The work it is part of: its title and level (`j` a periodical, `m`).
+    pub container: Option<(String, &'static str)>,
+    /// The date as written (`1928`, `1927-08-15`), ISO 8601.
+    pub date: Option<String>,
+    pub place: Option<String>,
+    pub publisher: Option<String>,
+    /// `volume`, `issue`, `page`: as the bibliography writes them.
+    pub scope: Vec<(&'static str, String)>,
 }
 
 /// A conjectural identification: which forms, whose conjecture, and where

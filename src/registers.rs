@@ -67,6 +67,7 @@ impl FileEntry {
             remark: self.remark,
             conjecture: self.conjecture,
             lang: self.lang.map(Spanned::into_inner),
+            bibl: None,
         }
     }
 }

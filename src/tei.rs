@@ -1396,6 +1396,36 @@ pub fn register_tei_with(
     x.into_string()
 }
 
+/// A work's authors, editors, the work it is part of, imprint, date and
+/// scope, inside its `bibl`.
+fn bibl_parts(x: &mut Xml, b: &crate::content::Bibl) {
+    for a in &b.authors {
+        x.leaf("author", &[], a);
+    }
+    for e in &b.editors {
+        x.leaf("editor", &[], e);
+    }
+    if let Some((title, level)) = &b.container {
+        x.leaf("title", &[("level", level)], title);
+    }
+    if let Some(place) = &b.place {
+        x.leaf("pubPlace", &[], place);
+    }
+    if let Some(publisher) = &b.publisher {
+        x.leaf("publisher", &[], publisher);
+    }
+    if let Some(date) = &b.date {
+        let when: Vec<(&str, &str)> = Some(("when", date.as_str()))
+            .filter(|_| w3c_date(date))
+            .into_iter()
+            .collect();
+        x.leaf("date", &when, date);
+    }
+    for (unit, v) in &b.scope {
+        x.leaf("biblScope", &[("unit", unit)], v);
+    }
+}
+
 /// A declared register's entries as a TEI list (see [`list_elements`]).
 fn other_list(x: &mut Xml, config: &Config, r: &crate::edition::RegisterIndex) {
     let element = r.decl.tei_element();
@@ -1419,9 +1449,10 @@ fn other_list(x: &mut Xml, config: &Config, r: &crate::edition::RegisterIndex) {
             .map(|l| ("xml:lang", l))
             .into_iter()
             .collect();
+        let level: Vec<(&str, &str)> = p.bibl.iter().map(|b| ("level", b.level)).collect();
         x.leaf(
             element,
-            &[&[("type", "main")], &name_lang[..]].concat(),
+            &[&[("type", "main")], &level[..], &name_lang[..]].concat(),
             &p.name,
         );
         if p.sort != p.name {
@@ -1433,6 +1464,9 @@ fn other_list(x: &mut Xml, config: &Config, r: &crate::edition::RegisterIndex) {
                 &[&[("type", "variant")], &name_lang[..]].concat(),
                 f,
             );
+        }
+        if let Some(b) = &p.bibl {
+            bibl_parts(x, b);
         }
         let dates: Vec<(&str, &str)> = [("from", &p.born), ("to", &p.died)]
             .into_iter()

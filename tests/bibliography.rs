@@ -371,6 +371,29 @@ fn the_tei_names_works_with_title_ref_and_lists_them_in_a_listbibl() {
         register.contains("<bibl xml:id=\"work-doe-tests\">"),
         "{register}"
     );
+    // the entry's parts, not only its title: author, imprint, date; an
+    // editor; the level of the title
+    let bibl = |id: &str| {
+        let at = register
+            .find(&format!("<bibl xml:id=\"work-{id}\">"))
+            .unwrap_or_else(|| panic!("{register}"));
+        let end = register[at..]
+            .find("</bibl>")
+            .map_or(register.len(), |e| at + e);
+        register[at..end].to_string()
+    };
+    let tests = bibl("doe-tests");
+    for part in [
+        "<title type=\"main\" level=\"m\">A Book of Tests</title>",
+        "<author>Doe, Jane</author>",
+        "<pubPlace>Lyon</pubPlace><publisher>Example Press</publisher><date when=\"2001\">2001</date>",
+    ] {
+        assert!(tests.contains(part), "{part} not in {tests}");
+    }
+    assert!(
+        bibl("doe-edited").contains("<editor>Smith, John</editor>"),
+        "{register}"
+    );
     let tei = s.read("public/texte/tei.xml");
     assert!(
         tei.contains("<title ref=\"../personnes/register.xml#work-doe-tests\">Tests</title>"),
