@@ -255,7 +255,7 @@ fn bibl_of(entry: &hayagriva::Entry) -> crate::content::Bibl {
     };
     let parent = entry.parents().first();
     let either = |f: &dyn Fn(&hayagriva::Entry) -> Option<String>| {
-        f(entry).or_else(|| parent.and_then(|p| f(p)))
+        f(entry).or_else(|| parent.and_then(f))
     };
     let date = either(&|e| {
         e.date().map(|d| {
