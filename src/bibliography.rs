@@ -254,9 +254,8 @@ fn bibl_of(entry: &hayagriva::Entry) -> crate::content::Bibl {
             .collect()
     };
     let parent = entry.parents().first();
-    let either = |f: &dyn Fn(&hayagriva::Entry) -> Option<String>| {
-        f(entry).or_else(|| parent.and_then(f))
-    };
+    let either =
+        |f: &dyn Fn(&hayagriva::Entry) -> Option<String>| f(entry).or_else(|| parent.and_then(f));
     let date = either(&|e| {
         e.date().map(|d| {
             let mut s = format!("{:04}", d.year);

@@ -13,7 +13,7 @@ use crate::diagnostics::Diagnostics;
 use crate::output::SiteFile;
 use std::collections::HashSet;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Paths the generator writes itself (besides pages and the theme).
 const GENERATED: &[&str] = &[
@@ -25,37 +25,21 @@ const GENERATED: &[&str] = &[
     "__apparat/reload.js",
 ];
 
-/// The bundled files' paths, as `content/…` (sorted, as the walk is).
-pub fn paths(root: &Path) -> Vec<std::path::PathBuf> {
-    let mut paths = Vec::new();
-    if !root.join("content").is_dir() {
-        return paths;
-    }
-    // links leaving the root, loops and bad names are reported by the walk
-    // of content/ that loads the pages: not twice
-    let mut reported = Diagnostics::default();
-    crate::content::walk_files(root, "content", &mut reported, |entry, rel| {
-        let name = entry.file_name().to_string_lossy();
-        let page = rel.extension().is_some_and(|e| e == "md");
-        if !page && name != "persons.toml" && !name.starts_with('.') {
-            paths.push(rel);
-        }
-    });
-    paths
-}
-
-/// The bundled files of `root/content`, by output path. `statics`: the
+/// The bundled files of `root/content`, by output path. `paths`: the
+/// files the walk of `content/` found beside the pages
+/// ([`crate::content::Walked::bundled`], as `content/…`); `statics`: the
 /// edition's static files; `page_source(path)`: the source of the page
 /// written at `path`, if one is. Collisions are reported in `diags`.
 pub fn files(
     root: &Path,
+    paths: &[PathBuf],
     statics: &[SiteFile],
     page_source: &dyn Fn(&str) -> Option<String>,
     diags: &mut Diagnostics,
 ) -> Vec<SiteFile> {
     let mut found = Vec::new();
     let static_paths: HashSet<&str> = statics.iter().map(|f| f.path.as_str()).collect();
-    for rel in paths(root) {
+    for rel in paths {
         let Ok(inner) = rel.strip_prefix("content") else {
             continue;
         };
@@ -73,14 +57,14 @@ pub fn files(
         };
         if let Some(what) = clash {
             diags.file_error(
-                &rel,
+                rel,
                 format!("collides with {what} ({path}); remove or rename the file"),
             );
             continue;
         }
-        match fs::read(root.join(&rel)) {
+        match fs::read(root.join(rel)) {
             Ok(bytes) => found.push(SiteFile { path, bytes }),
-            Err(e) => diags.file_error(&rel, format!("cannot read file: {e}")),
+            Err(e) => diags.file_error(rel, format!("cannot read file: {e}")),
         }
     }
     found

@@ -375,6 +375,10 @@ pub struct Walked {
     pub pages: Vec<PathBuf>,
     /// `persons.toml` files, relative to the site root.
     pub registers: Vec<PathBuf>,
+    /// Every other file but hidden ones (`.DS_Store`, editors' swap
+    /// files), relative to the site root: page bundles' files, and the
+    /// declared registers' (see [`crate::bundle`]).
+    pub bundled: Vec<PathBuf>,
 }
 
 /// The message for a symbolic link whose target is outside the edition root.
@@ -485,7 +489,14 @@ pub fn walk(root: &Path, diags: &mut Diagnostics) -> Option<Walked> {
             Some("toml") if rel.file_name().and_then(|n| n.to_str()) == Some("persons.toml") => {
                 walked.registers.push(rel)
             }
-            _ => {}
+            _ => {
+                let hidden = rel
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+                if !hidden {
+                    walked.bundled.push(rel);
+                }
+            }
         }
     });
     Some(walked)

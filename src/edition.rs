@@ -477,8 +477,11 @@ impl ParseCache {
         changed: &HashSet<PathBuf>,
     ) -> Option<Arc<crate::content::Walked>> {
         let walked = self.walked.as_ref().filter(|_| self.trust_changes)?;
-        let known =
-            |rel: &Path| self.files.contains_key(rel) || walked.registers.iter().any(|r| r == rel);
+        let known = |rel: &Path| {
+            self.files.contains_key(rel)
+                || walked.registers.iter().any(|r| r == rel)
+                || walked.bundled.iter().any(|r| r == rel)
+        };
         let holds = changed.iter().all(|rel| {
             let path = root.join(rel);
             !rel.starts_with("content")
@@ -489,7 +492,8 @@ impl ParseCache {
                 || (!known(rel)
                     && std::fs::symlink_metadata(&path).is_err()
                     && !self.files.keys().any(|k| k.starts_with(rel))
-                    && !walked.registers.iter().any(|k| k.starts_with(rel)))
+                    && !walked.registers.iter().any(|k| k.starts_with(rel))
+                    && !walked.bundled.iter().any(|k| k.starts_with(rel)))
         });
         holds.then(|| Arc::clone(walked))
     }

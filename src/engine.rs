@@ -85,6 +85,7 @@ pub(crate) fn render(
         base_path: &base_path,
         renderer,
         sink,
+        walked: state.parse.walked.clone(),
         failed: AtomicBool::new(false),
     };
     let n = run.renderer.len();
@@ -145,6 +146,8 @@ struct Run<'a> {
     persons: HashMap<&'a str, &'a crate::content::Person>,
     version: &'a render::Version,
     sink: &'a dyn Sink,
+    /// What the walk of `content/` found (the files beside the pages).
+    walked: Option<Arc<content::Walked>>,
     /// A unit failed: nothing more is handed to the sink.
     failed: AtomicBool,
 }
@@ -226,8 +229,9 @@ impl Run<'_> {
         self.search_index(pages_fingerprint, diags)?;
         let mut generated = crate::tei::register_files(self.config, self.ed, self.version);
         generated.extend(crate::register_data::files(self.config, self.ed));
-        let Some(mut tail) = tail_files(self.opts, self.config, urls, generated, &source, diags)
-        else {
+        let bundled = self.walked.as_ref().map_or(&[][..], |w| &w.bundled[..]);
+        let files = (generated, bundled);
+        let Some(mut tail) = tail_files(self.opts, self.config, urls, files, &source, diags) else {
             return Err(std::mem::take(diags));
         };
         // the collation page, if texts name their witness
@@ -493,7 +497,7 @@ pub(crate) fn check_with(
     crate::translation::check(&ed, &mut diags);
     timing("resolve", t);
     let t = Instant::now();
-    crate::linkcheck::check(&opts.root, &config, &ed, &mut diags);
+    crate::linkcheck::check(&opts.root, &config, &ed, &walked.bundled, &mut diags);
     timing("links", t);
     (Some((config, ed)), diags)
 }
@@ -692,14 +696,14 @@ fn tail_files(
     opts: &BuildOptions,
     config: &config::Config,
     mut urls: Vec<String>,
-    generated: Vec<SiteFile>,
+    (generated, bundled): (Vec<SiteFile>, &[PathBuf]),
     page_source: &dyn Fn(&str) -> Option<String>,
     diags: &mut Diagnostics,
 ) -> Option<Vec<SiteFile>> {
     let own = static_files(opts, &generated, page_source, diags)?;
     // files beside the pages in content/ (page bundles)
     let errors = diags.error_count();
-    let mut bundled = crate::bundle::files(&opts.root, &own, page_source, diags);
+    let mut bundled = crate::bundle::files(&opts.root, bundled, &own, page_source, diags);
     // the declared registers' files are data, not files of a page
     let registers = crate::registers::files(config);
     bundled.retain(|f| {

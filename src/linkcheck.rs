@@ -45,7 +45,15 @@ enum Target<'e> {
 }
 
 /// Checks every internal link of the edition's pages.
-pub fn check(root: &Path, config: &Config, ed: &Edition, diags: &mut Diagnostics) {
+/// `bundled`: the files beside the pages in `content/`
+/// ([`crate::content::Walked::bundled`]).
+pub fn check(
+    root: &Path,
+    config: &Config,
+    ed: &Edition,
+    bundled: &[std::path::PathBuf],
+    diags: &mut Diagnostics,
+) {
     // ids the edition's own templates write literally (`id="x"`)
     let template_ids = template_ids(root);
     let persons_url = format!("/{}/", config.persons_page.trim_matches('/'));
@@ -105,7 +113,7 @@ pub fn check(root: &Path, config: &Config, ed: &Edition, diags: &mut Diagnostics
     let site = SiteMap {
         ids,
         opaque,
-        files: site_files(root),
+        files: site_files(root, bundled),
     };
     for e in &ed.entries {
         let page_url = decode_url_path(&e.page.url);
@@ -332,7 +340,7 @@ fn has_scheme(url: &str) -> bool {
 
 /// Every file of the built site that is not a page: the edition's static
 /// files, the theme's and the generated ones (site paths, `/a/b.css`).
-fn site_files(root: &Path) -> BTreeSet<String> {
+fn site_files(root: &Path, bundled: &[std::path::PathBuf]) -> BTreeSet<String> {
     let mut files: BTreeSet<String> = crate::theme::FILES
         .iter()
         .map(|(p, _)| format!("/{p}"))
@@ -345,7 +353,7 @@ fn site_files(root: &Path) -> BTreeSet<String> {
     ] {
         files.insert(p.to_string());
     }
-    for rel in crate::bundle::paths(root) {
+    for rel in bundled {
         if let Ok(inner) = rel.strip_prefix("content") {
             files.insert(format!("/{}", inner.to_string_lossy().replace('\\', "/")));
         }

@@ -258,6 +258,24 @@ fn every_kind_of_edit(trusting: bool) {
     let css = step(&mut s, &root, &["static/extra.css"]);
     assert_eq!((css.parsed, css.rendered), (0, 0), "{css:?}");
 
+    // a file beside the texts (a page bundle's), added, changed, removed:
+    // the walk of content/ that found it is not reused blindly
+    let figure = "content/textes/figure.svg";
+    fs::write(
+        root.join(figure),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n",
+    )
+    .expect("figure");
+    step(&mut s, &root, &[figure]);
+    fs::write(
+        root.join(figure),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><g/></svg>\n",
+    )
+    .expect("figure");
+    step(&mut s, &root, &[figure]);
+    fs::remove_file(root.join(figure)).expect("remove figure");
+    step(&mut s, &root, &[figure]);
+
     // an error, then its fix
     edit(&root, &text(5), "Tout", "[X](person:nobody) Tout");
     assert!(s.render(&opts(&root), &[root.join(text(5))]).is_err());
