@@ -46,37 +46,7 @@ impl Entry {
     }
 }
 
-/// Text compressed in blocks of at most [`Packed::BLOCK`] bytes (LZ4), so
-/// that it can be read back one block at a time (see [`crate::stream`]).
-#[derive(Debug, Clone)]
-pub struct Packed {
-    /// The length of the text.
-    pub len: usize,
-    blocks: Vec<Box<[u8]>>,
-}
-
-impl Packed {
-    const BLOCK: usize = 1 << 20;
-
-    pub fn new(text: &str) -> Packed {
-        Packed {
-            len: text.len(),
-            blocks: text
-                .as_bytes()
-                .chunks(Self::BLOCK)
-                .map(|b| lz4_flex::compress_prepend_size(b).into())
-                .collect(),
-        }
-    }
-
-    /// The blocks in order, each unpacked when it is reached (a block may
-    /// end inside a character).
-    pub fn blocks(&self) -> impl Iterator<Item = Result<Vec<u8>, String>> + '_ {
-        self.blocks
-            .iter()
-            .map(|b| lz4_flex::decompress_size_prepended(b).map_err(|e| e.to_string()))
-    }
-}
+pub use crate::pack::Packed;
 
 /// The register position of each mention of an entry (`None`: an unknown
 /// id), for the register ids it was looked up in (their hash): an unchanged
@@ -375,9 +345,16 @@ pub(crate) fn occurrence(page: &Page, m: &markup::Mention) -> Occurrence {
 
 /// Parses one loaded page.
 pub fn parse_page(config: &Config, page: Page, diags: &mut Diagnostics) -> Entry {
+    parse_page_with(config, page, false, diags)
+}
+
+/// [`parse_page`]; with `pack`, the body HTML is packed as parse emits it
+/// ([`Entry::packed`]).
+fn parse_page_with(config: &Config, page: Page, pack: bool, diags: &mut Diagnostics) -> Entry {
     let opts = parse_options(config, &page);
-    let mut doc = markup::parse(page.body(), page.body_start, &page.src, &opts, diags);
+    let mut doc = markup::parse_with(page.body(), page.body_start, &page.src, &opts, pack, diags);
     doc.html.shrink_to_fit();
+    let packed = doc.packed.take();
     let hash = hash_of(&(&page.src.path, &page.src.text));
     let occurrences: Vec<Arc<Occurrence>> = doc
         .mentions
@@ -395,7 +372,7 @@ pub fn parse_page(config: &Config, page: Page, diags: &mut Diagnostics) -> Entry
         occurrences,
         index_hash,
         resolved: Resolved::default(),
-        packed: None,
+        packed,
     }
 }
 
@@ -538,8 +515,10 @@ pub fn load_and_parse(
             let entry = crate::content::load_page(root, rel, &mut d)
                 .filter(|p| !p.front.draft || drafts)
                 .map(|p| {
-                    let mut e = parse_page(config, p, &mut d);
-                    if let Some(left) = &budget {
+                    // a large body is packed as it is made, whatever is left of the budget
+                    let pack = budget.is_some() && crate::pack::is_large(p.body().len());
+                    let mut e = parse_page_with(config, p, pack, &mut d);
+                    if let (Some(left), None) = (&budget, &e.packed) {
                         use std::sync::atomic::Ordering::Relaxed;
                         let len = e.doc.html.len();
                         if left

@@ -23,6 +23,7 @@ pub mod linkcheck;
 pub mod manifest;
 pub mod markup;
 pub mod output;
+pub mod pack;
 pub mod register_data;
 pub mod registers;
 pub mod render;
@@ -139,8 +140,10 @@ pub fn timing(phase: &str, since: Instant) {
 
 /// load → parse → resolve, and the templates compiled: every check, nothing written.
 pub fn check(opts: &BuildOptions) -> (Option<(config::Config, edition::Edition)>, Diagnostics) {
-    let (checked, mut diags) =
-        engine::check_with(opts, &HashSet::new(), &mut edition::ParseCache::default());
+    // (bodies past the budget packed, as in a build: check never reads them)
+    let mut cache = edition::ParseCache::default();
+    cache.html_budget = Some(budget(opts));
+    let (checked, mut diags) = engine::check_with(opts, &HashSet::new(), &mut cache);
     if let Some((config, ed)) = &checked {
         let t = Instant::now();
         collate::check_settings(&opts.root, &config.collation, &mut diags);

@@ -773,7 +773,11 @@ impl<'a> Renderer<'a> {
 
     /// The base context with `page`, which is moved in, not copied.
     fn page_context_for(&self, page: serde_json::Value, template: &str) -> Context {
-        let mut ctx = Context::from_value(serde_json::json!({ "page": page })).unwrap_or_default();
+        // (the value moved in: `json!` would copy it, and a large text's
+        // lists of notes are tens of megabytes)
+        let mut top = serde_json::Map::new();
+        top.insert("page".into(), page);
+        let mut ctx = Context::from_value(serde_json::Value::Object(top)).unwrap_or_default();
         ctx.extend(self.base_context(template));
         ctx
     }

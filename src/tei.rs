@@ -15,8 +15,8 @@ use crate::config::{Config, NotesBy};
 use crate::content::{Kind, Page, Person};
 use crate::edition::{Edition, Entry};
 use crate::markup::{
-    block_end, emend, french_spacing, link_text, markdown_options, marker_of, note_identity,
-    smart_quote, Ev, Marker, Series,
+    block_end, emend, french_spacing, link_text, marker_of, note_identity, smart_quote, Ev, Marker,
+    Series,
 };
 use crate::output::SiteFile;
 use crate::register_data::{localized, Columns};
@@ -414,13 +414,16 @@ pub fn write_text_tei(
         resp: (author_resp, editors.clone()),
         langs: BTreeSet::new(),
         translation_langs: false,
+        pack: crate::pack::is_large(page.body().len()).then(crate::pack::Packer::default),
     };
     body.langs.insert(lang.clone());
     body.run();
+    body.spill(true);
     let Body {
         x: body_xml,
         langs,
         translation_langs,
+        pack,
         ..
     } = body;
 
@@ -469,7 +472,14 @@ pub fn write_text_tei(
     x.open("body", &[]);
     x.nl();
     out.write_all(&x.w.into_inner())?;
-    out.write_all(&body_xml.w.into_inner())?;
+    match pack {
+        Some(p) => {
+            for block in p.finish().blocks() {
+                out.write_all(&block.map_err(std::io::Error::other)?)?;
+            }
+        }
+        None => out.write_all(&body_xml.w.into_inner())?,
+    }
     let mut x = Xml::new();
     x.close("body");
     x.close("text");
@@ -587,9 +597,24 @@ struct Body<'a, 'p> {
     /// languages used, for `langUsage`
     langs: BTreeSet<String>,
     translation_langs: bool,
+    /// A large body's XML, packed as it is written (the header, written
+    /// first, needs what the whole body uses).
+    pack: Option<crate::pack::Packer>,
 }
 
 impl<'a> Body<'a, '_> {
+    /// Passes the XML written so far to the packer, if the body is packed,
+    /// once there is a block of it.
+    fn spill(&mut self, all: bool) {
+        if let Some(p) = &mut self.pack {
+            let buf = self.x.w.get_mut();
+            if all || buf.len() >= crate::pack::Packed::BLOCK {
+                p.push_bytes(buf);
+                buf.clear();
+            }
+        }
+    }
+
     fn current_lang(&self) -> &str {
         self.lang_stack
             .last()
@@ -598,58 +623,43 @@ impl<'a> Body<'a, '_> {
     }
 
     fn run(&mut self) {
-        // the note definitions, out of the flow (as in markup/); the
-        // parser's events taken as they come, never all listed at once
-        let mut main: Vec<Ev<'a>> = Vec::new();
-        let mut it = Parser::new_ext(self.src, markdown_options()).into_offset_iter();
-        while let Some((ev, range)) = it.next() {
-            if let Event::Start(Tag::FootnoteDefinition(label)) = &ev {
-                let label = label.to_string();
-                let mut depth = 1;
-                let mut inner = Vec::new();
-                for (e, r) in it.by_ref() {
-                    match &e {
-                        Event::Start(Tag::FootnoteDefinition(_)) => depth += 1,
-                        Event::End(TagEnd::FootnoteDefinition) => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    inner.push((e, r));
-                }
-                self.defs.entry(label).or_insert(inner);
-            } else {
-                main.push((ev, range));
-            }
-        }
-        let mut i = 0;
+        // the note definitions, out of the flow (as in markup/), then the
+        // body block by block (`markup/flow.rs`)
+        let mut defs = HashMap::new();
+        let mut blocks = crate::markup::flow::first_pass(
+            self.src,
+            |label, _, inner| {
+                defs.entry(label).or_insert(inner);
+            },
+            |_, _| {},
+        );
+        self.defs = defs;
         let mut wrote = false;
         // the note called from the title opens the body, as in the HTML
         if let Some(label) = self.title_note.clone() {
             self.call(&label);
             self.x.nl();
         }
-        while i < main.len() {
-            let end = block_end(&main, i);
-            let marker = marker_of(self.src, &main[i..end]);
+        while let Some(end) = blocks.next_end() {
+            let marker = marker_of(self.src, &blocks.buffered()[..end]);
             if marker == Some(Marker::Continue) {
                 self.cont = true;
-                i = end;
+                blocks.consume(end);
                 continue;
             }
             if matches!(marker, Some(Marker::Open | Marker::OpenContinued)) {
                 self.cont |= marker == Some(Marker::OpenContinued);
-                if let Some(consumed) = self.parallel(&main[i..]) {
-                    i += consumed;
+                blocks.read_parallel(self.src);
+                if let Some(consumed) = self.parallel(blocks.buffered()) {
+                    blocks.consume(consumed);
                     wrote = true;
+                    self.spill(false);
                     continue;
                 }
             }
-            wrote |= self.top_block(&main[i..end]);
-            i = end;
+            wrote |= self.top_block(&blocks.buffered()[..end]);
+            blocks.consume(end);
+            self.spill(false);
         }
         while self.divs.pop().is_some() {
             self.x.close("div");

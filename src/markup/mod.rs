@@ -11,6 +11,7 @@
 //! - examples: fenced blocks with info string `example` (source next to result).
 
 pub mod emend;
+pub(crate) mod flow;
 mod parallel;
 
 use crate::content::Kind;
@@ -117,6 +118,10 @@ pub struct Document {
     /// The call of the note called from the title (`title_note`), as HTML
     /// for the templates to put in the title heading; empty when there is none.
     pub title_call: String,
+    /// The body HTML packed as it was emitted, `html` then empty (see
+    /// [`parse_with`]).
+    #[serde(skip)]
+    pub packed: Option<crate::pack::Packed>,
 }
 
 /// A link written in a page: its target and where it is.
@@ -388,11 +393,23 @@ pub fn parse(
     opts: &ParseOptions,
     diags: &mut Diagnostics,
 ) -> Document {
+    parse_with(body, base, src, opts, false, diags)
+}
+
+/// [`parse`]; with `pack`, the body HTML is packed as it is emitted
+/// ([`Document::packed`], `html` left empty), never held whole.
+pub fn parse_with(
+    body: &str,
+    base: usize,
+    src: &SourceMap,
+    opts: &ParseOptions,
+    pack: bool,
+    diags: &mut Diagnostics,
+) -> Document {
     // the events are taken from the parser as they come (no list of them
-    // all): notes out of the flow, the rest kept for the emitting pass
-    let events = Parser::new_ext(body, markdown_options()).into_offset_iter();
+    // all): notes out of the flow, then the body block by block (`flow.rs`)
     let mut p = Emitter::new(body, base, src, opts);
-    p.run(events);
+    p.run(pack);
     diags.extend(std::mem::take(&mut p.diags));
     p.doc
 }
@@ -504,57 +521,35 @@ impl<'a, 's> Emitter<'a, 's> {
         format!("{}{}", self.opts.prefix, s)
     }
 
-    fn run(&mut self, events: impl Iterator<Item = Ev<'a>>) {
-        // 1. take the note definitions out of the flow
-        let mut main: Vec<Ev<'a>> = Vec::new();
-        let mut it = events;
-        while let Some((ev, range)) = it.next() {
-            if let Event::Start(Tag::FootnoteDefinition(label)) = &ev {
-                let label = label.to_string();
-                let offset = range.start;
-                let mut depth = 1;
-                let mut inner = Vec::new();
-                for (e, r) in it.by_ref() {
-                    match &e {
-                        Event::Start(Tag::FootnoteDefinition(_)) => depth += 1,
-                        Event::End(TagEnd::FootnoteDefinition) => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    inner.push((e, r));
+    fn run(&mut self, pack: bool) {
+        // 1. take the note definitions out of the flow, count the calls
+        let mut defs: Vec<(String, usize, Vec<Ev<'a>>)> = Vec::new();
+        let mut calls: Vec<(CowStr<'a>, usize)> = Vec::new();
+        let mut blocks = flow::first_pass(
+            self.body,
+            |label, offset, events| defs.push((label, offset, events)),
+            |ev, range| {
+                if let Event::FootnoteReference(label) = ev {
+                    calls.push((label.clone(), range.start));
                 }
-                if self.defs.contains_key(&label) {
-                    self.error(
-                        offset,
-                        format!("duplicate note label `[^{label}]`: this note is defined twice"),
-                    );
-                    continue;
-                }
-                self.def_order.push(label.clone());
-                self.defs.insert(
-                    label,
-                    NoteDef {
-                        events: inner,
-                        offset,
-                    },
+            },
+        );
+        for (label, offset, events) in defs {
+            if self.defs.contains_key(&label) {
+                self.error(
+                    offset,
+                    format!("duplicate note label `[^{label}]`: this note is defined twice"),
                 );
-            } else {
-                main.push((ev, range));
+                continue;
             }
+            self.def_order.push(label.clone());
+            self.defs.insert(label, NoteDef { events, offset });
         }
-        // the parser's tree of the whole page is no longer needed
-        drop(it);
         // 2. count calls
-        for (ev, range) in &main {
-            if let Event::FootnoteReference(label) = ev {
-                *self.calls_total.entry(label.to_string()).or_default() += 1;
-                if !self.defs.contains_key(label.as_ref()) {
-                    self.error(range.start, no_note_text(label));
-                }
+        for (label, at) in calls {
+            *self.calls_total.entry(label.to_string()).or_default() += 1;
+            if !self.defs.contains_key(label.as_ref()) {
+                self.error(at, no_note_text(&label));
             }
         }
         // the call from the title (`title_note`) is the note's first
@@ -582,29 +577,28 @@ impl<'a, 's> Emitter<'a, 's> {
         }
         // 3. emit the top-level blocks, after the note called from the title
         let mut out: Vec<Event<'a>> = Vec::new();
-        let mut html = String::with_capacity(self.body.len() * 2);
+        let mut html = Html::new(self.body.len(), pack);
         self.title_note(&mut out);
-        let mut i = 0;
-        while i < main.len() {
-            let end = block_end(&main, i);
-            let block = &main[i..end];
+        while let Some(end) = blocks.next_end() {
+            let block = &blocks.buffered()[..end];
             match marker_of(self.body, block) {
                 Some(Marker::Continue) => {
                     let at = block[0].1.start;
                     if self.cont_next.replace(at).is_some() {
                         self.error(at, "two `::: continue` markers in a row: one is enough");
                     }
-                    i = end;
+                    blocks.consume(end);
                     continue;
                 }
                 Some(m @ (Marker::Open | Marker::OpenContinued)) => {
                     if m == Marker::OpenContinued {
                         self.cont_next.get_or_insert(block[0].1.start);
                     }
-                    let consumed = self.parallel(&main[i..], &mut out);
-                    i += consumed;
+                    blocks.read_parallel(self.body);
+                    let consumed = self.parallel(blocks.buffered(), &mut out);
+                    blocks.consume(consumed);
                     self.flush_notes(&mut out);
-                    write_html(&mut html, &mut out, false);
+                    html.write(&mut out, false);
                     continue;
                 }
                 Some(Marker::Column(_)) | Some(Marker::Close) => {
@@ -618,8 +612,8 @@ impl<'a, 's> Emitter<'a, 's> {
                 None => {}
             }
             self.top_block(block, &mut out);
-            write_html(&mut html, &mut out, false);
-            i = end;
+            html.write(&mut out, false);
+            blocks.consume(end);
         }
         if let Some(at) = self.cont_next.take() {
             self.error(
@@ -627,8 +621,8 @@ impl<'a, 's> Emitter<'a, 's> {
                 "`::: continue` ends the text: no block follows it to continue the paragraph",
             );
         }
-        write_html(&mut html, &mut out, true);
-        self.doc.html = html;
+        html.write(&mut out, true);
+        (self.doc.html, self.doc.packed) = html.finish();
         // notes in definition order, for the table of contents
         let mut notes = Vec::new();
         for label in &self.def_order {
@@ -1700,6 +1694,47 @@ fn block_start(out: &mut Vec<Event<'_>>) {
     };
     if !fresh {
         out.push(Event::Html("\n".into()));
+    }
+}
+
+/// The body HTML as it is written: a String, or packed block by block.
+struct Html {
+    text: String,
+    packer: Option<crate::pack::Packer>,
+}
+
+impl Html {
+    fn new(source_len: usize, pack: bool) -> Html {
+        if pack {
+            Html {
+                text: String::with_capacity(2 * crate::pack::Packed::BLOCK),
+                packer: Some(crate::pack::Packer::default()),
+            }
+        } else {
+            Html {
+                text: String::with_capacity(source_len * 2),
+                packer: None,
+            }
+        }
+    }
+
+    /// [`write_html`], then whatever is written passed on to the packer.
+    fn write(&mut self, out: &mut Vec<Event<'_>>, end: bool) {
+        write_html(&mut self.text, out, end);
+        if let Some(p) = &mut self.packer {
+            if end || self.text.len() >= crate::pack::Packed::BLOCK {
+                p.push(&self.text);
+                self.text.clear();
+            }
+        }
+    }
+
+    /// The HTML, or the packed HTML.
+    fn finish(self) -> (String, Option<crate::pack::Packed>) {
+        match self.packer {
+            Some(p) => (String::new(), Some(p.finish())),
+            None => (self.text, None),
+        }
     }
 }
 
