@@ -88,12 +88,7 @@ pub(crate) fn render(
         walked: state.parse.walked.clone(),
         failed: AtomicBool::new(false),
     };
-    let n = run.renderer.len();
-    // every unit: (entry, unit); entry `n` is the 404 page
-    let units: Vec<(usize, usize)> = (0..n)
-        .flat_map(|i| (0..run.renderer.units(i)).map(move |u| (i, u)))
-        .chain([(n, 0)])
-        .collect();
+    let units = all_units(&run.renderer);
     let t = Instant::now();
     let results: Vec<Done> = units.par_iter().map(|&(i, u)| run.unit(i, u)).collect();
     state.fragments = run.renderer.take_fragments();
@@ -129,6 +124,15 @@ pub(crate) fn render(
         rendered,
         diags,
     })
+}
+
+/// Every unit of a run: (entry, unit); entry `len` is the 404 page.
+fn all_units(renderer: &render::Renderer) -> Vec<(usize, usize)> {
+    let n = renderer.len();
+    (0..n)
+        .flat_map(|i| (0..renderer.units(i)).map(move |u| (i, u)))
+        .chain([(n, 0)])
+        .collect()
 }
 
 /// What every unit of a run shares.
