@@ -20,11 +20,12 @@ use super::words::{self, normalize_content, Indexable};
 use lol_html::html_content::Element;
 use lol_html::{element, text, HtmlRewriter, Settings};
 use pagefind_stem::Stemmer;
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::rc::Rc;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 const SENTENCE_TAGS: &[&str] = &[
     "h1", "h2", "h3", "h4", "h5", "h6", "p", "td", "div", "ul", "li", "article", "section",
@@ -83,7 +84,7 @@ struct Node {
     default_meta: Option<Vec<String>>,
     sort: Option<Vec<String>>,
     weight: Option<String>,
-    anchors: Option<Vec<String>>,
+    anchors: Option<Rc<Vec<String>>>,
 }
 
 impl Node {
@@ -196,6 +197,7 @@ fn give(parent: &mut Node, node: Node) {
         return;
     }
     match node.status {
+        Status::Indexing if parent.text.is_empty() => parent.text = node.text,
         Status::Indexing => parent.text.push_str(&node.text),
         Status::Body | Status::ParentOfBody => {
             if parent.status != Status::ParentOfBody {
@@ -307,7 +309,10 @@ fn start(state: &Rc<RefCell<State>>, el: &mut Element) -> Result<(), String> {
         None
     };
     if let Some(a) = anchor {
-        anchors.get_or_insert_with(Vec::new).push(a);
+        match &mut anchors {
+            Some(v) => Rc::make_mut(v).push(a),
+            None => anchors = Some(Rc::new(vec![a])),
+        }
     }
     node.anchors = anchors;
     node.status = if parent.status == Status::Excluded {
@@ -393,8 +398,13 @@ pub fn parse(html: &[u8]) -> Result<Parsed, String> {
                     let chunk = t.as_str();
                     node.text.push_str(chunk);
                     if !matches!(node.status, Status::Ignored | Status::Excluded) {
-                        for a in node.anchors.iter().flatten() {
-                            st.anchor_text.entry(a.clone()).or_default().push_str(chunk);
+                        for a in node.anchors.iter().flat_map(|v| v.iter()) {
+                            match st.anchor_text.get_mut(a) {
+                                Some(t) => t.push_str(chunk),
+                                None => {
+                                    st.anchor_text.insert(a.clone(), chunk.to_string());
+                                }
+                            }
                         }
                     }
                     Ok(())
@@ -464,7 +474,7 @@ pub struct Position {
     /// Pagefind's scale: 24 is weight 1, 0 not ranked.
     pub weight: u8,
     /// The accented form, when the key is without its accents.
-    pub original: Option<String>,
+    pub original: Option<Arc<str>>,
 }
 
 /// One occurrence of a word in a metadata field.
@@ -473,7 +483,7 @@ pub struct MetaPosition {
     /// The field's rank among the page's field names (sorted).
     pub field: u16,
     pub position: u32,
-    pub original: Option<String>,
+    pub original: Option<Arc<str>>,
 }
 
 #[derive(Serialize, Debug, Clone)]
@@ -501,7 +511,8 @@ pub struct Fragment {
 /// A page ready to be merged into the index.
 pub struct Page {
     pub fragment: Fragment,
-    pub words: HashMap<String, Vec<Position>>,
+    /// The words of its text, packed as the index holds them.
+    pub words: HashMap<String, super::pagefind_format::PackedWord>,
     pub meta_words: HashMap<String, Vec<MetaPosition>>,
     pub sort: BTreeMap<String, String>,
     pub has_body: bool,
@@ -526,7 +537,7 @@ fn add(map: &mut HashMap<String, Vec<Position>>, stem: &str, p: Position) {
 /// Reads a parsed page word by word: its text, its words with their
 /// positions and weights, its anchors, its metadata's words.
 pub fn digest(parsed: Parsed, url: String, language: &str, stemmer: Option<&Stemmer>) -> Page {
-    let mut words: HashMap<String, Vec<Position>> = HashMap::new();
+    let mut words: HashMap<String, Vec<Position>> = HashMap::default();
     let mut anchors = Vec::new();
     let mut content = String::with_capacity(parsed.digest.len());
     let mut index: usize = 0;
@@ -628,7 +639,7 @@ pub fn digest(parsed: Parsed, url: String, language: &str, stemmer: Option<&Stem
             meta: parsed.meta,
             anchors,
         },
-        words,
+        words: super::pagefind_format::pack_words(words),
         meta_words,
         sort: parsed.sort,
         has_body: parsed.has_body,
@@ -641,7 +652,7 @@ fn meta_words(
     language: &str,
     stemmer: Option<&Stemmer>,
 ) -> HashMap<String, Vec<MetaPosition>> {
-    let mut map: HashMap<String, Vec<MetaPosition>> = HashMap::new();
+    let mut map: HashMap<String, Vec<MetaPosition>> = HashMap::default();
     for (field, value) in meta.values().enumerate() {
         for (position, word) in value.split_whitespace().enumerate() {
             let split = words::split(word, language, stemmer);

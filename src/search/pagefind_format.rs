@@ -26,8 +26,9 @@
 use super::page::{MetaPosition, Page, Position};
 use minicbor::Encode;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 use sha1::{Digest, Sha1};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 /// How many locations (about) a word chunk holds (Pagefind's default).
@@ -42,7 +43,7 @@ struct WordIndex {
 }
 
 #[derive(Encode, Clone, Debug)]
-struct PackedWord {
+pub struct PackedWord {
     #[n(0)]
     word: String,
     #[n(1)]
@@ -203,14 +204,64 @@ fn packed_meta_locs(mut positions: Vec<(u16, u32)>) -> Vec<i32> {
     out
 }
 
-/// One page's words, ready to be merged: the index's entries for this page.
+/// One page's words packed (page number 0 until the page is numbered):
+/// its entries in the index.
+pub fn pack_words(words: HashMap<String, Vec<Position>>) -> HashMap<String, PackedWord> {
+    let mut out: HashMap<String, PackedWord> =
+        HashMap::with_capacity_and_hasher(words.len(), Default::default());
+    for (word, positions) in words {
+        let mut plain = Vec::new();
+        let mut variants: BTreeMap<&str, Vec<&Position>> = BTreeMap::new();
+        for p in &positions {
+            match &p.original {
+                None => plain.push(p),
+                Some(form) => variants.entry(form).or_default().push(p),
+            }
+        }
+        let mut entry = PackedWord {
+            word: word.clone(),
+            pages: Vec::new(),
+            additional_variants: Vec::new(),
+        };
+        if !plain.is_empty() {
+            entry.pages.push(PackedPage {
+                page_number: 0,
+                locs: packed_locs(plain),
+                meta_locs: Vec::new(),
+            });
+        }
+        for (form, positions) in variants {
+            entry.additional_variants.push(PackedVariant {
+                form: form.to_string(),
+                pages: vec![PackedPage {
+                    page_number: 0,
+                    locs: packed_locs(positions),
+                    meta_locs: Vec::new(),
+                }],
+            });
+        }
+        out.insert(word, entry);
+    }
+    out
+}
+
+/// A page's packed words numbered `page_number`, with the words of its
+/// metadata added (`field_ids`: the page's fields' ranks among all).
 fn page_words(
     page_number: usize,
-    words: &HashMap<String, Vec<Position>>,
+    mut out: HashMap<String, PackedWord>,
     meta_words: &HashMap<String, Vec<MetaPosition>>,
     field_ids: &[u16],
 ) -> HashMap<String, PackedWord> {
-    let mut out: HashMap<String, PackedWord> = HashMap::with_capacity(words.len());
+    for w in out.values_mut() {
+        for p in w.pages.iter_mut().chain(
+            w.additional_variants
+                .iter_mut()
+                .flat_map(|v| v.pages.iter_mut()),
+        ) {
+            p.page_number = page_number;
+        }
+    }
     let new = |word: &str| PackedWord {
         word: word.to_string(),
         pages: Vec::new(),
@@ -221,32 +272,6 @@ fn page_words(
         locs: Vec::new(),
         meta_locs: Vec::new(),
     };
-    for (word, positions) in words {
-        let mut plain = Vec::new();
-        let mut variants: BTreeMap<&str, Vec<&Position>> = BTreeMap::new();
-        for p in positions {
-            match &p.original {
-                None => plain.push(p),
-                Some(form) => variants.entry(form).or_default().push(p),
-            }
-        }
-        let entry = out.entry(word.clone()).or_insert_with(|| new(word));
-        if !plain.is_empty() {
-            entry.pages.push(PackedPage {
-                locs: packed_locs(plain),
-                ..empty()
-            });
-        }
-        for (form, positions) in variants {
-            entry.additional_variants.push(PackedVariant {
-                form: form.to_string(),
-                pages: vec![PackedPage {
-                    locs: packed_locs(positions),
-                    ..empty()
-                }],
-            });
-        }
-    }
     for (word, positions) in meta_words {
         let mut plain = Vec::new();
         let mut variants: BTreeMap<&str, Vec<(u16, u32)>> = BTreeMap::new();
@@ -428,17 +453,23 @@ pub fn write(pages: Vec<Page>, language: &str, version: &str) -> Result<Index, S
 
     // per page, in parallel: its words packed, its fragment encoded
     type PerPage = (HashMap<String, PackedWord>, String, String);
+    let mut pages = pages;
+    let packed: Vec<HashMap<String, PackedWord>> = pages
+        .iter_mut()
+        .map(|p| std::mem::take(&mut p.words))
+        .collect();
     let per_page: Vec<PerPage> = pages
         .par_iter()
+        .zip(packed)
         .enumerate()
-        .map(|(n, page)| {
+        .map(|(n, (page, packed))| {
             let field_ids: Vec<u16> = page
                 .fragment
                 .meta
                 .keys()
                 .map(|k| meta_fields.binary_search(k).unwrap_or(0) as u16)
                 .collect();
-            let words = page_words(n, &page.words, &page.meta_words, &field_ids);
+            let words = page_words(n, packed, &page.meta_words, &field_ids);
             let json = serde_json::to_string(&page.fragment)
                 .map_err(|e| format!("cannot encode the search index: {e}"))?;
             let hash = format!("{language}_{}", full_hash(json.as_bytes()));
@@ -446,9 +477,9 @@ pub fn write(pages: Vec<Page>, language: &str, version: &str) -> Result<Index, S
         })
         .collect::<Result<_, String>>()?;
 
-    let mut words: HashMap<String, PackedWord> = HashMap::new();
+    let mut words: HashMap<String, PackedWord> = HashMap::default();
     let mut filters: BTreeMap<&String, BTreeMap<&String, Vec<usize>>> = BTreeMap::new();
-    let mut fragment_names: HashMap<String, String> = HashMap::new();
+    let mut fragment_names: HashMap<String, String> = HashMap::default();
     let mut meta_pages = Vec::with_capacity(pages.len());
     let mut fragments = Vec::with_capacity(pages.len());
     for (n, (page, (page_words, json, hash))) in pages.iter().zip(per_page).enumerate() {

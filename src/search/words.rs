@@ -15,9 +15,10 @@
 
 use convert_case::{Case, Casing};
 use pagefind_stem::{Algorithm, Stemmer};
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::LazyLock;
 use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
@@ -41,7 +42,7 @@ pub struct Indexable {
     /// A part of a compound word (weighs less).
     pub compound_part: bool,
     /// The normalised form with its diacritics, when they were removed.
-    pub original: Option<String>,
+    pub original: Option<Arc<str>>,
 }
 
 /// The words one word of text gives: `words` (the word itself and its
@@ -98,7 +99,7 @@ const CACHE_WORDS: usize = 1 << 20;
 
 thread_local! {
     static CACHE: RefCell<(String, HashMap<String, Rc<Split>>)> =
-        RefCell::new((String::new(), HashMap::new()));
+        RefCell::new((String::new(), HashMap::default()));
 }
 
 /// The split of `word` in `language`, from this thread's cache.
@@ -151,7 +152,7 @@ fn stem_word(normalized: &str, stemmer: Option<&Stemmer>, compound_part: bool) -
     Indexable {
         stem,
         compound_part,
-        original: bare.map(|_| normalized.to_string()),
+        original: bare.map(|_| Arc::from(normalized)),
     }
 }
 
@@ -173,7 +174,7 @@ fn indexable_words(raw: &str, stemmer: Option<&Stemmer>) -> Vec<Indexable> {
         out.push(Indexable {
             stem: bare.clone().unwrap_or_else(|| suffix.to_string()),
             compound_part: true,
-            original: bare.map(|_| suffix.to_string()),
+            original: bare.map(|_| Arc::from(suffix)),
         });
     }
     if !possibly_compound(raw) {
