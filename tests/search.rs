@@ -365,17 +365,9 @@ fn decoded(name: &str, bytes: &[u8]) -> String {
     }
 }
 
-/// apparat's own indexer gives the index Pagefind's indexer gives for the
-/// same pages: the same files (names from the same hashes) with the same
-/// content once inflated (words, stems, pages, positions and weights,
-/// metadata positions, accented variants, chunk bounds, filters, metadata,
-/// fragments with their anchors), so that Pagefind's client behaves the
-/// same. Only the compression differs (a faster level). The reference is
-/// Pagefind's own indexer (`APPARAT_SEARCH_INDEXER=pagefind`).
-#[test]
-fn apparat_indexes_the_pages_exactly_as_pagefind_does() {
-    let s = site();
-    s.write("content/komintern.md", COMPOUNDS);
+/// Builds `s` with Pagefind's indexer and with apparat's, and checks that
+/// both give the same files with the same inflated content.
+fn assert_same_index(s: &Site, min_pages: usize) {
     let build = |out: &str, indexer: Option<&str>| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_apparat"));
         c.args(["build", "--output", out]).current_dir(s.path());
@@ -392,13 +384,13 @@ fn apparat_indexes_the_pages_exactly_as_pagefind_does() {
     let own = build("own", None);
     let names =
         |b: &std::collections::BTreeMap<String, Vec<u8>>| b.keys().cloned().collect::<Vec<_>>();
-    // the reference indexed the pages this test is about
+    // the reference indexed the pages the test is about
     assert!(
         reference
             .keys()
             .filter(|n| n.ends_with(".pf_fragment"))
             .count()
-            >= 5
+            >= min_pages
     );
     for (name, want) in &reference {
         let Some(got) = own.get(name) else {
@@ -423,4 +415,40 @@ fn apparat_indexes_the_pages_exactly_as_pagefind_does() {
         );
     }
     assert_eq!(names(&reference), names(&own));
+}
+
+/// apparat's own indexer gives the index Pagefind's indexer gives for the
+/// same pages: the same files (names from the same hashes) with the same
+/// content once inflated (words, stems, pages, positions and weights,
+/// metadata positions, accented variants, chunk bounds, filters, metadata,
+/// fragments with their anchors), so that Pagefind's client behaves the
+/// same. Only the compression differs (a faster level). The reference is
+/// Pagefind's own indexer (`APPARAT_SEARCH_INDEXER=pagefind`).
+#[test]
+fn apparat_indexes_the_pages_exactly_as_pagefind_does() {
+    let s = site();
+    s.write("content/komintern.md", COMPOUNDS);
+    assert_same_index(&s, 5);
+}
+
+/// An edition in a language written without spaces between words: Pagefind
+/// (built without its `extended` feature) splits it at spaces as any other,
+/// with katakana words indexed by their suffixes too; apparat's indexer
+/// does the same.
+#[test]
+fn an_edition_in_japanese_is_indexed_as_pagefind_does() {
+    let s = Site::new();
+    s.write(
+        "site.toml",
+        "title = \"Test\"\nbase_url = \"https://example.org/ed/\"\nlanguage = \"ja\"\n",
+    );
+    s.write(
+        "content/_index.md",
+        "+++\ntitle = \"ホーム\"\n+++\nコミンテルンとマリアテギ。東京の新聞 1928年 インターナショナル。\n",
+    );
+    s.write(
+        "content/tegami.md",
+        "+++\ntitle = \"モンテビデオからの手紙\"\nkind = \"text\"\n+++\n\n## 第一章\n\nマリアテギはリマで「アマウタ」を創刊した。ジュール・アンベール＝ドロー。\n",
+    );
+    assert_same_index(&s, 2);
 }

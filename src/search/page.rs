@@ -236,40 +236,64 @@ fn parse_specs(input: &str, el: &Element) -> Vec<String> {
         .collect()
 }
 
-fn start(state: &Rc<RefCell<State>>, el: &mut Element) -> Result<(), String> {
+/// Whether `hay` contains `needle` (ASCII lowercase), ignoring ASCII case.
+fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+fn start(state: &Rc<RefCell<State>>, el: &mut Element, html: &[u8]) -> Result<(), String> {
     let tag = el.tag_name();
-    let ignore =
-        el.get_attribute("data-pagefind-ignore")
-            .map(|v| match v.to_ascii_lowercase().as_str() {
-                "" | "index" | "true" => Status::Ignored,
-                _ => Status::Excluded,
-            });
-    let status = if el.has_attribute("data-pagefind-body") {
+    // Most elements carry none of the attributes read here: a look at the
+    // start tag's own bytes spares the lookups (a superset: a tag whose
+    // bytes hold the name anywhere is looked up as usual).
+    let (marked, with_id) = match html.get(el.source_location().bytes()) {
+        Some(raw) => (
+            contains_ignore_case(raw, b"data-pagefind"),
+            contains_ignore_case(raw, b"id"),
+        ),
+        None => (true, true),
+    };
+    let attr = |name: &str| {
+        if marked {
+            el.get_attribute(name)
+        } else {
+            None
+        }
+    };
+    let ignore = attr("data-pagefind-ignore").map(|v| match v.to_ascii_lowercase().as_str() {
+        "" | "index" | "true" => Status::Ignored,
+        _ => Status::Excluded,
+    });
+    let status = if marked && el.has_attribute("data-pagefind-body") {
         Status::Body
     } else {
         ignore.unwrap_or_default()
     };
-    let id = el.get_attribute("id").map(|id| {
+    let id = if with_id {
+        el.get_attribute("id")
+    } else {
+        None
+    }
+    .map(|id| {
         id.chars()
             .filter(|c| !c.is_whitespace())
             .collect::<String>()
     });
-    let title = el
-        .get_attribute("data-pagefind-title")
+    let title = attr("data-pagefind-title")
         .map(|t| normalize_content(&t))
         .filter(|t| !t.is_empty());
-    let spec = |name: &str| el.get_attribute(name).map(|v| parse_specs(&v, el));
+    let spec = |name: &str| attr(name).map(|v| parse_specs(&v, el));
     let mut node = Node {
         tag: tag.clone(),
         filter: spec("data-pagefind-filter"),
         meta: spec("data-pagefind-meta"),
         default_meta: spec("data-pagefind-default-meta"),
         sort: spec("data-pagefind-sort"),
-        weight: el.get_attribute("data-pagefind-weight"),
+        weight: attr("data-pagefind-weight"),
         ..Node::default()
     };
-    let index_attrs: Option<Vec<String>> = el
-        .get_attribute("data-pagefind-index-attrs")
+    let index_attrs: Option<Vec<String>> = attr("data-pagefind-index-attrs")
         .map(|a| a.split(',').map(|a| a.trim().to_string()).collect());
 
     let mut st = state.borrow_mut();
@@ -376,7 +400,7 @@ pub fn parse(html: &[u8]) -> Result<Parsed, String> {
         element_content_handlers: vec![
             element!("html, html *", {
                 let state = Rc::clone(&state);
-                move |el| start(&state, el).map_err(Into::into)
+                move |el| start(&state, el, html).map_err(Into::into)
             }),
             element!(HIDDEN, {
                 let state = Rc::clone(&state);

@@ -297,19 +297,23 @@ pub fn normalize_content(text: &str) -> String {
     let text = html_escape::decode_html_entities(text);
     let text = text.trim();
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if !c.is_whitespace() {
-            out.push(c);
-            continue;
-        }
-        let mut run = 1;
-        while chars.next_if(|c| c.is_whitespace()).is_some() {
-            run += 1;
-        }
+    let mut rest = text;
+    while let Some(i) = rest.find(char::is_whitespace) {
+        out.push_str(&rest[..i]);
+        let spaces = &rest[i..];
+        let end = spaces
+            .find(|c: char| !c.is_whitespace())
+            .unwrap_or(spaces.len());
+        let run = &spaces[..end];
         // one white-space character stays as it is, unless a line break
-        out.push(if run == 1 && c != '\n' { c } else { ' ' });
+        let mut chars = run.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) if c != '\n' => out.push(c),
+            _ => out.push(' '),
+        }
+        rest = &spaces[end..];
     }
+    out.push_str(rest);
     out
 }
 
