@@ -131,7 +131,8 @@ fn primary_language(language: &str) -> String {
         .next()
         .unwrap_or("")
         .to_ascii_lowercase();
-    if primary.is_empty() {
+    // it names files: letters and digits only
+    if primary.is_empty() || !primary.bytes().all(|b| b.is_ascii_alphanumeric()) {
         "unknown".into()
     } else {
         primary
