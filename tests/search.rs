@@ -312,3 +312,143 @@ fn a_large_index_is_split_into_shards_that_the_search_page_merges() {
     let again = build("again", Some("3"));
     assert_eq!(tree(&split), tree(&again));
 }
+
+/// A page with what the index must render as Pagefind does: accents, a
+/// hyphenated name, elisions, headings (their own weights), numbers,
+/// dotted and camel-case words, punctuation alone, an emoji.
+const COMPOUNDS: &str = r#"+++
+title = "Humbert-Droz et l'Internationale"
+kind = "text"
+weight = 2
++++
+
+## Le Komintern à Moscou
+
+[Jules Humbert-Droz](person:humbert-droz) écrit à José Carlos Mariátegui, l'été 1928 — « l'Internationale » ; *aujourd'hui* p.12 ThreeWords config.is_build … ¿qué? 🙂
+
+### Une section
+
+Les Amauta, la revista *Amauta* (1926-1930) : 50 % ou 3,5 millions.
+"#;
+
+/// Files of a Pagefind bundle, by name: the index files inflated (without
+/// their signature), the others as they are.
+fn bundle(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    tree(dir)
+        .into_iter()
+        .map(|(p, bytes)| {
+            let name = p.to_string_lossy().replace('\\', "/");
+            let data = if name.contains(".pf_") {
+                let mut out = Vec::new();
+                flate2::read::GzDecoder::new(&bytes[..])
+                    .read_to_end(&mut out)
+                    .expect("gzip");
+                out.strip_prefix(b"pagefind_dcd".as_slice())
+                    .expect("signature")
+                    .to_vec()
+            } else {
+                bytes
+            };
+            (name, data)
+        })
+        .collect()
+}
+
+/// A file of the index, readable: CBOR or JSON decoded.
+fn decoded(name: &str, bytes: &[u8]) -> String {
+    if name.ends_with(".pf_fragment") || name.ends_with(".json") {
+        return String::from_utf8_lossy(bytes).into_owned();
+    }
+    match ciborium::from_reader::<ciborium::Value, _>(bytes) {
+        Ok(v) => format!("{v:?}"),
+        Err(_) => format!("{} bytes", bytes.len()),
+    }
+}
+
+/// Builds `s` with Pagefind's indexer and with apparat's, and checks that
+/// both give the same files with the same inflated content.
+fn assert_same_index(s: &Site, min_pages: usize) {
+    let build = |out: &str, indexer: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_apparat"));
+        c.args(["build", "--output", out]).current_dir(s.path());
+        c.env_remove("APPARAT_SEARCH_SHARD");
+        match indexer {
+            Some(i) => c.env("APPARAT_SEARCH_INDEXER", i),
+            None => c.env_remove("APPARAT_SEARCH_INDEXER"),
+        };
+        let o = c.output().expect("run apparat");
+        assert!(o.status.success(), "{}", stderr(&o));
+        bundle(&s.path().join(out).join("pagefind"))
+    };
+    let reference = build("reference", Some("pagefind"));
+    let own = build("own", None);
+    let names =
+        |b: &std::collections::BTreeMap<String, Vec<u8>>| b.keys().cloned().collect::<Vec<_>>();
+    // the reference indexed the pages the test is about
+    assert!(
+        reference
+            .keys()
+            .filter(|n| n.ends_with(".pf_fragment"))
+            .count()
+            >= min_pages
+    );
+    for (name, want) in &reference {
+        let Some(got) = own.get(name) else {
+            panic!(
+                "{name} is missing; Pagefind's: {}\n\nreference files: {:?}\nown files: {:?}",
+                decoded(name, want),
+                names(&reference),
+                names(&own)
+            );
+        };
+        if name.ends_with("pagefind-entry.json") {
+            let a: serde_json::Value = serde_json::from_slice(want).expect("entry");
+            let b: serde_json::Value = serde_json::from_slice(got).expect("entry");
+            assert_eq!(a, b, "{name}");
+            continue;
+        }
+        assert!(
+            got == want,
+            "{name} differs\n\nPagefind: {}\n\napparat:  {}",
+            decoded(name, want),
+            decoded(name, got)
+        );
+    }
+    assert_eq!(names(&reference), names(&own));
+}
+
+/// apparat's own indexer gives the index Pagefind's indexer gives for the
+/// same pages: the same files (names from the same hashes) with the same
+/// content once inflated (words, stems, pages, positions and weights,
+/// metadata positions, accented variants, chunk bounds, filters, metadata,
+/// fragments with their anchors), so that Pagefind's client behaves the
+/// same. Only the compression differs (a faster level). The reference is
+/// Pagefind's own indexer (`APPARAT_SEARCH_INDEXER=pagefind`).
+#[test]
+fn apparat_indexes_the_pages_exactly_as_pagefind_does() {
+    let s = site();
+    s.write("content/komintern.md", COMPOUNDS);
+    assert_same_index(&s, 5);
+}
+
+/// An edition in a language written without spaces between words: Pagefind
+/// (built without its `extended` feature) splits it at spaces as any other,
+/// with katakana words indexed by their suffixes too; apparat's indexer
+/// does the same.
+#[test]
+fn an_edition_in_japanese_is_indexed_as_pagefind_does() {
+    let s = Site::new();
+    s.write(
+        "site.toml",
+        "title = \"Test\"\nbase_url = \"https://example.org/ed/\"\nlanguage = \"ja\"\n",
+    );
+    s.write(
+        "content/_index.md",
+        "+++\ntitle = \"ホーム\"\n+++\nコミンテルンとマリアテギ。東京の新聞 1928年 インターナショナル。\n",
+    );
+    s.write(
+        "content/tegami.md",
+        "+++\ntitle = \"モンテビデオからの手紙\"\nkind = \"text\"\n+++\n\n## 第一章\n\nマリアテギはリマで「アマウタ」を創刊した。ジュール・アンベール＝ドロー。\n",
+    );
+    assert_same_index(&s, 2);
+}

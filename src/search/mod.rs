@@ -1,20 +1,26 @@
-//! Full-text search: a Pagefind index of the rendered pages.
+//! Full-text search: an index of the rendered pages in Pagefind's format,
+//! read by Pagefind's own client (`pagefind.js` and its WebAssembly).
 //!
 //! The built-in templates mark what a page contributes
 //! (`data-pagefind-body`), its metadata and filters (`data-pagefind-meta`,
 //! `data-pagefind-filter`: the text, its language, the kind of page) and
 //! what weighs more (`data-pagefind-weight`: a person's names in the
-//! register). An [`Indexer`] is given the final HTML of every page, in a
-//! fixed order (Pagefind numbers pages in the order they are added, so the
-//! same pages in the same order give the same bytes), and returns Pagefind's
-//! files (index chunks, fragments, filters, the WebAssembly search engine and
-//! `pagefind.js`) in memory, for the site's own writer.
-//!
-//! A large edition's index comes in shards, indexed in parallel and merged
-//! by the search page (see [`SHARD_PAGES`]).
+//! register). The final HTML of every page is read in parallel
+//! ([`page`]: one streaming pass, the words split and stemmed as Pagefind
+//! does, [`words`]), then merged in a fixed order (path order: the same
+//! pages give the same bytes) into Pagefind's files
+//! ([`pagefind_format`]), in memory, for the site's own writer.
+//! Pagefind's own indexer is used only for its static files (the
+//! WebAssembly engine and `pagefind.js`, made once per process and
+//! language), and, when `APPARAT_SEARCH_INDEXER=pagefind`, for the whole
+//! index (the reference the tests compare apparat's index with).
 //!
 //! The search page (`search/`, template `search.html`) runs
 //! `assets/search.js`, which loads `pagefind.js` on demand.
+
+mod page;
+mod pagefind_format;
+mod words;
 
 use crate::output::SiteFile;
 use pagefind::api::PagefindIndex;
@@ -53,18 +59,9 @@ impl Indexer {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .map_err(|e| format!("cannot start the search indexer: {e}"))?;
-        let primary = language
-            .split(['-', '_'])
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
         let config = PagefindServiceConfig::builder()
             .keep_index_url(false)
-            .force_language(if primary.is_empty() {
-                "unknown".into()
-            } else {
-                primary
-            })
+            .force_language(primary_language(language))
             .build();
         let index = PagefindIndex::new(Some(config))
             .map_err(|e| format!("cannot start the search indexer: {e}"))?;
@@ -86,9 +83,7 @@ impl Indexer {
         if !path.ends_with(".html") || !Self::wants(html) {
             return Ok(());
         }
-        // the page's URL as links name it: its folder
-        let rel = path.trim_start_matches('/');
-        let url = format!("/{}", rel.strip_suffix("index.html").unwrap_or(rel));
+        let url = page_url(path);
         let html = String::from_utf8_lossy(html).into_owned();
         self.runtime
             .block_on(self.index.add_html_file(None, Some(url), html))
@@ -126,6 +121,152 @@ impl Indexer {
         out.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(out)
     }
+}
+
+/// The edition's language as Pagefind names an index: its primary subtag,
+/// lowercased (`unknown` if none).
+fn primary_language(language: &str) -> String {
+    let primary = language
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    // it names files: letters and digits only
+    if primary.is_empty() || !primary.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        "unknown".into()
+    } else {
+        primary
+    }
+}
+
+/// The page's URL as links name it: its folder.
+fn page_url(path: &str) -> String {
+    let rel = path.trim_start_matches('/');
+    format!("/{}", rel.strip_suffix("index.html").unwrap_or(rel))
+}
+
+/// Pagefind's static files for a language (its WebAssembly engine,
+/// `pagefind.js`, its worker) and what its entry file says (its version,
+/// the WebAssembly of the language, the characters words keep).
+struct Statics {
+    files: Vec<SiteFile>,
+    version: String,
+    wasm: serde_json::Value,
+    include_characters: serde_json::Value,
+}
+
+/// [`Statics`] of `language`, taken from Pagefind's own index of a
+/// one-word page, once per process and language.
+fn statics(language: &str) -> Result<std::sync::Arc<Statics>, String> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Statics>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(s) = cache.lock().ok().and_then(|c| c.get(language).cloned()) {
+        return Ok(s);
+    }
+    let mut indexer = Indexer::new(language)?;
+    indexer.add(
+        "index.html",
+        b"<html><body data-pagefind-body><p>search</p></body></html>",
+    )?;
+    let mut files = Vec::new();
+    let mut entry = None;
+    for f in indexer.finish()? {
+        let name = f
+            .path
+            .strip_prefix(&format!("{BUNDLE}/"))
+            .unwrap_or(&f.path);
+        let index_file = name.starts_with("fragment/")
+            || name.starts_with("index/")
+            || name.starts_with("filter/")
+            || name.ends_with(".pf_meta");
+        if name == ENTRY {
+            entry = Some(f.bytes);
+        } else if !index_file {
+            files.push(f);
+        }
+    }
+    let entry: serde_json::Value = entry
+        .and_then(|e| serde_json::from_slice(&e).ok())
+        .ok_or("cannot read Pagefind's entry file")?;
+    let statics = Arc::new(Statics {
+        files,
+        version: entry["version"].as_str().unwrap_or_default().to_string(),
+        wasm: entry["languages"][language]["wasm"].clone(),
+        include_characters: entry["include_characters"].clone(),
+    });
+    if let Ok(mut c) = cache.lock() {
+        c.insert(language.to_string(), Arc::clone(&statics));
+    }
+    Ok(statics)
+}
+
+/// Pagefind's entry file, which the client reads first.
+const ENTRY: &str = "pagefind-entry.json";
+
+/// One shard's index, by apparat's own indexer: the pages at `paths` read
+/// and split in parallel, merged in path order. `None`: `read` leaves the
+/// index to its reader.
+fn index_shard(
+    language: &str,
+    paths: &[&str],
+    read: &ReadPage,
+) -> Result<Option<Vec<SiteFile>>, String> {
+    use rayon::prelude::*;
+    let language = primary_language(language);
+    let stemmer = words::stemmer(&language);
+    let pages: Vec<Option<page::Page>> = paths
+        .par_iter()
+        .map(|&path| {
+            let Some(html) = read(path) else {
+                return Ok(None);
+            };
+            let parsed = page::parse(&html?)
+                .map_err(|e| format!("{path}: cannot index the page for search: {e}"))?;
+            Ok(Some(page::digest(
+                parsed,
+                page_url(path),
+                &language,
+                stemmer.as_ref(),
+            )))
+        })
+        .collect::<Result<_, String>>()?;
+    let Some(pages) = pages.into_iter().collect::<Option<Vec<_>>>() else {
+        return Ok(None);
+    };
+    let statics = statics(&language)?;
+    let index = pagefind_format::write(pages, &language, &statics.version)?;
+    if index.page_count == 0 {
+        return Ok(Some(Vec::new()));
+    }
+    let entry = serde_json::json!({
+        "version": statics.version,
+        "languages": { language.clone(): {
+            "hash": index.meta_hash,
+            "wasm": statics.wasm,
+            "page_count": index.page_count,
+        }},
+        "include_characters": statics.include_characters,
+    });
+    let mut out: Vec<SiteFile> = statics
+        .files
+        .iter()
+        .map(|f| SiteFile {
+            path: f.path.clone(),
+            bytes: f.bytes.clone(),
+        })
+        .collect();
+    out.push(SiteFile {
+        path: format!("{BUNDLE}/{ENTRY}"),
+        bytes: entry.to_string().into_bytes(),
+    });
+    out.extend(index.files.into_iter().map(|(name, bytes)| SiteFile {
+        path: format!("{BUNDLE}/{name}"),
+        bytes,
+    }));
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Some(out))
 }
 
 /// How many indexed pages (pages that carry `data-pagefind-body`) one shard of the index takes, unless
@@ -193,9 +334,13 @@ fn index_sharded(language: &str, pages: &[&str], read: &ReadPage) -> Result<Vec<
             }
         }
     }
+    let reference = std::env::var("APPARAT_SEARCH_INDEXER").is_ok_and(|v| v == "pagefind");
     let shards: Vec<Option<Vec<SiteFile>>> = wanted
         .par_chunks(size)
         .map(|chunk| {
+            if !reference {
+                return index_shard(language, chunk, read);
+            }
             let mut indexer = Indexer::new(language)?;
             for &path in chunk {
                 match read(path) {

@@ -1,0 +1,693 @@
+//! One page's contribution to the index: a single streaming pass over its
+//! HTML (lol_html) that reads what Pagefind 1.6 reads from it, with the
+//! same meaning, so that its client shows the same results:
+//!
+//! - the text of the element marked `data-pagefind-body` (of every such
+//!   element), less what `data-pagefind-ignore` and the elements that are
+//!   never text (`head`, `script`, `style`, `nav`, `footer`, `form`…) hide;
+//!   block elements end a sentence;
+//! - `data-pagefind-weight` (and the headings' own weights, `h1` 7 … `h6`
+//!   2), `data-pagefind-filter`, `-meta`, `-default-meta`, `-sort`,
+//!   `-index-attrs`, `-title`; the first `h1` (else `title`) as the title
+//!   and the first image after it;
+//! - every element with an `id` as an anchor, with its text and the
+//!   position of the word it starts at (sub-results).
+//!
+//! Markers for weights and anchors are written into the text as Pagefind
+//! does, then read back word by word ([`digest`]).
+
+use super::words::{self, normalize_content, Indexable};
+use lol_html::html_content::Element;
+use lol_html::{element, text, HtmlRewriter, Settings};
+use pagefind_stem::Stemmer;
+use rustc_hash::FxHashMap as HashMap;
+use serde::Serialize;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::{Arc, LazyLock};
+
+const SENTENCE_TAGS: &[&str] = &[
+    "h1", "h2", "h3", "h4", "h5", "h6", "p", "td", "div", "ul", "li", "article", "section",
+];
+const INLINE_TAGS: &[&str] = &[
+    "a", "abbr", "acronym", "b", "bdo", "big", "br", "button", "cite", "code", "dfn", "em", "i",
+    "img", "input", "kbd", "label", "map", "object", "output", "q", "samp", "script", "select",
+    "small", "span", "strong", "sub", "sup", "textarea", "time", "tt", "var",
+];
+/// Never text, wherever they are.
+const HIDDEN: &str = "html head, html style, html script, html noscript, html label, \
+                      html form, html svg, html footer, html nav, html iframe, html template";
+
+const ANCHOR: &str = "___PAGEFIND_ANCHOR___";
+const WEIGHT: &str = "___PAGEFIND_WEIGHT___";
+const AUTO_WEIGHT: &str = "___PAGEFIND_AUTO_WEIGHT___";
+const END_WEIGHT: &str = "___END_PAGEFIND_WEIGHT___";
+
+/// A character after which a block needs a full stop.
+static SENTENCE_END: LazyLock<Option<regex::Regex>> =
+    LazyLock::new(|| regex::Regex::new("^[\\w'\"\\)\\$\\*]$").ok());
+static ATTRIBUTE: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+    regex::Regex::new("^\\s*(?P<name>[^:\\[\\]]+)\\[(?P<attribute>.+)\\]\\s*$").ok()
+});
+static MARKER: LazyLock<Option<regex::Regex>> =
+    LazyLock::new(|| regex::Regex::new("___PAGEFIND_[\\S]+\\s?").ok());
+
+fn ends_sentence(text: &str) -> bool {
+    let mut buf = [0u8; 4];
+    match (text.chars().last(), SENTENCE_END.as_ref()) {
+        (Some(c), Some(re)) => re.is_match(c.encode_utf8(&mut buf)),
+        _ => false,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Debug, Default)]
+enum Status {
+    #[default]
+    Indexing,
+    /// Its text is not indexed (its filters and metadata are).
+    Ignored,
+    /// Nothing of it counts.
+    Excluded,
+    Body,
+    /// A body is inside: its own text no longer counts.
+    ParentOfBody,
+}
+
+#[derive(Default)]
+struct Node {
+    text: String,
+    status: Status,
+    tag: String,
+    filter: Option<Vec<String>>,
+    meta: Option<Vec<String>>,
+    default_meta: Option<Vec<String>>,
+    sort: Option<Vec<String>>,
+    weight: Option<String>,
+    anchors: Option<Rc<Vec<String>>>,
+}
+
+impl Node {
+    /// `name:value`, or `name` with this element's text as the value.
+    fn pair(&self, spec: &str) -> Option<(String, String)> {
+        match spec.split_once(':') {
+            Some((name, value)) => Some((name.to_string(), normalize_content(value))),
+            None if self.text.is_empty() => None,
+            None => Some((spec.to_string(), normalize_content(&self.text))),
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    /// The open elements (the first: the document itself).
+    stack: Vec<Node>,
+    filters: BTreeMap<String, Vec<String>>,
+    sort: BTreeMap<String, String>,
+    meta: BTreeMap<String, String>,
+    default_meta: BTreeMap<String, String>,
+    anchor_text: BTreeMap<String, String>,
+    anchor_titles: BTreeMap<String, String>,
+    anchors: usize,
+}
+
+impl State {
+    /// Filters, sort keys and metadata an element gives when it ends.
+    fn collect(&mut self, node: &Node) {
+        for spec in node.filter.iter().flatten() {
+            if let Some((name, value)) = node.pair(spec) {
+                self.filters.entry(name).or_default().push(value);
+            }
+        }
+        for spec in node.sort.iter().flatten() {
+            if let Some((name, value)) = node.pair(spec) {
+                self.sort.insert(name, value);
+            }
+        }
+        for spec in node.meta.iter().flatten() {
+            if let Some((name, value)) = node.pair(spec) {
+                self.meta.insert(name, value);
+            }
+        }
+        for spec in node.default_meta.iter().flatten() {
+            if let Some((name, value)) = node.pair(spec) {
+                self.default_meta.insert(name, value);
+            }
+        }
+    }
+
+    /// The element at `depth` ends.
+    fn end(&mut self, depth: usize, end_tag: &str) {
+        if self.stack.len() <= depth {
+            return;
+        }
+        // elements left open inside it are dropped with it
+        self.stack.truncate(depth + 1);
+        let Some(mut node) = self.stack.pop() else {
+            return;
+        };
+        if node.status == Status::Excluded {
+            return;
+        }
+        self.collect(&node);
+        if node.tag == "h1" && !self.meta.contains_key("auto_title") && !node.text.trim().is_empty()
+        {
+            self.meta
+                .insert("auto_title".into(), normalize_content(&node.text));
+        }
+        if node.tag == "title" && !self.meta.contains_key("auto_page_title") {
+            self.meta
+                .insert("auto_page_title".into(), normalize_content(&node.text));
+        }
+        if node.status == Status::Ignored {
+            return;
+        }
+        if SENTENCE_TAGS.contains(&end_tag) {
+            node.text.insert(0, ' ');
+            if ends_sentence(&node.text) {
+                node.text.push('.');
+            }
+            node.text.push(' ');
+        }
+        let auto = match end_tag {
+            "h1" => Some("7"),
+            "h2" => Some("6"),
+            "h3" => Some("5"),
+            "h4" => Some("4"),
+            "h5" => Some("3"),
+            "h6" => Some("2"),
+            _ => None,
+        };
+        if let Some(w) = &node.weight {
+            node.text = [" ", WEIGHT, w, " ", &node.text, " ", END_WEIGHT, " "].concat();
+        } else if let Some(w) = auto {
+            node.text = [" ", AUTO_WEIGHT, w, " ", &node.text, " ", END_WEIGHT, " "].concat();
+        }
+        let Some(parent) = self.stack.last_mut() else {
+            return;
+        };
+        give(parent, node);
+    }
+}
+
+/// A finished element's text goes to its parent.
+fn give(parent: &mut Node, node: Node) {
+    let body = matches!(node.status, Status::Body | Status::ParentOfBody);
+    if parent.status == Status::ParentOfBody && !body {
+        return;
+    }
+    match node.status {
+        Status::Indexing if parent.text.is_empty() => parent.text = node.text,
+        Status::Indexing => parent.text.push_str(&node.text),
+        Status::Body | Status::ParentOfBody => {
+            if parent.status != Status::ParentOfBody {
+                parent.text.clear();
+            }
+            parent.text.push_str(&node.text);
+            parent.status = Status::ParentOfBody;
+        }
+        Status::Ignored | Status::Excluded => {}
+    }
+}
+
+/// `a, b[attr], c:literal` (a filter, meta or sort attribute).
+fn parse_specs(input: &str, el: &Element) -> Vec<String> {
+    if let Some((specs, literal)) = input.split_once(':') {
+        let mut specs = parse_specs(specs, el);
+        if let Some(last) = specs.last_mut() {
+            last.push(':');
+            last.push_str(literal);
+        }
+        return specs;
+    }
+    input
+        .split(',')
+        .map(|chunk| {
+            let chunk = chunk.trim();
+            match ATTRIBUTE.as_ref().and_then(|re| re.captures(chunk)) {
+                Some(c) => format!(
+                    "{}:{}",
+                    &c["name"],
+                    el.get_attribute(&c["attribute"]).unwrap_or_default()
+                ),
+                None => chunk.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Whether `hay` contains `needle` (ASCII lowercase), ignoring ASCII case.
+fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+fn start(state: &Rc<RefCell<State>>, el: &mut Element, html: &[u8]) -> Result<(), String> {
+    let tag = el.tag_name();
+    // Most elements carry none of the attributes read here: a look at the
+    // start tag's own bytes spares the lookups (a superset: a tag whose
+    // bytes hold the name anywhere is looked up as usual).
+    let (marked, with_id) = match html.get(el.source_location().bytes()) {
+        Some(raw) => (
+            contains_ignore_case(raw, b"data-pagefind"),
+            contains_ignore_case(raw, b"id"),
+        ),
+        None => (true, true),
+    };
+    let attr = |name: &str| {
+        if marked {
+            el.get_attribute(name)
+        } else {
+            None
+        }
+    };
+    let ignore = attr("data-pagefind-ignore").map(|v| match v.to_ascii_lowercase().as_str() {
+        "" | "index" | "true" => Status::Ignored,
+        _ => Status::Excluded,
+    });
+    let status = if marked && el.has_attribute("data-pagefind-body") {
+        Status::Body
+    } else {
+        ignore.unwrap_or_default()
+    };
+    let id = if with_id {
+        el.get_attribute("id")
+    } else {
+        None
+    }
+    .map(|id| {
+        id.chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+    });
+    let title = attr("data-pagefind-title")
+        .map(|t| normalize_content(&t))
+        .filter(|t| !t.is_empty());
+    let spec = |name: &str| attr(name).map(|v| parse_specs(&v, el));
+    let mut node = Node {
+        tag: tag.clone(),
+        filter: spec("data-pagefind-filter"),
+        meta: spec("data-pagefind-meta"),
+        default_meta: spec("data-pagefind-default-meta"),
+        sort: spec("data-pagefind-sort"),
+        weight: attr("data-pagefind-weight"),
+        ..Node::default()
+    };
+    let index_attrs: Option<Vec<String>> = attr("data-pagefind-index-attrs")
+        .map(|a| a.split(',').map(|a| a.trim().to_string()).collect());
+
+    let mut st = state.borrow_mut();
+    let st = &mut *st;
+    let Some(parent) = st.stack.last_mut() else {
+        return Ok(());
+    };
+    let mut anchor = None;
+    if let (Some(id), Status::Indexing | Status::Body) = (id, status) {
+        if parent.status != Status::ParentOfBody || status == Status::Body {
+            let n = st.anchors;
+            parent.text.push_str(&format!(" {ANCHOR}{tag}:{n}:{id} "));
+            anchor = Some(format!("{n}:{id}"));
+            st.anchors += 1;
+        }
+    }
+    if let (Some(a), Some(t)) = (&anchor, title) {
+        st.anchor_titles.insert(a.clone(), t);
+    }
+    if status != Status::Excluded {
+        for attr in index_attrs.iter().flatten() {
+            let mut value = el.get_attribute(attr.trim()).unwrap_or_default();
+            if ends_sentence(&value) {
+                value.push('.');
+            }
+            parent.text.push(' ');
+            parent.text.push_str(&value);
+            parent.text.push(' ');
+        }
+        if tag == "br" {
+            parent.text.push(' ');
+        }
+    }
+    let mut anchors = if parent.anchors.is_some() && INLINE_TAGS.contains(&tag.as_str()) {
+        parent.anchors.clone()
+    } else {
+        None
+    };
+    if let Some(a) = anchor {
+        match &mut anchors {
+            Some(v) => Rc::make_mut(v).push(a),
+            None => anchors = Some(Rc::new(vec![a])),
+        }
+    }
+    node.anchors = anchors;
+    node.status = if parent.status == Status::Excluded {
+        Status::Excluded
+    } else {
+        status
+    };
+    let depth = st.stack.len();
+    st.stack.push(node);
+
+    if let Some(handlers) = el.end_tag_handlers() {
+        let state = Rc::clone(state);
+        handlers.push(Box::new(move |end| {
+            state.borrow_mut().end(depth, &end.name());
+            Ok(())
+        }));
+        return Ok(());
+    }
+    // an element without content (`img`, `br`…): it ends here
+    let Some(node) = st.stack.pop() else {
+        return Ok(());
+    };
+    if node.status == Status::Excluded {
+        return Ok(());
+    }
+    st.collect(&node);
+    if tag == "img"
+        && !st.meta.contains_key("auto_image")
+        && (st.meta.contains_key("auto_title") || st.meta.contains_key("title"))
+    {
+        if let Some(src) = el.get_attribute("src") {
+            st.meta.insert("auto_image".into(), normalize_content(&src));
+            if let Some(alt) = el.get_attribute("alt") {
+                st.meta
+                    .insert("auto_image_alt".into(), normalize_content(&alt));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What the HTML pass reads from a page, before its words are counted.
+pub struct Parsed {
+    digest: String,
+    filters: BTreeMap<String, Vec<String>>,
+    meta: BTreeMap<String, String>,
+    pub sort: BTreeMap<String, String>,
+    anchor_text: BTreeMap<String, String>,
+    anchor_titles: BTreeMap<String, String>,
+    /// The page has an element marked `data-pagefind-body`.
+    pub has_body: bool,
+}
+
+/// The HTML pass over a page.
+pub fn parse(html: &[u8]) -> Result<Parsed, String> {
+    let state = Rc::new(RefCell::new(State {
+        stack: vec![Node::default()],
+        ..State::default()
+    }));
+    let settings = Settings {
+        element_content_handlers: vec![
+            element!("html, html *", {
+                let state = Rc::clone(&state);
+                move |el| start(&state, el, html).map_err(Into::into)
+            }),
+            element!(HIDDEN, {
+                let state = Rc::clone(&state);
+                move |_el| {
+                    if let Some(node) = state.borrow_mut().stack.last_mut() {
+                        node.status = Status::Ignored;
+                    }
+                    Ok(())
+                }
+            }),
+            text!("html", {
+                let state = Rc::clone(&state);
+                move |t| {
+                    let mut st = state.borrow_mut();
+                    let st = &mut *st;
+                    let Some(node) = st.stack.last_mut() else {
+                        return Ok(());
+                    };
+                    let chunk = t.as_str();
+                    node.text.push_str(chunk);
+                    if !matches!(node.status, Status::Ignored | Status::Excluded) {
+                        for a in node.anchors.iter().flat_map(|v| v.iter()) {
+                            match st.anchor_text.get_mut(a) {
+                                Some(t) => t.push_str(chunk),
+                                None => {
+                                    st.anchor_text.insert(a.clone(), chunk.to_string());
+                                }
+                            }
+                        }
+                    }
+                    Ok(())
+                }
+            }),
+        ],
+        strict: false,
+        ..Settings::new()
+    };
+    let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
+    rewriter.write(html).map_err(|e| e.to_string())?;
+    rewriter.end().map_err(|e| e.to_string())?;
+    let mut st = Rc::try_unwrap(state)
+        .map_err(|_| "the HTML pass kept its state".to_string())?
+        .into_inner();
+    // elements never closed: their text goes up to the document
+    while st.stack.len() > 1 {
+        let Some(node) = st.stack.pop() else { break };
+        if let Some(parent) = st.stack.last_mut() {
+            if parent.status != Status::ParentOfBody {
+                give(parent, node);
+            }
+        }
+    }
+    let root = st.stack.pop().unwrap_or_default();
+    let mut meta = st.meta;
+    if let Some(image) = meta.remove("auto_image") {
+        let alt = meta.remove("auto_image_alt").unwrap_or_default();
+        if !meta.contains_key("image") {
+            meta.insert("image".into(), image);
+            meta.insert("image_alt".into(), alt);
+        }
+    }
+    for auto in ["auto_title", "auto_page_title"] {
+        if let Some(title) = meta.remove(auto) {
+            meta.entry("title".into()).or_insert(title);
+        }
+    }
+    let mut all_meta = st.default_meta;
+    all_meta.extend(meta);
+    // markers do not belong in filters and metadata
+    let unmark = |s: &mut String| {
+        if let Some(re) = MARKER.as_ref() {
+            if let std::borrow::Cow::Owned(t) = re.replace_all(s, "") {
+                *s = t;
+            }
+        }
+    };
+    let mut filters = st.filters;
+    filters.values_mut().flatten().for_each(unmark);
+    all_meta.values_mut().for_each(unmark);
+    Ok(Parsed {
+        digest: normalize_content(&root.text),
+        filters,
+        meta: all_meta,
+        sort: st.sort,
+        anchor_text: st.anchor_text,
+        anchor_titles: st.anchor_titles,
+        has_body: root.status == Status::ParentOfBody,
+    })
+}
+
+/// One occurrence of a word on a page.
+#[derive(Debug, Clone)]
+pub struct Position {
+    pub position: u32,
+    /// Pagefind's scale: 24 is weight 1, 0 not ranked.
+    pub weight: u8,
+    /// The accented form, when the key is without its accents.
+    pub original: Option<Arc<str>>,
+}
+
+/// One occurrence of a word in a metadata field.
+#[derive(Debug, Clone)]
+pub struct MetaPosition {
+    /// The field's rank among the page's field names (sorted).
+    pub field: u16,
+    pub position: u32,
+    pub original: Option<Arc<str>>,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct Anchor {
+    pub element: String,
+    pub id: String,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub location: u32,
+}
+
+/// A page's fragment: what the search page shows of it (Pagefind's JSON,
+/// field for field).
+#[derive(Serialize, Debug, Clone)]
+pub struct Fragment {
+    pub url: String,
+    pub content: String,
+    pub word_count: usize,
+    pub filters: BTreeMap<String, Vec<String>>,
+    pub meta: BTreeMap<String, String>,
+    pub anchors: Vec<Anchor>,
+}
+
+/// A page ready to be merged into the index.
+pub struct Page {
+    pub fragment: Fragment,
+    /// The words of its text, packed as the index holds them.
+    pub words: HashMap<String, super::pagefind_format::PackedWord>,
+    pub meta_words: HashMap<String, Vec<MetaPosition>>,
+    pub sort: BTreeMap<String, String>,
+    pub has_body: bool,
+}
+
+const WEIGHT_SCALE: f32 = 24.0;
+const WEIGHT_MAX: f32 = 10.0;
+
+fn marker_weight(s: &str) -> f32 {
+    s.parse::<f32>().unwrap_or(1.0)
+}
+
+fn add(map: &mut HashMap<String, Vec<Position>>, stem: &str, p: Position) {
+    match map.get_mut(stem) {
+        Some(v) => v.push(p),
+        None => {
+            map.insert(stem.to_string(), vec![p]);
+        }
+    }
+}
+
+/// Reads a parsed page word by word: its text, its words with their
+/// positions and weights, its anchors, its metadata's words.
+pub fn digest(parsed: Parsed, url: String, language: &str, stemmer: Option<&Stemmer>) -> Page {
+    let mut words: HashMap<String, Vec<Position>> = HashMap::default();
+    let mut anchors = Vec::new();
+    let mut content = String::with_capacity(parsed.digest.len());
+    let mut index: usize = 0;
+    let mut last_index = 0;
+    let mut weights: Vec<u8> = vec![WEIGHT_SCALE as u8];
+    for word in parsed.digest.split_whitespace() {
+        if word.starts_with('_') {
+            if let Some(rest) = word.strip_prefix(ANCHOR) {
+                let rest = rest.replace(ANCHOR, "");
+                if let Some((element, anchor)) = rest.split_once(':') {
+                    let text = parsed
+                        .anchor_text
+                        .get(anchor)
+                        .map(|t| normalize_content(t))
+                        .unwrap_or_default();
+                    if let Some((_, id)) = anchor.split_once(':') {
+                        anchors.push(Anchor {
+                            element: element.to_string(),
+                            id: id.to_string(),
+                            text: normalize_content(&text),
+                            title: parsed.anchor_titles.get(anchor).cloned(),
+                            location: index as u32,
+                        });
+                    }
+                }
+                continue;
+            }
+            if let Some(rest) = word.strip_prefix(WEIGHT) {
+                let w = marker_weight(&rest.replace(WEIGHT, ""));
+                weights.push(if w <= 0.0 {
+                    0
+                } else {
+                    ((w.clamp(0.0, WEIGHT_MAX) * WEIGHT_SCALE) as u8).max(1)
+                });
+                continue;
+            }
+            if let Some(rest) = word.strip_prefix(AUTO_WEIGHT) {
+                let w = if weights.len() == 1 {
+                    (marker_weight(&rest.replace(AUTO_WEIGHT, "")).clamp(0.0, WEIGHT_MAX)
+                        * WEIGHT_SCALE) as u8
+                } else {
+                    weights.last().copied().unwrap_or_default()
+                };
+                weights.push(w);
+                continue;
+            }
+            if word.starts_with(END_WEIGHT) {
+                weights.pop();
+                continue;
+            }
+        }
+        let base: std::borrow::Cow<str> = if word.contains('\u{200B}') {
+            word.replace('\u{200B}', "").into()
+        } else {
+            word.into()
+        };
+        if base.is_empty() {
+            continue;
+        }
+        content.push_str(&base);
+        content.push(' ');
+        let weight = weights.last().copied().unwrap_or(1);
+        let split = words::split(&base, language, stemmer);
+        let parts = split
+            .words
+            .iter()
+            .chain(&split.tails)
+            .filter(|w| w.compound_part)
+            .count();
+        let part_weight = if parts > 0 && weight > 0 {
+            (weight / u8::try_from(parts).unwrap_or(u8::MAX)).max(1)
+        } else {
+            0
+        };
+        for w in split.words.iter().chain(&split.tails) {
+            add(
+                &mut words,
+                &w.stem,
+                Position {
+                    position: index as u32,
+                    weight: if w.compound_part { part_weight } else { weight },
+                    original: w.original.clone(),
+                },
+            );
+        }
+        last_index = index;
+        index += 1;
+    }
+    if content.ends_with(' ') {
+        content.pop();
+    }
+    let meta_words = meta_words(&parsed.meta, language, stemmer);
+    Page {
+        fragment: Fragment {
+            url,
+            content,
+            word_count: last_index + 1,
+            filters: parsed.filters,
+            meta: parsed.meta,
+            anchors,
+        },
+        words: super::pagefind_format::pack_words(words),
+        meta_words,
+        sort: parsed.sort,
+        has_body: parsed.has_body,
+    }
+}
+
+/// The words of the metadata fields, by field (in name order) and position.
+fn meta_words(
+    meta: &BTreeMap<String, String>,
+    language: &str,
+    stemmer: Option<&Stemmer>,
+) -> HashMap<String, Vec<MetaPosition>> {
+    let mut map: HashMap<String, Vec<MetaPosition>> = HashMap::default();
+    for (field, value) in meta.values().enumerate() {
+        for (position, word) in value.split_whitespace().enumerate() {
+            let split = words::split(word, language, stemmer);
+            for Indexable { stem, original, .. } in &split.words {
+                map.entry(stem.clone()).or_default().push(MetaPosition {
+                    field: field as u16,
+                    position: position as u32,
+                    original: original.clone(),
+                });
+            }
+        }
+    }
+    map
+}
