@@ -78,27 +78,20 @@ impl Columns {
     /// An entry's values for [`Columns::head`], as JSON values.
     fn values(self, p: &Person) -> [serde_json::Value; 7] {
         use serde_json::json;
-        let (dates, forms) = ([json!(p.born), json!(p.died)], json!(p.variants));
-        match self {
-            Columns::Persons => [
-                json!(p.id.get_ref()),
-                json!(p.name),
-                json!(p.sort),
-                dates[0].clone(),
-                dates[1].clone(),
-                json!(p.pseudonyms),
-                forms,
-            ],
-            Columns::Register => [
-                json!(p.id.get_ref()),
-                json!(p.name),
-                json!(p.sort),
-                dates[0].clone(),
-                dates[1].clone(),
-                forms,
-                json!(p.lang),
-            ],
-        }
+        let forms = json!(p.variants);
+        let (sixth, seventh) = match self {
+            Columns::Persons => (json!(p.pseudonyms), forms),
+            Columns::Register => (forms, json!(p.lang)),
+        };
+        [
+            json!(p.id.get_ref()),
+            json!(p.name),
+            json!(p.sort),
+            json!(p.born),
+            json!(p.died),
+            sixth,
+            seventh,
+        ]
     }
 }
 

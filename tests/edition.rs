@@ -1,5 +1,6 @@
 //! Issue 4: tests on the real edition in this repository.
 
+mod fixture;
 use apparat::edition::Edition;
 use apparat::markup::Series;
 use apparat::BuildOptions;
@@ -665,16 +666,7 @@ fn reading_text(html: &str) -> String {
 
 /// The article's page as the real binary builds it from the repository.
 fn built_article() -> String {
-    let dir = tempfile::tempdir().expect("tmp");
-    let out = dir.path().join("out");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_apparat"))
-        .current_dir(root())
-        .arg("build")
-        .arg("--output")
-        .arg(&out)
-        .output()
-        .expect("run apparat build");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_dir, out, _) = fixture::build_repository();
     std::fs::read_to_string(out.join("paris-1978/index.html")).expect("page")
 }
 

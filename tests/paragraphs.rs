@@ -304,16 +304,7 @@ fn strip_tags(html: &str) -> String {
 }
 
 fn built(rel: &str) -> String {
-    let dir = tempfile::tempdir().expect("tmp");
-    let out = dir.path().join("out");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_apparat"))
-        .current_dir(repo())
-        .arg("build")
-        .arg("--output")
-        .arg(&out)
-        .output()
-        .expect("run apparat build");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_dir, out, _) = fixture::build_repository();
     std::fs::read_to_string(out.join(rel).join("index.html")).expect("page")
 }
 

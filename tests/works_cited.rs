@@ -4,6 +4,7 @@
 //! article and in its Spanish translation, and the works page that the
 //! binary builds lists each of these works with its periodical.
 
+mod fixture;
 use std::path::PathBuf;
 
 fn root() -> PathBuf {
@@ -105,17 +106,7 @@ fn every_title_quoted_in_an_authors_note_is_a_work_mention() {
 
 /// The works page that the binary builds from the repository.
 fn built_works_page() -> String {
-    let dir = tempfile::tempdir().expect("tmp");
-    let out = dir.path().join("out");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_apparat"))
-        .current_dir(root())
-        .arg("build")
-        .arg("--output")
-        .arg(&out)
-        .output()
-        .expect("run apparat build");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let stderr = String::from_utf8_lossy(&o.stderr);
+    let (_dir, out, stderr) = fixture::build_repository();
     assert!(!stderr.contains("warning"), "{stderr}");
     std::fs::read_to_string(out.join("oeuvres/index.html")).expect("works page")
 }
