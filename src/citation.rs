@@ -439,12 +439,19 @@ fn csl_style(style: CitationStyle) -> Option<&'static IndependentStyle> {
         CitationStyle::Chicago => &CHICAGO,
         CitationStyle::Mla => &MLA,
     };
-    cell.get_or_init(
-        || match hayagriva::archive::ArchivedStyle::by_name(style.csl_name())?.get() {
-            Style::Independent(s) => Some(s),
+    cell.get_or_init(|| {
+        match hayagriva::archive::ArchivedStyle::by_name(style.csl_name())?.get() {
+            Style::Independent(mut s) => {
+                // The box shows a note-form style's note only: without its
+                // bibliography layout, hayagriva formats the item once, not twice.
+                if style.note_form() {
+                    s.bibliography = None;
+                }
+                Some(s)
+            }
             Style::Dependent(_) => None,
-        },
-    )
+        }
+    })
     .as_ref()
 }
 
