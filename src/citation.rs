@@ -21,6 +21,8 @@ use hayagriva::{
 use serde_json::{json, Map, Value};
 use std::sync::OnceLock;
 
+mod specialise;
+
 /// A citation in the interface language. Missing fields are left out.
 pub struct Citation {
     ui: Ui,
@@ -245,7 +247,7 @@ impl Citation {
         self.styles
             .iter()
             .map(|&style| {
-                let mut html = format_item(&item, style, self.ui.lang());
+                let mut html = format_item(&item, self.csl_type(), style, self.ui.lang());
                 if html.is_empty() {
                     html.push_str(&edition);
                 } else if style.note_form() {
@@ -455,11 +457,46 @@ fn csl_style(style: CitationStyle) -> Option<&'static IndependentStyle> {
     .as_ref()
 }
 
-/// `item`'s bibliography entry in `style`, as escaped HTML.
-fn format_item(item: &csl_json::Item, style: CitationStyle, ui_lang: &str) -> String {
-    let Some(csl) = csl_style(style) else {
+/// The bundled CSL style of `style` decided for items of CSL type
+/// `item_type` (`specialise`), made once per style and type.
+fn csl_style_for(style: CitationStyle, item_type: &str) -> Option<&'static IndependentStyle> {
+    type Made = Vec<(CitationStyle, String, &'static IndependentStyle)>;
+    static MADE: OnceLock<std::sync::Mutex<Made>> = OnceLock::new();
+    let whole = csl_style(style)?;
+    let mut made = match MADE.get_or_init(Default::default).lock() {
+        Ok(made) => made,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some((.., found)) = made.iter().find(|(s, t, _)| *s == style && t == item_type) {
+        return Some(found);
+    }
+    // (a few per process: the styles of the box times the types apparat writes)
+    let decided: &'static IndependentStyle =
+        Box::leak(Box::new(specialise::for_type(whole, item_type)));
+    made.push((style, item_type.to_string(), decided));
+    Some(decided)
+}
+
+/// `item` (of CSL type `item_type`)'s entry in `style`, as escaped HTML.
+fn format_item(
+    item: &csl_json::Item,
+    item_type: &str,
+    style: CitationStyle,
+    ui_lang: &str,
+) -> String {
+    let Some(csl) = csl_style_for(style, item_type) else {
         return String::new();
     };
+    format_with(item, csl, style, ui_lang)
+}
+
+/// `item`'s entry in the CSL style `csl` (that of `style`), as escaped HTML.
+fn format_with(
+    item: &csl_json::Item,
+    csl: &IndependentStyle,
+    style: CitationStyle,
+    ui_lang: &str,
+) -> String {
     let locale = Some(csl_locale(ui_lang));
     let mut driver: BibliographyDriver<'_, csl_json::Item> = BibliographyDriver::new();
     driver.citation(CitationRequest::new(
