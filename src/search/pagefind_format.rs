@@ -798,3 +798,59 @@ pub fn write(pages: Vec<Compact>, language: &str, version: &str) -> Result<Index
         page_count,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page() -> Page {
+        let html = "<html><head><title>T</title>\
+            <meta data-pagefind-meta=\"kind:texte\"></head>\
+            <body data-pagefind-body><h1>Mariátegui et l'Internationale</h1>\
+            <p id=\"p-1\">José Carlos Mariátegui écrit à l'Internationale.</p>\
+            <p data-pagefind-weight=\"3\">Mariategui, Humbert-Droz.</p></body></html>";
+        let parsed = super::super::page::parse(html.as_bytes()).expect("parse");
+        let stemmer = super::super::words::stemmer("fr");
+        super::super::page::digest(parsed, "/t/".into(), "fr", stemmer.as_ref())
+    }
+
+    fn sorted(mut words: Vec<PackedWord>) -> String {
+        words.sort_by(|a, b| a.word.cmp(&b.word));
+        format!("{words:?}")
+    }
+
+    /// A compact page unpacks to the words the page gives when merged
+    /// directly: same positions, variants in the same order, metadata
+    /// fields renumbered to the shard's ranks.
+    #[test]
+    fn a_compact_page_unpacks_to_the_same_words() {
+        // the shard's fields: one before each of the page's own
+        let all = ["a", "kind", "m", "title"].map(String::from);
+        let p = page();
+        let ids: Vec<u16> = p
+            .fragment
+            .meta
+            .keys()
+            .map(|k| all.binary_search(k).expect("field") as u16)
+            .collect();
+        assert_eq!(ids, [1, 3]);
+        let expected = page_words(7, p.words.clone(), &p.meta_words, &ids);
+        assert!(expected.values().any(|w| !w.additional_variants.is_empty()));
+        assert!(expected
+            .values()
+            .any(|w| w.pages.iter().any(|p| !p.meta_locs.is_empty())));
+        let c = compact(p, "fr").expect("compact");
+        assert_eq!(c.meta_keys, ["kind", "title"]);
+        let mut got = Vec::new();
+        decode_words(&c.words, 7, &ids, |w| got.push(w)).expect("decode");
+        assert_eq!(sorted(got), sorted(expected.into_values().collect()));
+    }
+
+    #[test]
+    fn corrupt_page_data_is_an_error_not_a_panic() {
+        let c = compact(page(), "fr").expect("compact");
+        for cut in [1, c.words.len() / 2, c.words.len() - 1] {
+            assert!(decode_words(&c.words[..cut], 0, &[0, 1], |_| {}).is_err());
+        }
+    }
+}
