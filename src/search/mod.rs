@@ -74,7 +74,7 @@ impl Indexer {
 
     /// Whether a page's HTML asks to be indexed (carries `data-pagefind-body`).
     pub fn wants(html: &[u8]) -> bool {
-        html.windows(BODY_MARK.len()).any(|w| w == BODY_MARK)
+        memchr::memmem::find(html, BODY_MARK).is_some()
     }
 
     /// Adds one page written at `path` (relative to the output folder), if
@@ -216,7 +216,7 @@ fn index_shard(
     use rayon::prelude::*;
     let language = primary_language(language);
     let stemmer = words::stemmer(&language);
-    let pages: Vec<Option<page::Page>> = paths
+    let pages: Vec<Option<pagefind_format::Compact>> = paths
         .par_iter()
         .map(|&path| {
             let Some(html) = read(path) else {
@@ -224,12 +224,8 @@ fn index_shard(
             };
             let parsed = page::parse(&html?)
                 .map_err(|e| format!("{path}: cannot index the page for search: {e}"))?;
-            Ok(Some(page::digest(
-                parsed,
-                page_url(path),
-                &language,
-                stemmer.as_ref(),
-            )))
+            let page = page::digest(parsed, page_url(path), &language, stemmer.as_ref());
+            pagefind_format::compact(page, &language).map(Some)
         })
         .collect::<Result<_, String>>()?;
     let Some(pages) = pages.into_iter().collect::<Option<Vec<_>>>() else {

@@ -324,6 +324,212 @@ fn page_words(
     out
 }
 
+/// A page made ready to merge as soon as it is read, so that a shard holds
+/// a few bytes per word of its pages rather than their maps: its fragment
+/// already encoded and compressed, its words (as [`page_words`] gives them,
+/// numbered 0 and with the page's own field ranks) packed into bytes.
+pub struct Compact {
+    /// `<language>_<SHA-1 of the fragment's JSON>`.
+    fragment_hash: String,
+    /// The fragment's file (gzipped JSON).
+    fragment_gz: Vec<u8>,
+    word_count: u32,
+    filters: BTreeMap<String, Vec<String>>,
+    /// The page's metadata fields, sorted (their ranks are the field
+    /// numbers of `words`).
+    meta_keys: Vec<String>,
+    sort: BTreeMap<String, String>,
+    has_body: bool,
+    /// The page's text has words (pages without are left out).
+    has_words: bool,
+    /// See [`encode_words`].
+    words: Vec<u8>,
+}
+
+/// `page` made [`Compact`].
+pub fn compact(page: Page, language: &str) -> Result<Compact, String> {
+    let Page {
+        fragment,
+        words,
+        meta_words,
+        sort,
+        has_body,
+    } = page;
+    let has_words = !words.is_empty();
+    let own_fields: Vec<u16> = (0..fragment.meta.len())
+        .map(|i| u16::try_from(i).unwrap_or(u16::MAX))
+        .collect();
+    let words = encode_words(page_words(0, words, &meta_words, &own_fields));
+    let json = serde_json::to_string(&fragment)
+        .map_err(|e| format!("cannot encode the search index: {e}"))?;
+    let fragment_hash = format!("{language}_{}", full_hash(json.as_bytes()));
+    let fragment_gz = gzip(json.as_bytes())?;
+    Ok(Compact {
+        fragment_hash,
+        fragment_gz,
+        word_count: u32::try_from(fragment.word_count).unwrap_or(u32::MAX),
+        filters: fragment.filters,
+        meta_keys: fragment.meta.into_keys().collect(),
+        sort,
+        has_body,
+        has_words,
+        words,
+    })
+}
+
+fn put_uint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn put_int(out: &mut Vec<u8>, n: i32) {
+    put_uint(out, u64::from(((n << 1) ^ (n >> 31)) as u32));
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_uint(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn put_ints(out: &mut Vec<u8>, v: &[i32]) {
+    put_uint(out, v.len() as u64);
+    for &n in v {
+        put_int(out, n);
+    }
+}
+
+/// A page's packed words as bytes: for each word, its text, then its page
+/// entries (their positions and metadata positions) and its variants (form,
+/// then page entries), each list preceded by its length; numbers as LEB128
+/// varints, signed ones zigzagged. The page number (0) is left out.
+fn encode_words(words: HashMap<String, PackedWord>) -> Vec<u8> {
+    let mut out = Vec::new();
+    put_uint(&mut out, words.len() as u64);
+    let pages = |out: &mut Vec<u8>, pages: &[PackedPage]| {
+        put_uint(out, pages.len() as u64);
+        for p in pages {
+            put_ints(out, &p.locs);
+            put_ints(out, &p.meta_locs);
+        }
+    };
+    for w in words.into_values() {
+        put_str(&mut out, &w.word);
+        pages(&mut out, &w.pages);
+        put_uint(&mut out, w.additional_variants.len() as u64);
+        for v in &w.additional_variants {
+            put_str(&mut out, &v.form);
+            pages(&mut out, &v.pages);
+        }
+    }
+    out.shrink_to_fit();
+    out
+}
+
+/// Reads what [`encode_words`] wrote.
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+const CORRUPT: &str = "the search index's page data is corrupt";
+
+impl Reader<'_> {
+    fn uint(&mut self) -> Result<u64, String> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let (&b, rest) = self.bytes.split_first().ok_or(CORRUPT)?;
+            self.bytes = rest;
+            n |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Ok(n);
+            }
+        }
+        Err(CORRUPT.into())
+    }
+
+    fn len(&mut self) -> Result<usize, String> {
+        usize::try_from(self.uint()?).map_err(|_| CORRUPT.to_string())
+    }
+
+    fn int(&mut self) -> Result<i32, String> {
+        let z = u32::try_from(self.uint()?).map_err(|_| CORRUPT.to_string())?;
+        Ok(((z >> 1) as i32) ^ -((z & 1) as i32))
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        let n = self.len()?;
+        if n > self.bytes.len() {
+            return Err(CORRUPT.into());
+        }
+        let (s, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        String::from_utf8(s.to_vec()).map_err(|_| CORRUPT.to_string())
+    }
+
+    /// Positions, or metadata positions whose field markers are renumbered
+    /// by `fields` (the page's field ranks among the shard's).
+    fn ints(&mut self, fields: Option<&[u16]>) -> Result<Vec<i32>, String> {
+        let n = self.len()?;
+        let mut v = Vec::with_capacity(n.min(self.bytes.len()));
+        for _ in 0..n {
+            let x = self.int()?;
+            v.push(match fields {
+                Some(ids) if x < 0 => {
+                    let own = usize::try_from(-(i64::from(x)) - 1).unwrap_or(usize::MAX);
+                    -i32::from(ids.get(own).copied().ok_or(CORRUPT)?) - 1
+                }
+                _ => x,
+            });
+        }
+        Ok(v)
+    }
+
+    fn pages(&mut self, page_number: usize, fields: &[u16]) -> Result<Vec<PackedPage>, String> {
+        let n = self.len()?;
+        let mut v = Vec::with_capacity(n.min(self.bytes.len()));
+        for _ in 0..n {
+            let locs = self.ints(None)?;
+            let meta_locs = self.ints(Some(fields))?;
+            v.push(PackedPage {
+                page_number,
+                locs,
+                meta_locs,
+            });
+        }
+        Ok(v)
+    }
+}
+
+/// Each word of `bytes` (see [`encode_words`]) as page `page_number` gives
+/// it, its metadata fields renumbered by `fields`, handed to `each`.
+fn decode_words(
+    bytes: &[u8],
+    page_number: usize,
+    fields: &[u16],
+    mut each: impl FnMut(PackedWord),
+) -> Result<(), String> {
+    let mut r = Reader { bytes };
+    for _ in 0..r.len()? {
+        let word = r.string()?;
+        let pages = r.pages(page_number, fields)?;
+        let n = r.len()?;
+        let mut additional_variants = Vec::with_capacity(n.min(r.bytes.len()));
+        for _ in 0..n {
+            let form = r.string()?;
+            let pages = r.pages(page_number, fields)?;
+            additional_variants.push(PackedVariant { form, pages });
+        }
+        each(PackedWord {
+            word,
+            pages,
+            additional_variants,
+        });
+    }
+    Ok(())
+}
+
 /// The words, in byte order, cut into chunks of about [`CHUNK_LOCATIONS`].
 fn chunks(mut words: Vec<PackedWord>) -> Vec<Vec<PackedWord>> {
     words.sort_unstable_by(|a, b| a.word.cmp(&b.word));
@@ -408,13 +614,13 @@ pub struct Index {
     pub page_count: usize,
 }
 
-pub fn write(pages: Vec<Page>, language: &str, version: &str) -> Result<Index, String> {
+pub fn write(pages: Vec<Compact>, language: &str, version: &str) -> Result<Index, String> {
     // as Pagefind: once one page marks its body, pages that do not are left
     // out; so are pages without words
     let any_body = pages.iter().any(|p| p.has_body);
-    let pages: Vec<Page> = pages
+    let pages: Vec<Compact> = pages
         .into_iter()
-        .filter(|p| (!any_body || p.has_body) && !p.words.is_empty())
+        .filter(|p| (!any_body || p.has_body) && p.has_words)
         .collect();
 
     let mut sort_keys: Vec<&String> = pages.iter().flat_map(|p| p.sort.keys()).collect();
@@ -448,43 +654,24 @@ pub fn write(pages: Vec<Page>, language: &str, version: &str) -> Result<Index, S
         })
         .collect();
 
-    let fields: BTreeSet<&String> = pages.iter().flat_map(|p| p.fragment.meta.keys()).collect();
+    let fields: BTreeSet<&String> = pages.iter().flat_map(|p| &p.meta_keys).collect();
     let meta_fields: Vec<String> = fields.into_iter().cloned().collect();
 
-    // per page, in parallel: its words packed, its fragment encoded
-    type PerPage = (HashMap<String, PackedWord>, String, String);
-    let mut pages = pages;
-    let packed: Vec<HashMap<String, PackedWord>> = pages
-        .iter_mut()
-        .map(|p| std::mem::take(&mut p.words))
-        .collect();
-    let per_page: Vec<PerPage> = pages
-        .par_iter()
-        .zip(packed)
-        .enumerate()
-        .map(|(n, (page, packed))| {
-            let field_ids: Vec<u16> = page
-                .fragment
-                .meta
-                .keys()
-                .map(|k| meta_fields.binary_search(k).unwrap_or(0) as u16)
-                .collect();
-            let words = page_words(n, packed, &page.meta_words, &field_ids);
-            let json = serde_json::to_string(&page.fragment)
-                .map_err(|e| format!("cannot encode the search index: {e}"))?;
-            let hash = format!("{language}_{}", full_hash(json.as_bytes()));
-            Ok((words, json, hash))
-        })
-        .collect::<Result<_, String>>()?;
-
+    // the pages merged in their order (their numbers), each page's words
+    // unpacked into the shard's as it comes
     let mut words: HashMap<String, PackedWord> = HashMap::default();
-    let mut filters: BTreeMap<&String, BTreeMap<&String, Vec<usize>>> = BTreeMap::new();
+    let mut filters: BTreeMap<String, BTreeMap<String, Vec<usize>>> = BTreeMap::new();
     let mut fragment_names: HashMap<String, String> = HashMap::default();
     let mut meta_pages = Vec::with_capacity(pages.len());
     let mut fragments = Vec::with_capacity(pages.len());
-    for (n, (page, (page_words, json, hash))) in pages.iter().zip(per_page).enumerate() {
-        for (word, packed) in page_words {
-            match words.entry(word) {
+    for (n, page) in pages.into_iter().enumerate() {
+        let field_ids: Vec<u16> = page
+            .meta_keys
+            .iter()
+            .map(|k| meta_fields.binary_search(k).unwrap_or(0) as u16)
+            .collect();
+        decode_words(&page.words, n, &field_ids, |packed| {
+            match words.entry(packed.word.clone()) {
                 std::collections::hash_map::Entry::Occupied(mut e) => {
                     let e = e.get_mut();
                     e.pages.extend(packed.pages);
@@ -499,17 +686,14 @@ pub fn write(pages: Vec<Page>, language: &str, version: &str) -> Result<Index, S
                     e.insert(packed);
                 }
             }
-        }
-        for (filter, values) in &page.fragment.filters {
+        })?;
+        for (filter, values) in page.filters {
+            let by_value = filters.entry(filter).or_default();
             for value in values {
-                filters
-                    .entry(filter)
-                    .or_default()
-                    .entry(value)
-                    .or_default()
-                    .push(n);
+                by_value.entry(value).or_default().push(n);
             }
         }
+        let hash = page.fragment_hash;
         let name = short_name(&hash, language, 1, &|s| {
             fragment_names.get(s).is_some_and(|full| *full != hash)
         });
@@ -517,11 +701,11 @@ pub fn write(pages: Vec<Page>, language: &str, version: &str) -> Result<Index, S
         fragment_names.insert(name.clone(), hash.clone());
         meta_pages.push(MetaPage {
             hash: name.clone(),
-            word_count: page.fragment.word_count as u32,
+            word_count: page.word_count,
             group_hash: String::new(),
         });
         if fresh {
-            fragments.push((name, json));
+            fragments.push((format!("fragment/{name}.pf_fragment"), page.fragment_gz));
         }
     }
 
@@ -535,15 +719,12 @@ pub fn write(pages: Vec<Page>, language: &str, version: &str) -> Result<Index, S
                 filter: filter.clone(),
                 values: values
                     .into_iter()
-                    .map(|(value, pages)| PackedValue {
-                        value: value.clone(),
-                        pages,
-                    })
+                    .map(|(value, pages)| PackedValue { value, pages })
                     .collect(),
             };
             let bytes = cbor(&index)?;
             let hash = format!("{language}_{}", full_hash(&bytes));
-            Ok((filter.clone(), bytes, hash))
+            Ok((filter, bytes, hash))
         })
         .collect::<Result<_, String>>()?;
     let mut filter_data = Vec::new();
@@ -602,11 +783,6 @@ pub fn write(pages: Vec<Page>, language: &str, version: &str) -> Result<Index, S
 
     let mut raw: Vec<(String, Vec<u8>)> = Vec::new();
     raw.push((format!("pagefind.{meta_hash}.pf_meta"), meta_bytes));
-    raw.extend(
-        fragments
-            .into_iter()
-            .map(|(name, json)| (format!("fragment/{name}.pf_fragment"), json.into_bytes())),
-    );
     raw.extend(index_data);
     raw.extend(filter_data);
     let compressed: Vec<(String, Vec<u8>)> = raw
@@ -614,9 +790,67 @@ pub fn write(pages: Vec<Page>, language: &str, version: &str) -> Result<Index, S
         .map(|(name, bytes)| gzip(&bytes).map(|gz| (name, gz)))
         .collect::<Result<_, String>>()?;
     files.extend(compressed);
+    // (the fragments were compressed as their pages were read)
+    files.extend(fragments);
     Ok(Index {
         files,
         meta_hash,
         page_count,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page() -> Page {
+        let html = "<html><head><title>T</title>\
+            <meta data-pagefind-meta=\"kind:texte\"></head>\
+            <body data-pagefind-body><h1>Mariátegui et l'Internationale</h1>\
+            <p id=\"p-1\">José Carlos Mariátegui écrit à l'Internationale.</p>\
+            <p data-pagefind-weight=\"3\">Mariategui, Humbert-Droz.</p></body></html>";
+        let parsed = super::super::page::parse(html.as_bytes()).expect("parse");
+        let stemmer = super::super::words::stemmer("fr");
+        super::super::page::digest(parsed, "/t/".into(), "fr", stemmer.as_ref())
+    }
+
+    fn sorted(mut words: Vec<PackedWord>) -> String {
+        words.sort_by(|a, b| a.word.cmp(&b.word));
+        format!("{words:?}")
+    }
+
+    /// A compact page unpacks to the words the page gives when merged
+    /// directly: same positions, variants in the same order, metadata
+    /// fields renumbered to the shard's ranks.
+    #[test]
+    fn a_compact_page_unpacks_to_the_same_words() {
+        // the shard's fields: one before each of the page's own
+        let all = ["a", "kind", "m", "title"].map(String::from);
+        let p = page();
+        let ids: Vec<u16> = p
+            .fragment
+            .meta
+            .keys()
+            .map(|k| all.binary_search(k).expect("field") as u16)
+            .collect();
+        assert_eq!(ids, [1, 3]);
+        let expected = page_words(7, p.words.clone(), &p.meta_words, &ids);
+        assert!(expected.values().any(|w| !w.additional_variants.is_empty()));
+        assert!(expected
+            .values()
+            .any(|w| w.pages.iter().any(|p| !p.meta_locs.is_empty())));
+        let c = compact(p, "fr").expect("compact");
+        assert_eq!(c.meta_keys, ["kind", "title"]);
+        let mut got = Vec::new();
+        decode_words(&c.words, 7, &ids, |w| got.push(w)).expect("decode");
+        assert_eq!(sorted(got), sorted(expected.into_values().collect()));
+    }
+
+    #[test]
+    fn corrupt_page_data_is_an_error_not_a_panic() {
+        let c = compact(page(), "fr").expect("compact");
+        for cut in [1, c.words.len() / 2, c.words.len() - 1] {
+            assert!(decode_words(&c.words[..cut], 0, &[0, 1], |_| {}).is_err());
+        }
+    }
 }
