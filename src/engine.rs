@@ -73,12 +73,15 @@ pub(crate) fn render(
         .with_fragments(std::mem::take(&mut state.fragments));
     timing("renderer", t);
     let base_path = base_path(&config.base_url);
+    let t = Instant::now();
+    let claims = page_claims(&renderer, &ed);
+    timing("claims", t);
     let mut run = Run {
         opts,
         config: &config,
         ed: &ed,
         // a path is written by the first unit that claims it
-        claims: page_claims(&renderer, &ed),
+        claims,
         persons: crate::tei::persons_by_id(&ed),
         version: &settings.version,
         salt: edition::hash_of(&(opts.offline, opts.live_reload, &base_path)),
@@ -112,7 +115,9 @@ pub(crate) fn render(
         diags.file_error(&out, format!("cannot write the site: {e}"));
         return Err(diags);
     }
+    let t = Instant::now();
     run.others(urls, pages_fingerprint, &mut diags)?;
+    timing("others", t);
     // an error found by any stage fails the run, whichever stage forgot to stop
     if diags.has_errors() {
         return Err(diags);
@@ -135,6 +140,9 @@ fn all_units(renderer: &render::Renderer) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// Which entry writes each path (foldhash: a rebuild looks up every path).
+type Claims = HashMap<String, usize, foldhash::fast::RandomState>;
+
 /// What every unit of a run shares.
 struct Run<'a> {
     opts: &'a BuildOptions,
@@ -142,7 +150,7 @@ struct Run<'a> {
     ed: &'a edition::Edition,
     renderer: render::Renderer<'a>,
     /// Which entry writes each path (see [`page_claims`]).
-    claims: HashMap<String, usize>,
+    claims: Claims,
     /// Options that change every file (hashed into every fingerprint).
     salt: u64,
     base_path: &'a str,
@@ -621,9 +629,9 @@ fn sitemap_url(page_url: Option<String>) -> Option<String> {
 /// Which entry writes each page path (entry `len()` for `404.html`); the
 /// first entry that claims a path writes it, as [`Session::render`]'s stable
 /// sort and dedup keep the first.
-fn page_claims(renderer: &render::Renderer, ed: &edition::Edition) -> HashMap<String, usize> {
+fn page_claims(renderer: &render::Renderer, ed: &edition::Edition) -> Claims {
     let n = renderer.len();
-    let mut claims: HashMap<String, usize> = HashMap::new();
+    let mut claims = Claims::default();
     for i in 0..n {
         for p in renderer.paths(i) {
             claims.entry(p).or_insert(i);

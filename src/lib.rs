@@ -304,7 +304,9 @@ impl Session {
         let out = output_dir(opts, &prepared.config);
         let sink = sink::MemorySink::new(&self.site);
         let ran = engine::render(opts, prepared, &mut self.state, &sink)?;
+        let t = Instant::now();
         let (site, files, changed) = sink.finish();
+        timing("finish", t);
         self.site = site;
         let changed = std::mem::replace(&mut self.built, true).then_some(changed);
         let summary = Summary {

@@ -1414,7 +1414,7 @@ impl<'a> Renderer<'a> {
                 .unwrap_or((true, true));
             reads = (reads.0 || t, reads.1 || n);
         }
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut h = std::hash::BuildHasher::build_hasher(&crate::edition::FINGERPRINTS);
         (self.global_hash, entry.hash, &template).hash(&mut h);
         let (prev, next) = self.prev_next(entry);
         prev.map(|i| self.text_hashes[i]).hash(&mut h);

@@ -281,9 +281,12 @@ pub struct Rendered {
 /// other files by path.
 #[derive(Default)]
 pub struct Memory {
-    units: HashMap<String, Arc<Rendered>>,
-    others: HashMap<String, Arc<Packed>>,
+    units: Map<Arc<Rendered>>,
+    others: Map<Arc<Packed>>,
 }
+
+/// A map by name or path (foldhash: a rebuild looks up every unit).
+type Map<V> = HashMap<String, V, foldhash::fast::RandomState>;
 
 /// The site in memory, for serve: a run takes over the units of the
 /// previous one that did not change (their bytes are shared, not copied).
