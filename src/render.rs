@@ -11,8 +11,9 @@ use crate::config::Config;
 use crate::content::{Kind, Page};
 use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
 use crate::edition::{hash_of, Edition, Entry};
+use foldhash::{HashMap, HashMapExt};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tera::{Context, Tera};
 
@@ -480,7 +481,7 @@ fn split_index(
     }
     let mut map = crate::rewrite::PersonPages {
         base: persons_url.to_string(),
-        pages: HashMap::new(),
+        pages: std::collections::HashMap::new(),
         more: Vec::new(),
     };
     for p in &mut pages {
