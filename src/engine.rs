@@ -73,15 +73,12 @@ pub(crate) fn render(
         .with_fragments(std::mem::take(&mut state.fragments));
     timing("renderer", t);
     let base_path = base_path(&config.base_url);
-    let t = Instant::now();
-    let claims = page_claims(&renderer, &ed);
-    timing("claims", t);
     let mut run = Run {
         opts,
         config: &config,
         ed: &ed,
         // a path is written by the first unit that claims it
-        claims,
+        claims: page_claims(&renderer, &ed),
         persons: crate::tei::persons_by_id(&ed),
         version: &settings.version,
         salt: edition::hash_of(&(opts.offline, opts.live_reload, &base_path)),
@@ -630,6 +627,7 @@ fn sitemap_url(page_url: Option<String>) -> Option<String> {
 /// first entry that claims a path writes it, as [`Session::render`]'s stable
 /// sort and dedup keep the first.
 fn page_claims(renderer: &render::Renderer, ed: &edition::Edition) -> Claims {
+    let t = Instant::now();
     let n = renderer.len();
     let mut claims = Claims::default();
     for i in 0..n {
@@ -650,6 +648,7 @@ fn page_claims(renderer: &render::Renderer, ed: &edition::Edition) -> Claims {
     for p in renderer.paths_404() {
         claims.entry(p.into()).or_insert(n);
     }
+    timing("claims", t);
     claims
 }
 
