@@ -6,9 +6,10 @@ use crate::config::Config;
 use crate::content::{Kind, Page, Register};
 use crate::diagnostics::Diagnostics;
 use crate::markup::{self, Document, ParseOptions};
+use foldhash::{HashMap, HashMapExt};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::collections::{BTreeMap, HashSet};
+use std::hash::Hash;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -91,10 +92,16 @@ impl Resolved {
 
 /// A stable 64-bit hash (std's SipHash with fixed keys: the same in every run).
 pub fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    value.hash(&mut h);
-    h.finish()
+    use std::hash::BuildHasher;
+    FINGERPRINTS.hash_one(value)
 }
+
+/// The hasher of fingerprints and cache keys ([`hash_of`]): foldhash's
+/// quality hash with a fixed seed, the same in every run, several times
+/// faster than SipHash on the short values hashed here (a rebuild in
+/// `serve` hashes what every unit of the site reads).
+pub const FINGERPRINTS: foldhash::quality::FixedState =
+    foldhash::quality::FixedState::with_seed(0x6170_7061_7261_7421);
 
 /// One occurrence of a person in the index.
 #[derive(Debug, Clone, Hash, Serialize)]

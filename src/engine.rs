@@ -112,7 +112,9 @@ pub(crate) fn render(
         diags.file_error(&out, format!("cannot write the site: {e}"));
         return Err(diags);
     }
+    let t = Instant::now();
     run.others(urls, pages_fingerprint, &mut diags)?;
+    timing("others", t);
     // an error found by any stage fails the run, whichever stage forgot to stop
     if diags.has_errors() {
         return Err(diags);
@@ -135,6 +137,9 @@ fn all_units(renderer: &render::Renderer) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// Which entry writes each path (foldhash: a rebuild looks up every path).
+type Claims = HashMap<String, usize, foldhash::fast::RandomState>;
+
 /// What every unit of a run shares.
 struct Run<'a> {
     opts: &'a BuildOptions,
@@ -142,7 +147,7 @@ struct Run<'a> {
     ed: &'a edition::Edition,
     renderer: render::Renderer<'a>,
     /// Which entry writes each path (see [`page_claims`]).
-    claims: HashMap<String, usize>,
+    claims: Claims,
     /// Options that change every file (hashed into every fingerprint).
     salt: u64,
     base_path: &'a str,
@@ -621,9 +626,10 @@ fn sitemap_url(page_url: Option<String>) -> Option<String> {
 /// Which entry writes each page path (entry `len()` for `404.html`); the
 /// first entry that claims a path writes it, as [`Session::render`]'s stable
 /// sort and dedup keep the first.
-fn page_claims(renderer: &render::Renderer, ed: &edition::Edition) -> HashMap<String, usize> {
+fn page_claims(renderer: &render::Renderer, ed: &edition::Edition) -> Claims {
+    let t = Instant::now();
     let n = renderer.len();
-    let mut claims: HashMap<String, usize> = HashMap::new();
+    let mut claims = Claims::default();
     for i in 0..n {
         for p in renderer.paths(i) {
             claims.entry(p).or_insert(i);
@@ -642,6 +648,7 @@ fn page_claims(renderer: &render::Renderer, ed: &edition::Edition) -> HashMap<St
     for p in renderer.paths_404() {
         claims.entry(p.into()).or_insert(n);
     }
+    timing("claims", t);
     claims
 }
 

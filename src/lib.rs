@@ -164,16 +164,21 @@ pub fn render_site(
 ) -> Result<(Vec<SiteFile>, Summary, Diagnostics), Diagnostics> {
     let mut session = Session::default();
     let result = session.render(opts, &[]);
-    // the session shares the files' bytes: without it, they are ours alone
     drop(session);
-    let (files, mut summary, mut diags) = result?;
-    let mut files: Vec<SiteFile> = files
-        .into_iter()
-        .map(|f| SiteFile {
-            path: f.path,
-            bytes: Arc::try_unwrap(f.bytes).unwrap_or_else(|shared| (*shared).clone()),
-        })
-        .collect();
+    let (shared, mut summary, mut diags) = result?;
+    let mut files = Vec::with_capacity(shared.len());
+    for f in shared {
+        match f.bytes() {
+            Ok(bytes) => files.push(SiteFile {
+                path: f.path,
+                bytes,
+            }),
+            Err(e) => {
+                diags.file_error(&summary.output, format!("cannot unpack {}: {e}", f.path));
+                return Err(diags);
+            }
+        }
+    }
     // the search index, as `build` makes it (serve makes it when asked); a
     // file already at one of its paths (a static file) stays
     if let Some(language) = search::site_search(&opts.root) {
@@ -299,7 +304,9 @@ impl Session {
         let out = output_dir(opts, &prepared.config);
         let sink = sink::MemorySink::new(&self.site);
         let ran = engine::render(opts, prepared, &mut self.state, &sink)?;
+        let t = Instant::now();
         let (site, files, changed) = sink.finish();
+        timing("finish", t);
         self.site = site;
         let changed = std::mem::replace(&mut self.built, true).then_some(changed);
         let summary = Summary {

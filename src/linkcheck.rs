@@ -13,7 +13,8 @@ use crate::config::Config;
 use crate::content::{decode_url_path, Kind};
 use crate::diagnostics::Diagnostics;
 use crate::edition::{Edition, IndexLine};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 pub use crate::config::Level;

@@ -25,7 +25,8 @@ pub fn is_large(len: usize) -> bool {
 
 /// Text compressed in blocks of at most [`Packed::BLOCK`] bytes (LZ4), so
 /// that it can be read back one block at a time (see [`crate::stream`]).
-#[derive(Debug, Clone, Default)]
+/// Packing is deterministic: two packs are equal when their bytes are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Packed {
     /// The length of the text.
     pub len: usize,
@@ -39,6 +40,28 @@ impl Packed {
         let mut p = Packer::default();
         p.push(text);
         p.finish()
+    }
+
+    /// Any bytes packed (a file of a site kept in memory, see
+    /// [`crate::sink::SharedFile`]).
+    pub fn from_bytes(bytes: &[u8]) -> Packed {
+        let mut p = Packer::default();
+        p.push_bytes(bytes);
+        p.finish()
+    }
+
+    /// The bytes packed, unpacked whole.
+    pub fn unpack(&self) -> Result<Vec<u8>, String> {
+        let mut bytes = Vec::with_capacity(self.len);
+        for block in self.blocks() {
+            bytes.extend_from_slice(&block?);
+        }
+        Ok(bytes)
+    }
+
+    /// The bytes it holds, packed.
+    pub fn packed_len(&self) -> usize {
+        self.blocks.iter().map(|b| b.len()).sum()
     }
 
     /// The blocks in order, each unpacked when it is reached (a block may

@@ -11,8 +11,8 @@ use crate::config::{Config, RegisterDecl};
 use crate::content::{Conjecture, Localized, Person, Register};
 use crate::diagnostics::Diagnostics;
 use crate::edition::{self, Entry, Index, Occurrence, RegisterIndex};
+use foldhash::{HashMap, HashMapExt};
 use serde::Deserialize;
-use std::collections::HashMap;
 use std::sync::Arc;
 use toml::Spanned;
 

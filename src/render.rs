@@ -11,8 +11,9 @@ use crate::config::Config;
 use crate::content::{Kind, Page};
 use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
 use crate::edition::{hash_of, Edition, Entry};
+use foldhash::{HashMap, HashMapExt};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tera::{Context, Tera};
 
@@ -480,7 +481,7 @@ fn split_index(
     }
     let mut map = crate::rewrite::PersonPages {
         base: persons_url.to_string(),
-        pages: HashMap::new(),
+        pages: std::collections::HashMap::new(),
         more: Vec::new(),
     };
     for p in &mut pages {
@@ -1414,7 +1415,7 @@ impl<'a> Renderer<'a> {
                 .unwrap_or((true, true));
             reads = (reads.0 || t, reads.1 || n);
         }
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut h = std::hash::BuildHasher::build_hasher(&crate::edition::FINGERPRINTS);
         (self.global_hash, entry.hash, &template).hash(&mut h);
         let (prev, next) = self.prev_next(entry);
         prev.map(|i| self.text_hashes[i]).hash(&mut h);

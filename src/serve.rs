@@ -21,6 +21,7 @@
 //!   through DNS rebinding.
 
 use apparat::diagnostics::Diagnostics;
+use apparat::pack::Packed;
 use apparat::{BuildOptions, Session};
 use lol_html::html_content::ContentType;
 use lol_html::{element, rewrite_str, RewriteStrSettings};
@@ -92,9 +93,10 @@ impl AsRef<[u8]> for Bytes {
     }
 }
 
-/// One good build, in memory.
+/// One good build, in memory: its files as the session keeps them,
+/// compressed ([`apparat::SharedFile`]), each unpacked when it is asked for.
 struct Site {
-    files: HashMap<String, Bytes>,
+    files: HashMap<String, Arc<Packed>, foldhash::fast::RandomState>,
     /// The edition's language, for the search index (none: search is off).
     language: Option<String>,
     /// The search index ([`apparat::search`]), made when a file of it is
@@ -105,22 +107,24 @@ struct Site {
 impl Site {
     fn new(files: Vec<apparat::SharedFile>, language: Option<String>) -> Site {
         Site {
-            files: files
-                .into_iter()
-                .map(|f| (f.path, Bytes(f.bytes)))
-                .collect(),
+            files: files.into_iter().map(|f| (f.path, f.packed)).collect(),
             language,
             search: std::sync::OnceLock::new(),
         }
     }
 
-    fn get(&self, path: &str) -> Option<&Bytes> {
+    fn has(&self, path: &str) -> bool {
+        self.files.contains_key(path)
+    }
+
+    /// The bytes of the file at `path`; an error if they cannot be unpacked.
+    fn get(&self, path: &str) -> Option<Result<Bytes, String>> {
         match self.files.get(path) {
-            Some(b) => Some(b),
+            Some(p) => Some(p.unpack().map(|b| Bytes(Arc::new(b)))),
             None => path
                 .strip_prefix(apparat::search::BUNDLE)
                 .filter(|rest| rest.starts_with('/'))
-                .and_then(|_| self.search().get(path)),
+                .and_then(|_| self.search().get(path).cloned().map(Ok)),
         }
     }
 
@@ -129,8 +133,13 @@ impl Site {
             let Some(language) = &self.language else {
                 return HashMap::new();
             };
-            let pages = self.files.iter().map(|(p, b)| (p.as_str(), b.0.as_slice()));
-            match apparat::search::index_files(language, pages) {
+            // one page unpacked at a time
+            let paths = self.files.keys().map(String::as_str);
+            let read = |p: &str| {
+                let packed = self.files.get(p)?;
+                Some(packed.unpack().map_err(io::Error::other))
+            };
+            match apparat::search::index_paths(language, paths, read) {
                 Ok(files) => files
                     .into_iter()
                     .map(|f| (f.path, Bytes(Arc::new(f.bytes))))
@@ -950,9 +959,9 @@ open the address that apparat serve printed\n"
         rel.clone()
     };
     let (status, path, bytes) = match site.get(&file) {
-        Some(b) => (200, file, b.clone()),
+        Some(b) => (200, file, b),
         None => {
-            if site.get(&format!("{rel}/index.html")).is_some() {
+            if site.has(&format!("{rel}/index.html")) {
                 // a folder without its final slash: relative links need it
                 let raw = rq.target.as_str();
                 let (path, query) = match raw.find('?') {
@@ -963,10 +972,14 @@ open the address that apparat serve printed\n"
                 return reply_text(302, format!("see {location}\n"), &[("Location", &location)]);
             }
             match site.get("404.html") {
-                Some(b) => (404, "404.html".to_string(), b.clone()),
+                Some(b) => (404, "404.html".to_string(), b),
                 None => return reply_text(404, "404 Not Found\n".into(), &[]),
             }
         }
+    };
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(e) => return reply_text(500, format!("500: cannot unpack {path}: {e}\n"), &[]),
     };
     let ctype = content_type(&path);
     let bytes = match (&error, ctype.starts_with("text/html")) {

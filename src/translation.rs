@@ -19,9 +19,10 @@ use crate::diagnostics::Diagnostics;
 use crate::edition::{Edition, Entry};
 use crate::i18n::Ui;
 use crate::markup::Series;
+use foldhash::HashMap;
 use lol_html::{element, rewrite_str, RewriteStrSettings};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// The folder, under a translation's URL, of its parallel reading view.
 pub const PARALLEL_DIR: &str = "parallel/";

@@ -58,7 +58,7 @@ fn step(session: &mut Session, root: &Path, changed: &[&str]) -> Summary {
     assert_eq!(inc, fresh, "the incremental build has other files");
     for (a, b) in files.iter().zip(&full) {
         assert!(
-            a.bytes.as_slice() == b.bytes.as_slice(),
+            a.bytes().expect("unpack") == b.bytes,
             "{} differs from a full build",
             a.path
         );

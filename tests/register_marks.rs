@@ -246,7 +246,7 @@ fn an_incremental_rebuild_after_a_lang_edit_equals_a_full_build() {
     let a = inc
         .iter()
         .find(|f| f.path == "texte/index.html")
-        .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
+        .map(|f| String::from_utf8_lossy(&f.bytes().expect("unpack")).into_owned())
         .unwrap_or_default();
     let b = full
         .iter()

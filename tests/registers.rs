@@ -368,9 +368,11 @@ fn incremental_rebuilds_after_register_edits_equal_full_builds() {
             .into_iter()
             .filter(|f| !f.path.starts_with("pagefind/"))
             .collect();
+        let unpacked: Vec<Vec<u8>> = inc.iter().map(|f| f.bytes().expect("unpack")).collect();
         let a: Vec<(&str, &[u8])> = inc
             .iter()
-            .map(|f| (f.path.as_str(), f.bytes.as_slice()))
+            .zip(&unpacked)
+            .map(|(f, b)| (f.path.as_str(), b.as_slice()))
             .collect();
         let b: Vec<(&str, &[u8])> = full
             .iter()
@@ -386,7 +388,7 @@ fn incremental_rebuilds_after_register_edits_equal_full_builds() {
         }
         inc.iter()
             .find(|f| f.path == "organisations/index.html")
-            .map(|f| String::from_utf8_lossy(&f.bytes).into_owned())
+            .map(|f| String::from_utf8_lossy(&f.bytes().expect("unpack")).into_owned())
             .unwrap_or_default()
     };
     step(&mut session, "content/texte.md");
