@@ -90,7 +90,7 @@ impl Resolved {
     }
 }
 
-/// A stable 64-bit hash (std's SipHash with fixed keys: the same in every run).
+/// A stable 64-bit hash ([`FINGERPRINTS`]: the same in every run).
 pub fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
     use std::hash::BuildHasher;
     FINGERPRINTS.hash_one(value)

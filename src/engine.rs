@@ -138,7 +138,7 @@ fn all_units(renderer: &render::Renderer) -> Vec<(usize, usize)> {
 }
 
 /// Which entry writes each path (foldhash: a rebuild looks up every path).
-type Claims = HashMap<String, usize, foldhash::fast::RandomState>;
+type Claims = foldhash::HashMap<String, usize>;
 
 /// What every unit of a run shares.
 struct Run<'a> {

@@ -59,11 +59,6 @@ impl Packed {
         Ok(bytes)
     }
 
-    /// The bytes it holds, packed.
-    pub fn packed_len(&self) -> usize {
-        self.blocks.iter().map(|b| b.len()).sum()
-    }
-
     /// The blocks in order, each unpacked when it is reached (a block may
     /// end inside a character).
     pub fn blocks(&self) -> impl Iterator<Item = Result<Vec<u8>, String>> + '_ {

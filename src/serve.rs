@@ -96,7 +96,7 @@ impl AsRef<[u8]> for Bytes {
 /// One good build, in memory: its files as the session keeps them,
 /// compressed ([`apparat::SharedFile`]), each unpacked when it is asked for.
 struct Site {
-    files: HashMap<String, Arc<Packed>, foldhash::fast::RandomState>,
+    files: foldhash::HashMap<String, Arc<Packed>>,
     /// The edition's language, for the search index (none: search is off).
     language: Option<String>,
     /// The search index ([`apparat::search`]), made when a file of it is

@@ -286,7 +286,7 @@ pub struct Memory {
 }
 
 /// A map by name or path (foldhash: a rebuild looks up every unit).
-type Map<V> = HashMap<String, V, foldhash::fast::RandomState>;
+type Map<V> = foldhash::HashMap<String, V>;
 
 /// The site in memory, for serve: a run takes over the units of the
 /// previous one that did not change (their bytes are shared, not copied).
