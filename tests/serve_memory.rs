@@ -133,9 +133,12 @@ fn serve_keeps_its_pages_compressed() {
     let grown = kept_many.saturating_sub(kept_few);
     eprintln!("pages added: {pages} bytes; serve's render phase kept {grown} bytes more");
     assert!(pages > 24 << 20, "only {pages} bytes of pages added");
-    // kept as they are, the pages alone would add all of `pages`
+    // kept as they are, the pages alone would add all of `pages` (the sink
+    // that kept them so grew by 66.5 MB for 31.4 MB of pages); compressed,
+    // 6 to 16 MB were measured, the spread being the allocator's per-thread
+    // heaps on a busy machine: the bound lies between the two
     assert!(
-        grown < pages / 2,
+        grown < pages,
         "serve keeps {grown} bytes more for {pages} bytes more of pages: are they kept uncompressed?"
     );
 }
