@@ -183,19 +183,21 @@ pub fn format(works: &Works, style: &str, lang: &str) -> Result<Vec<Formatted>, 
     let hayagriva::citationberg::Style::Independent(style_def) = archived.get() else {
         return Err(format!("bibliography style `{style}` is a dependent style"));
     };
-    let locales = hayagriva::archive::locales();
+    let locale = locale_for(lang);
+    let locales =
+        crate::citation::locales::for_request(&[Some(&locale), style_def.default_locale.as_ref()]);
     let mut driver = BibliographyDriver::new();
     for entry in library.iter() {
         driver.citation(CitationRequest::from_items(
             vec![CitationItem::with_entry(entry)],
             &style_def,
-            &locales,
+            locales,
         ));
     }
     let rendered = driver.finish(BibliographyRequest {
         style: &style_def,
-        locale: Some(locale_for(lang)),
-        locale_files: &locales,
+        locale: Some(locale),
+        locale_files: locales,
     });
     let bibliography = rendered
         .bibliography

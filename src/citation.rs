@@ -14,13 +14,14 @@ use crate::i18n::Ui;
 use crate::text::escape_html;
 use crate::version::Version;
 use hayagriva::citationberg::json as csl_json;
-use hayagriva::citationberg::{IndependentStyle, Locale, LocaleCode, Style};
+use hayagriva::citationberg::{IndependentStyle, LocaleCode, Style};
 use hayagriva::{
     BibliographyDriver, BibliographyRequest, CitationItem, CitationRequest, ElemChild, ElemChildren,
 };
 use serde_json::{json, Map, Value};
 use std::sync::OnceLock;
 
+pub(crate) mod locales;
 mod specialise;
 
 /// A citation in the interface language. Missing fields are left out.
@@ -397,42 +398,6 @@ fn csl_locale(ui_lang: &str) -> LocaleCode {
     )
 }
 
-/// hayagriva's bundled CSL locales, decoded once. The es-ES locale leaves
-/// the term `chapter-number` in English (« chap. », which Chicago prints
-/// before a chapter's number): it takes the locale's own words for the
-/// term `chapter` (« cap. », « capítulo »).
-fn locales() -> &'static [Locale] {
-    static LOCALES: OnceLock<Vec<Locale>> = OnceLock::new();
-    LOCALES.get_or_init(|| {
-        use hayagriva::citationberg::taxonomy::{Kind, NumberVariable, Term};
-        let mut locales = hayagriva::archive::locales();
-        for locale in &mut locales {
-            if locale.lang.as_ref().map(|l| l.0.as_str()) != Some("es-ES") {
-                continue;
-            }
-            let Some(terms) = locale.terms.as_mut() else {
-                continue;
-            };
-            let number = Term::NumberVariable(NumberVariable::ChapterNumber);
-            let words: Vec<_> = terms
-                .terms
-                .iter()
-                .filter(|t| t.name == Term::Kind(Kind::Chapter))
-                .cloned()
-                .map(|mut t| {
-                    t.name = number;
-                    t
-                })
-                .collect();
-            if !words.is_empty() {
-                terms.terms.retain(|t| t.name != number);
-                terms.terms.extend(words);
-            }
-        }
-        locales
-    })
-}
-
 /// The bundled CSL style of `style`, decoded once.
 fn csl_style(style: CitationStyle) -> Option<&'static IndependentStyle> {
     static CHICAGO: OnceLock<Option<IndependentStyle>> = OnceLock::new();
@@ -498,15 +463,16 @@ fn format_with(
     ui_lang: &str,
 ) -> String {
     let locale = Some(csl_locale(ui_lang));
+    let locales = locales::for_request(&[locale.as_ref(), csl.default_locale.as_ref()]);
     let mut driver: BibliographyDriver<'_, csl_json::Item> = BibliographyDriver::new();
     driver.citation(CitationRequest::new(
         vec![CitationItem::with_entry(item)],
         csl,
         locale.clone(),
-        locales(),
+        locales,
         None,
     ));
-    let rendered = driver.finish(BibliographyRequest::new(csl, locale, locales()));
+    let rendered = driver.finish(BibliographyRequest::new(csl, locale, locales));
     let mut html = String::new();
     if style.note_form() {
         for note in rendered.citations {
