@@ -409,10 +409,14 @@ fn csl_style(style: CitationStyle) -> Option<&'static IndependentStyle> {
     cell.get_or_init(|| {
         match hayagriva::archive::ArchivedStyle::by_name(style.csl_name())?.get() {
             Style::Independent(mut s) => {
-                // The box shows a note-form style's note only: without its
-                // bibliography layout, hayagriva formats the item once, not twice.
+                // The box shows a note-form style's note only (without its
+                // bibliography layout, hayagriva formats the item once, not
+                // twice), another style's bibliography entry only (its
+                // citation, which the driver renders twice, renders nothing)
                 if style.note_form() {
                     s.bibliography = None;
+                } else {
+                    s.citation.layout.elements.clear();
                 }
                 Some(s)
             }
@@ -456,6 +460,10 @@ fn format_item(
 }
 
 /// `item`'s entry in the CSL style `csl` (that of `style`), as escaped HTML.
+///
+/// (hayagriva's `standalone_citation`, which would render a note once
+/// instead of twice, differs: it leaves out Chicago's « s. d. » for an item
+/// without a date.)
 fn format_with(
     item: &csl_json::Item,
     csl: &IndependentStyle,
@@ -464,14 +472,15 @@ fn format_with(
 ) -> String {
     let locale = Some(csl_locale(ui_lang));
     let locales = locales::for_request(&[locale.as_ref(), csl.default_locale.as_ref()]);
-    let mut driver: BibliographyDriver<'_, csl_json::Item> = BibliographyDriver::new();
-    driver.citation(CitationRequest::new(
+    let request = CitationRequest::new(
         vec![CitationItem::with_entry(item)],
         csl,
         locale.clone(),
         locales,
         None,
-    ));
+    );
+    let mut driver: BibliographyDriver<'_, csl_json::Item> = BibliographyDriver::new();
+    driver.citation(request);
     let rendered = driver.finish(BibliographyRequest::new(csl, locale, locales));
     let mut html = String::new();
     if style.note_form() {

@@ -205,4 +205,73 @@ mod tests {
         }
         assert_eq!(compared, 2 * 3 * 32 * 3);
     }
+
+    /// What the box shows, formatted as hayagriva's documentation does it:
+    /// the archived style as it is, one citation in a bibliography driver,
+    /// every bundled locale; the note (a note-form style) or the
+    /// bibliography entry (another style).
+    fn reference(item: &csl_json::Item, style: CitationStyle, lang: &str) -> String {
+        use hayagriva::{BibliographyDriver, BibliographyRequest, CitationItem, CitationRequest};
+        let Some(hayagriva::citationberg::Style::Independent(csl)) =
+            hayagriva::archive::ArchivedStyle::by_name(style.csl_name()).map(|s| s.get())
+        else {
+            panic!("{} is bundled", style.csl_name());
+        };
+        static LOCALES: std::sync::OnceLock<Vec<hayagriva::citationberg::Locale>> =
+            std::sync::OnceLock::new();
+        let locales = LOCALES.get_or_init(hayagriva::archive::locales);
+        let locale = Some(super::super::csl_locale(lang));
+        let mut driver = BibliographyDriver::new();
+        driver.citation(CitationRequest::new(
+            vec![CitationItem::with_entry(item)],
+            &csl,
+            locale.clone(),
+            locales,
+            None,
+        ));
+        let rendered = driver.finish(BibliographyRequest::new(&csl, locale, locales));
+        let mut html = String::new();
+        if style.note_form() {
+            for note in rendered.citations {
+                super::super::children_html(&note.citation, &mut html);
+            }
+            while html.ends_with('.') {
+                html.pop();
+            }
+        } else if let Some(bib) = rendered.bibliography {
+            for entry in bib.items {
+                super::super::children_html(&entry.content, &mut html);
+            }
+        }
+        html
+    }
+
+    /// The box's shortcuts (the style decided per type, the locales it can
+    /// read, no bibliography layout for a note or citation layout for an
+    /// entry) change nothing it shows. The es-ES
+    /// locale is left out: apparat patches it on purpose.
+    #[test]
+    fn the_box_formats_as_hayagrivas_driver_does() {
+        let mut compared = 0;
+        for style in [CitationStyle::Chicago, CitationStyle::Mla] {
+            for record in records() {
+                let ty = record["type"].as_str().unwrap_or_default().to_string();
+                let Ok(item) = serde_json::from_value::<csl_json::Item>(record.clone()) else {
+                    panic!("a valid record: {record}");
+                };
+                for lang in ["fr", "en"] {
+                    let expected = reference(&item, style, lang);
+                    assert!(!expected.is_empty(), "{record} in {lang}");
+                    assert_eq!(
+                        super::super::format_item(&item, &ty, style, lang),
+                        expected,
+                        "{} {lang}: {record}",
+                        style.csl_name()
+                    );
+                    compared += 1;
+                }
+            }
+        }
+        assert_eq!(compared, 2 * 3 * 32 * 2);
+    }
 }
