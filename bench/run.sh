@@ -2,7 +2,8 @@
 # The benchmark of issue 7, in one command: apparat's full build, Hugo on the
 # plain-Markdown version of the same texts, and the floor (pulldown-cmark
 # parse + render + write, rayon), for each corpus size, in both output states:
-#   fresh   — the output folder does not exist (removed, then `sync`, before each run);
+#   fresh   — the output folder does not exist (moved aside into $BENCH_DIR/trash,
+#             then `sync`, before each run; the trash is emptied at the end);
 #   rebuild — over the output of the previous run (`sync` before each run).
 # Wall time: median of hyperfine runs; peak RSS: median of /usr/bin/time's
 # "maximum resident set size" over the same runs.
@@ -15,8 +16,8 @@
 #   RUNS=5                        runs per measure (Hugo and the floor: always RUNS)
 #   RUNS_MID=3                    runs for apparat at 1000 <= N < 10000
 #   RUNS_BIG=3                    runs for apparat at N >= 10000
-#   SETTLE=3                      seconds to wait after removing an output (fresh
-#                                 state), so that the disk has finished deleting
+#   SETTLE=3                      seconds to wait after moving an output aside
+#                                 (fresh state), so that the disk has settled
 #   SERVE_EDITS=11                edits of each kind for the serve measure (0: none)
 #   EXTRA="label=/path/to/apparat[@MAXN] …"  more apparat binaries measured side by
 #                                 side (e.g. a build of an earlier commit), up to N = MAXN
@@ -44,7 +45,19 @@ need hyperfine hyperfine
 need hugo hugo
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
-mkdir -p "$WORK/bin" "$WORK/results" "$WORK/out"
+# Fresh runs start on a disk where nothing was just deleted, as on the fresh
+# machine of a CI deploy: ext4 allocates an inode slowly near inodes freed in
+# the last minutes (`recently_deleted`, checked block by block), so a run
+# right after `rm -rf` of the previous output paid for that deletion (at
+# N = 10,000, apparat's system time went from 7 s to 28-43 s). Outputs are
+# moved aside instead and deleted at the end; a trash left by an interrupted
+# run is deleted first, then the disk is given the kernel's window to forget it.
+if [ -d "$WORK/trash" ]; then
+  rm -rf "$WORK/trash"
+  echo "waiting 300 s after deleting an earlier run's outputs (see the comment above)" >&2
+  sleep 300
+fi
+mkdir -p "$WORK/bin" "$WORK/results" "$WORK/out" "$WORK/trash"
 (cd "$ROOT" && cargo build --release --quiet --bin apparat --example gen_corpus --example floor --example serve_latency)
 TARGET=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 # copies, so that a rebuild of the tree during the run changes nothing
@@ -69,7 +82,8 @@ measure() {
   local rss="$WORK/results/$tag.rss"
   rm -f "$rss"
   local prepare="sync"
-  [ "$state" = fresh ] && prepare="rm -rf '$out' && sync && sleep $SETTLE"
+  [ "$state" = fresh ] &&
+    prepare="if [ -e '$out' ]; then mv '$out' \"\$(mktemp -d '$WORK/trash/XXXXXX')/\"; fi && sync && sleep $SETTLE"
   if [ "$state" = rebuild ] && [ ! -d "$out" ]; then
     eval "$cmd" >/dev/null 2>&1
   fi
@@ -109,7 +123,9 @@ for n in "${SIZES[@]}"; do
       "'$WORK/bin/floor' '$C/apparat/content' '$WORK/out/floor-$n'" \
       "$WORK/out/floor-$n"
   done
-  rm -rf "$WORK"/out/*-"$n"
+  for o in "$WORK"/out/*-"$n"; do
+    [ -e "$o" ] && mv "$o" "$(mktemp -d "$WORK/trash/XXXXXX")/"
+  done
 done
 # serve: save → reload on the largest corpus (a copy: the edits are restored,
 # but a run interrupted midway must not change the corpus)
@@ -123,6 +139,7 @@ if [ "$SERVE_EDITS" -gt 0 ]; then
   rm -rf "$WORK/serve-$n"
 fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$WORK/results/env.txt"
+rm -rf "$WORK/trash"
 
 python3 - "$WORK/results" <<'EOF'
 import json, os, statistics, sys
