@@ -90,18 +90,7 @@ impl Resolved {
     }
 }
 
-/// A stable 64-bit hash ([`FINGERPRINTS`]: the same in every run).
-pub fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
-    use std::hash::BuildHasher;
-    FINGERPRINTS.hash_one(value)
-}
-
-/// The hasher of fingerprints and cache keys ([`hash_of`]): foldhash's
-/// quality hash with a fixed seed, the same in every run, several times
-/// faster than SipHash on the short values hashed here (a rebuild in
-/// `serve` hashes what every unit of the site reads).
-pub const FINGERPRINTS: foldhash::quality::FixedState =
-    foldhash::quality::FixedState::with_seed(0x6170_7061_7261_7421);
+pub use crate::hash::{hash_of, FINGERPRINTS};
 
 /// One occurrence of a person in the index.
 #[derive(Debug, Clone, Hash, Serialize)]

@@ -629,7 +629,8 @@ fn sitemap_url(page_url: Option<String>) -> Option<String> {
 fn page_claims(renderer: &render::Renderer, ed: &edition::Edition) -> Claims {
     let t = Instant::now();
     let n = renderer.len();
-    let mut claims = Claims::default();
+    // (about three paths per entry: the page, its source view, its TEI)
+    let mut claims = Claims::with_capacity_and_hasher(3 * n + 1, Default::default());
     for i in 0..n {
         for p in renderer.paths(i) {
             claims.entry(p).or_insert(i);

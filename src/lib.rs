@@ -15,6 +15,7 @@ pub mod diagnostics;
 pub mod edition;
 mod engine;
 pub mod external;
+pub mod hash;
 pub mod highlight;
 pub mod i18n;
 pub mod init;

@@ -379,7 +379,7 @@ pub struct Renderer<'a> {
     /// and, for every person, a hash of what a page's mentions of them show
     /// (forms and conjecture: the tooltips, the TEI `persName`).
     conjectures: HashMap<&'a str, &'a crate::content::Person>,
-    form_hashes: HashMap<&'a str, u64>,
+    form_hashes: HashMap<u64, u64>,
     /// The language of each register entry that declares one, by scheme and
     /// id (the pages' mentions; the engine gives it to the TEI documents).
     pub entry_langs: crate::tei::EntryLangs<'a>,
@@ -688,7 +688,7 @@ impl<'a> Renderer<'a> {
                 .iter()
                 .map(|p| {
                     (
-                        p.id.get_ref().as_str(),
+                        crate::hash::id_key(p.id.get_ref()),
                         hash_of(&(&p.pseudonyms, &p.variants, &p.conjecture)),
                     )
                 })
@@ -1439,7 +1439,7 @@ impl<'a> Renderer<'a> {
         }
         // what the register says of the forms it mentions
         for m in &entry.doc.mentions {
-            self.form_hashes.get(m.person.as_str()).hash(&mut h);
+            self.form_hashes.get(&m.key).hash(&mut h);
         }
         self.mention_langs(entry).hash(&mut h);
         h.finish()

@@ -325,8 +325,10 @@ impl<'a> MemorySink<'a> {
             }
         }
         for (path, bytes) in &next.others {
-            if old.others.get(path) != Some(bytes) {
-                changed.push(path.clone());
+            // (unchanged bytes share the previous run's pack: see put_others)
+            match old.others.get(path) {
+                Some(o) if Arc::ptr_eq(o, bytes) || o == bytes => {}
+                _ => changed.push(path.clone()),
             }
         }
         changed.extend(

@@ -52,6 +52,9 @@ pub struct Note {
 pub struct Mention {
     /// The entry's id (a person's, or another register's entry).
     pub person: String,
+    /// [`crate::hash::id_key`] of `person`.
+    #[serde(skip)]
+    pub key: u64,
     /// The register of a mention of a declared register (`org`); empty for a person.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub register: String,
@@ -1201,6 +1204,7 @@ impl<'a, 's> Emitter<'a, 's> {
         if self.opts.prefix.is_empty() {
             self.doc.extra_ids.push(anchor.clone());
             self.doc.register_mentions.push(Mention {
+                key: crate::hash::id_key(&id),
                 person: id,
                 register: scheme.to_string(),
                 form,
@@ -1272,6 +1276,7 @@ impl<'a, 's> Emitter<'a, 's> {
             let form = link_text(self.body, at);
             if self.opts.prefix.is_empty() {
                 self.doc.mentions.push(Mention {
+                    key: crate::hash::id_key(&id),
                     person: id,
                     register: String::new(),
                     form,
