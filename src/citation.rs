@@ -426,23 +426,43 @@ fn csl_style(style: CitationStyle) -> Option<&'static IndependentStyle> {
     .as_ref()
 }
 
-/// The bundled CSL style of `style` decided for items of CSL type
-/// `item_type` (`specialise`), made once per style and type.
-fn csl_style_for(style: CitationStyle, item_type: &str) -> Option<&'static IndependentStyle> {
-    type Made = Vec<(CitationStyle, String, &'static IndependentStyle)>;
+/// Past this many decided styles, a record of a new shape is formatted with
+/// the whole style (a bound on what the process keeps).
+const DECIDED_MAX: usize = 64;
+
+/// The bundled CSL style of `style` decided for records of CSL type
+/// `item_type` with the fields `fields` (`specialise`), made once per
+/// style and shape.
+fn csl_style_for(
+    style: CitationStyle,
+    item_type: &str,
+    fields: Vec<String>,
+) -> Option<&'static IndependentStyle> {
+    type Made = Vec<(
+        CitationStyle,
+        String,
+        Vec<String>,
+        &'static IndependentStyle,
+    )>;
     static MADE: OnceLock<std::sync::Mutex<Made>> = OnceLock::new();
     let whole = csl_style(style)?;
     let mut made = match MADE.get_or_init(Default::default).lock() {
         Ok(made) => made,
         Err(poisoned) => poisoned.into_inner(),
     };
-    if let Some((.., found)) = made.iter().find(|(s, t, _)| *s == style && t == item_type) {
+    if let Some((.., found)) = made
+        .iter()
+        .find(|(s, t, f, _)| *s == style && t == item_type && *f == fields)
+    {
         return Some(found);
     }
-    // (a few per process: the styles of the box times the types apparat writes)
+    if made.len() >= DECIDED_MAX {
+        return Some(whole);
+    }
+    // (a few per process: the styles of the box times the shapes of the texts' records)
     let decided: &'static IndependentStyle =
-        Box::leak(Box::new(specialise::for_type(whole, item_type)));
-    made.push((style, item_type.to_string(), decided));
+        Box::leak(Box::new(specialise::for_shape(whole, item_type, &fields)));
+    made.push((style, item_type.to_string(), fields, decided));
     Some(decided)
 }
 
@@ -453,7 +473,8 @@ fn format_item(
     style: CitationStyle,
     ui_lang: &str,
 ) -> String {
-    let Some(csl) = csl_style_for(style, item_type) else {
+    let fields = item.0.keys().cloned().collect();
+    let Some(csl) = csl_style_for(style, item_type, fields) else {
         return String::new();
     };
     format_with(item, csl, style, ui_lang)

@@ -1,71 +1,122 @@
-//! A CSL style decided in advance for one item type.
+//! A CSL style decided in advance for one shape of record.
 //!
 //! hayagriva evaluates a style's `choose` conditions for every item it
-//! formats, and the bundled Chicago and MLA styles test the item's type in
-//! most of their macros: for the « Cite » box of each text, that was about
-//! 40 % of all the work of a build (callgrind, BENCHMARKS.md). Every text of
-//! an edition has one of a few CSL types, so each style is decided once per
-//! type: a branch whose only test is the type is known to be true or false,
-//! false branches are dropped, and the first true one ends its `choose`.
-//! The branches that test anything else (variables, position, locator…) are
-//! kept as they are, for hayagriva to decide per item. The result formats
-//! every item of that type exactly as the whole style does (tested below,
-//! for both styles, every type apparat writes and the three locales).
+//! formats, and the bundled Chicago and MLA styles test the item's type and
+//! which variables it has in most of their macros: for the « Cite » box of
+//! each text, that was about 40 % of all the work of a build (callgrind,
+//! BENCHMARKS.md). Every text's record has one of a few shapes (a CSL type
+//! and a set of fields, see `Citation::record`), so each style is decided
+//! once per shape: a branch whose tests are all on the type or on variables
+//! the record lacks is known to be true or false, false branches are
+//! dropped, and the first true one ends its `choose`. A branch that tests
+//! anything else (a variable the record has, which hayagriva may suppress
+//! once used; position, locator…) is kept as it is, for hayagriva to decide
+//! per item. The result formats every record of that shape exactly as the
+//! whole style does (tested below, for both styles and every shape apparat
+//! writes).
 
-use hayagriva::citationberg::taxonomy::Kind;
+use hayagriva::citationberg::taxonomy::{Kind, Variable};
 use hayagriva::citationberg::{
     Choose, ChooseBranch, ChooseMatch, ElseBranch, IndependentStyle, LayoutRenderingElement,
     NamesChild,
 };
 use std::str::FromStr;
 
-/// `style` with every branch that tests only the item's type decided for
-/// items of CSL type `item_type`.
-pub(super) fn for_type(style: &IndependentStyle, item_type: &str) -> IndependentStyle {
-    let kind = Kind::from_str(item_type).ok();
-    // hayagriva's test for a CSL-JSON item: its type, parsed, equals the kind
-    let is = |k: &Kind| kind == Some(*k);
+/// Variables that hayagriva makes from something other than the field of
+/// the same name (the citation, another field): never decided absent.
+const DERIVED: &[&str] = &[
+    "citation-number",
+    "citation-label",
+    "first-reference-note-number",
+    "locator",
+    "year-suffix",
+    "page-first",
+    "editortranslator",
+];
+
+/// What is known of every record a decided style formats: its CSL type and
+/// the fields it has.
+struct Shape<'a> {
+    kind: Option<Kind>,
+    fields: &'a [String],
+}
+
+impl Shape<'_> {
+    /// hayagriva's test for a CSL-JSON item: its type, parsed, equals the kind.
+    fn is(&self, k: &Kind) -> bool {
+        self.kind == Some(*k)
+    }
+
+    /// The record has no field for `v` (so hayagriva finds it empty).
+    fn lacks(&self, v: &Variable) -> bool {
+        let name = v.to_string();
+        !DERIVED.contains(&name.as_str()) && !self.fields.contains(&name)
+    }
+}
+
+/// `style` decided for records of CSL type `item_type` with the fields
+/// `fields` (their CSL-JSON names).
+pub(super) fn for_shape(
+    style: &IndependentStyle,
+    item_type: &str,
+    fields: &[String],
+) -> IndependentStyle {
+    let shape = Shape {
+        kind: Kind::from_str(item_type).ok(),
+        fields,
+    };
     let mut style = style.clone();
-    decide_all(&mut style.citation.layout.elements, &is);
+    decide_all(&mut style.citation.layout.elements, &shape);
     if let Some(bibliography) = style.bibliography.as_mut() {
-        decide_all(&mut bibliography.layout.elements, &is);
+        decide_all(&mut bibliography.layout.elements, &shape);
     }
     for m in &mut style.macros {
-        decide_all(&mut m.children, &is);
+        decide_all(&mut m.children, &shape);
     }
     style
 }
 
-fn decide_all(elements: &mut [LayoutRenderingElement], is: &impl Fn(&Kind) -> bool) {
+fn decide_all(elements: &mut [LayoutRenderingElement], shape: &Shape) {
     for element in elements {
         match element {
-            LayoutRenderingElement::Group(group) => decide_all(&mut group.children, is),
+            LayoutRenderingElement::Group(group) => decide_all(&mut group.children, shape),
             LayoutRenderingElement::Names(names) => {
                 for child in &mut names.children {
                     if let NamesChild::Substitute(s) = child {
-                        decide_all(&mut s.children, is);
+                        decide_all(&mut s.children, shape);
                     }
                 }
             }
-            LayoutRenderingElement::Choose(choose) => decide(choose, is),
+            LayoutRenderingElement::Choose(choose) => decide(choose, shape),
             _ => {}
         }
     }
 }
 
-/// The value of a branch whose only test is the item's type; `None` for a
-/// branch that tests anything else (hayagriva decides it per item).
-fn type_test(branch: &ChooseBranch, is: &impl Fn(&Kind) -> bool) -> Option<bool> {
-    let only_type = branch.disambiguate.is_none()
-        && branch.is_numeric.is_none()
-        && branch.is_uncertain_date.is_none()
-        && branch.locator.is_none()
-        && branch.position.is_none()
-        && branch.variable.is_none();
-    match &branch.type_ {
-        Some(kinds) if only_type => Some(branch.match_.test(kinds.iter().map(is))),
-        _ => None,
+/// The value of a branch whose every test is on the item's type or on a
+/// variable the record lacks; `None` for a branch that tests anything else
+/// (hayagriva decides it per item). Querying a lacking variable has no
+/// effect hayagriva could show (it would only suppress an empty variable).
+fn known_value(branch: &ChooseBranch, shape: &Shape) -> Option<bool> {
+    let other = branch.disambiguate.is_some()
+        || branch.is_numeric.is_some()
+        || branch.is_uncertain_date.is_some()
+        || branch.locator.is_some()
+        || branch.position.is_some();
+    if other || (branch.type_.is_none() && branch.variable.is_none()) {
+        return None;
     }
+    let mut values = Vec::new();
+    for k in branch.type_.iter().flatten() {
+        values.push(shape.is(k));
+    }
+    for v in branch.variable.iter().flatten() {
+        if !shape.lacks(v) {
+            return None;
+        }
+        values.push(false);
+    }
+    Some(branch.match_.test(values.into_iter()))
 }
 
 /// A branch with no test: hayagriva's conditions are then an empty list,
@@ -88,14 +139,14 @@ fn constant(value: bool, children: Vec<LayoutRenderingElement>) -> ChooseBranch 
     }
 }
 
-fn decide(choose: &mut Choose, is: &impl Fn(&Kind) -> bool) {
+fn decide(choose: &mut Choose, shape: &Shape) {
     let mut branches: Vec<ChooseBranch> = std::iter::once(choose.if_.clone())
         .chain(choose.else_if.drain(..))
         .collect();
     let mut otherwise = choose.otherwise.take();
     let mut kept: Vec<ChooseBranch> = Vec::with_capacity(branches.len());
     for mut branch in branches.drain(..) {
-        match type_test(&branch, is) {
+        match known_value(&branch, shape) {
             Some(false) => {}
             Some(true) => {
                 // taken whenever no kept branch before it is: the else
@@ -108,10 +159,10 @@ fn decide(choose: &mut Choose, is: &impl Fn(&Kind) -> bool) {
         }
     }
     for branch in &mut kept {
-        decide_all(&mut branch.children, is);
+        decide_all(&mut branch.children, shape);
     }
     if let Some(o) = otherwise.as_mut() {
-        decide_all(&mut o.children, is);
+        decide_all(&mut o.children, shape);
     }
     let mut kept = kept.into_iter();
     match kept.next() {
@@ -138,12 +189,14 @@ mod tests {
     use hayagriva::citationberg::json as csl_json;
     use serde_json::{json, Map, Value};
 
-    /// Records of every CSL type apparat writes, with and without each of
-    /// the fields a text's front matter may leave out.
+    /// A record of every shape the box formats (`Citation::formatted`):
+    /// each CSL type apparat writes, with its container and chapter number
+    /// as the type has them, with and without each field a text's front
+    /// matter may leave out.
     fn records() -> Vec<Value> {
         let mut out = vec![];
         for ty in ["document", "article-newspaper", "chapter"] {
-            for mask in 0u32..32 {
+            for mask in 0u32..64 {
                 let mut r = Map::new();
                 r.insert("id".into(), "t".into());
                 r.insert("type".into(), ty.into());
@@ -158,16 +211,22 @@ mod tests {
                 if on(1) {
                     r.insert("issued".into(), json!({"date-parts": [[1930, 6, 15]]}));
                 }
-                if on(2) {
+                if ty != "document" {
                     r.insert("container-title".into(), "Homenaje a Jorge Basadre".into());
+                }
+                if ty == "chapter" {
                     r.insert("chapter-number".into(), "12".into());
                 }
-                if on(3) {
+                if on(2) {
                     r.insert("publisher".into(), "PUCP".into());
+                }
+                if on(3) {
                     r.insert("publisher-place".into(), "Lima".into());
                 }
                 if on(4) {
                     r.insert("page".into(), "413-438".into());
+                }
+                if on(5) {
                     r.insert("language".into(), "fr".into());
                 }
                 r.insert("note".into(), "Édition critique numérique".into());
@@ -178,7 +237,7 @@ mod tests {
     }
 
     #[test]
-    fn a_style_decided_for_a_type_formats_as_the_whole_style() {
+    fn a_style_decided_for_a_shape_formats_as_the_whole_style() {
         let mut compared = 0;
         for style in [CitationStyle::Chicago, CitationStyle::Mla] {
             let Some(whole) = csl_style(style) else {
@@ -186,10 +245,11 @@ mod tests {
             };
             for record in records() {
                 let ty = record["type"].as_str().unwrap_or_default().to_string();
-                let decided = super::for_type(whole, &ty);
                 let Ok(item) = serde_json::from_value::<csl_json::Item>(record.clone()) else {
                     panic!("a valid record: {record}");
                 };
+                let fields: Vec<String> = item.0.keys().cloned().collect();
+                let decided = super::for_shape(whole, &ty, &fields);
                 for lang in ["fr", "es", "en"] {
                     let expected = format_with(&item, whole, style, lang);
                     assert!(!expected.is_empty(), "{record} in {lang}");
@@ -203,7 +263,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(compared, 2 * 3 * 32 * 3);
+        assert_eq!(compared, 2 * 3 * 64 * 3);
     }
 
     /// What the box shows, formatted as hayagriva's documentation does it:
@@ -246,7 +306,7 @@ mod tests {
         html
     }
 
-    /// The box's shortcuts (the style decided per type, the locales it can
+    /// The box's shortcuts (the style decided per shape, the locales it can
     /// read, no bibliography layout for a note or citation layout for an
     /// entry) change nothing it shows. The es-ES
     /// locale is left out: apparat patches it on purpose.
@@ -272,6 +332,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!(compared, 2 * 3 * 32 * 2);
+        assert_eq!(compared, 2 * 3 * 64 * 2);
     }
 }
