@@ -426,8 +426,8 @@ fn csl_style(style: CitationStyle) -> Option<&'static IndependentStyle> {
     .as_ref()
 }
 
-/// Past this many decided styles, a record of a new shape is formatted with
-/// the whole style (a bound on what the process keeps).
+/// Past this many decided styles, a record of a new shape gets its style
+/// decided for it alone (a bound on what the process keeps).
 const DECIDED_MAX: usize = 64;
 
 /// The bundled CSL style of `style` decided for records of CSL type
@@ -437,7 +437,8 @@ fn csl_style_for(
     style: CitationStyle,
     item_type: &str,
     fields: Vec<String>,
-) -> Option<&'static IndependentStyle> {
+) -> Option<std::borrow::Cow<'static, IndependentStyle>> {
+    use std::borrow::Cow;
     type Made = Vec<(
         CitationStyle,
         String,
@@ -454,16 +455,18 @@ fn csl_style_for(
         .iter()
         .find(|(s, t, f, _)| *s == style && t == item_type && *f == fields)
     {
-        return Some(found);
+        return Some(Cow::Borrowed(*found));
     }
+    // a note-form style renders the box's one note, its first citation
+    let first = style.note_form();
+    let decided = specialise::for_shape(whole, item_type, &fields, first);
     if made.len() >= DECIDED_MAX {
-        return Some(whole);
+        return Some(Cow::Owned(decided));
     }
     // (a few per process: the styles of the box times the shapes of the texts' records)
-    let decided: &'static IndependentStyle =
-        Box::leak(Box::new(specialise::for_shape(whole, item_type, &fields)));
+    let decided: &'static IndependentStyle = Box::leak(Box::new(decided));
     made.push((style, item_type.to_string(), fields, decided));
-    Some(decided)
+    Some(Cow::Borrowed(decided))
 }
 
 /// `item` (of CSL type `item_type`)'s entry in `style`, as escaped HTML.
@@ -477,14 +480,18 @@ fn format_item(
     let Some(csl) = csl_style_for(style, item_type, fields) else {
         return String::new();
     };
-    format_with(item, csl, style, ui_lang)
+    format_with(item, &csl, style, ui_lang)
 }
 
 /// `item`'s entry in the CSL style `csl` (that of `style`), as escaped HTML.
 ///
-/// (hayagriva's `standalone_citation`, which would render a note once
-/// instead of twice, differs: it leaves out Chicago's « s. d. » for an item
-/// without a date.)
+/// A note-form style's note is rendered alone (`standalone_citation`), once;
+/// the bibliography driver would render it twice (a speculative pass for
+/// disambiguation, which one item never needs, then the final one). Alone,
+/// hayagriva takes a citation for a subsequent one: the style `csl` must
+/// have its position tests decided for a first citation
+/// ([`specialise::for_shape`]). Another style's bibliography entry needs
+/// the driver.
 fn format_with(
     item: &csl_json::Item,
     csl: &IndependentStyle,
@@ -500,19 +507,19 @@ fn format_with(
         locales,
         None,
     );
-    let mut driver: BibliographyDriver<'_, csl_json::Item> = BibliographyDriver::new();
-    driver.citation(request);
-    let rendered = driver.finish(BibliographyRequest::new(csl, locale, locales));
     let mut html = String::new();
     if style.note_form() {
-        for note in rendered.citations {
-            children_html(&note.citation, &mut html);
-        }
+        children_html(&hayagriva::standalone_citation(request), &mut html);
         // (the edition's sentence ends it)
         while html.ends_with('.') {
             html.pop();
         }
-    } else if let Some(bib) = rendered.bibliography {
+        return html;
+    }
+    let mut driver: BibliographyDriver<'_, csl_json::Item> = BibliographyDriver::new();
+    driver.citation(request);
+    let rendered = driver.finish(BibliographyRequest::new(csl, locale, locales));
+    if let Some(bib) = rendered.bibliography {
         for entry in bib.items {
             children_html(&entry.content, &mut html);
         }
