@@ -32,6 +32,22 @@ pub(crate) struct Ran {
     /// Units rendered now (not kept from the previous run).
     pub(crate) rendered: usize,
     pub(crate) diags: Diagnostics,
+    /// What the search index is made from ([`search_index`]).
+    pub(crate) search: SearchInput,
+}
+
+/// What the search index is made from, once the edition is no longer held:
+/// the paths the pages claim, read back from the sink.
+pub(crate) struct SearchInput {
+    paths: Vec<String>,
+    /// The search unit's fingerprint: every page unit's, and the settings.
+    fingerprint: u64,
+    /// The edition's language; `None`: search is off.
+    language: Option<String>,
+    /// Paths already written by other files (a static file there stays).
+    taken: HashSet<String>,
+    /// The output folder, for messages.
+    out: PathBuf,
 }
 
 /// A unit's outcome.
@@ -113,19 +129,67 @@ pub(crate) fn render(
         return Err(diags);
     }
     let t = Instant::now();
-    run.others(urls, pages_fingerprint, &mut diags)?;
+    let taken = run.others(urls, &mut diags)?;
     timing("others", t);
     // an error found by any stage fails the run, whichever stage forgot to stop
     if diags.has_errors() {
         return Err(diags);
     }
+    let search = run.search_input(pages_fingerprint, taken);
     Ok(Ran {
         pages: ed.entries.len(),
         notes: ed.notes,
         persons: ed.persons,
         rendered,
         diags,
+        search,
     })
+}
+
+/// The search index of the pages as written (if the sink reads them back),
+/// made after [`render`], once the caller has dropped what the pages were
+/// made from: a unit of its own, whose fingerprint is every page unit's, so
+/// that a rebuild in which no page changed keeps the previous index.
+pub(crate) fn search_index(
+    input: SearchInput,
+    sink: &dyn Sink,
+    diags: &mut Diagnostics,
+) -> Result<(), Diagnostics> {
+    let name = "search index";
+    let SearchInput {
+        paths,
+        fingerprint,
+        language,
+        taken,
+        out,
+    } = input;
+    match sink.keep(name, fingerprint) {
+        Some(Ok(_)) => return Ok(()),
+        Some(Err(e)) => {
+            diags.file_error(&out, format!("cannot write the site: {e}"));
+            return Err(std::mem::take(diags));
+        }
+        None => {}
+    }
+    let t = Instant::now();
+    let read = |p: &str| language.as_ref().and_then(|_| sink.read_back(p));
+    let lang = language.as_deref().unwrap_or_default();
+    let paths = paths.iter().map(String::as_str);
+    let mut files = match search::index_paths(lang, paths, read) {
+        Ok(files) => files,
+        Err(e) => {
+            diags.file_error(&out, e);
+            return Err(std::mem::take(diags));
+        }
+    };
+    files.retain(|f| !taken.contains(&f.path));
+    timing("search index", t);
+    let none = Diagnostics::default();
+    if let Err(e) = sink.put(name, fingerprint, files, Vec::new(), &none) {
+        diags.file_error(&out, format!("cannot write the site: {e}"));
+        return Err(std::mem::take(diags));
+    }
+    Ok(())
 }
 
 /// Every unit of a run: (entry, unit); entry `len` is the 404 page.
@@ -192,50 +256,27 @@ impl Run<'_> {
         }
     }
 
-    /// The search index of the pages as written (if the sink reads them
-    /// back): a unit of its own, whose fingerprint is every page unit's, so
-    /// that a rebuild in which no page changed keeps the previous index.
-    fn search_index(&self, pages: u64, diags: &mut Diagnostics) -> Result<(), Diagnostics> {
-        let name = "search index";
-        let fingerprint = edition::hash_of(&(pages, self.config.search, &self.config.language));
-        let out = || crate::output_dir(self.opts, self.config);
-        match self.sink.keep(name, fingerprint) {
-            Some(Ok(_)) => return Ok(()),
-            Some(Err(e)) => {
-                diags.file_error(&out(), format!("cannot write the site: {e}"));
-                return Err(std::mem::take(diags));
-            }
-            None => {}
+    /// What the search index is made from, once the edition is dropped.
+    fn search_input(self, pages_fingerprint: u64, taken: HashSet<String>) -> SearchInput {
+        let config = self.config;
+        SearchInput {
+            fingerprint: edition::hash_of(&(pages_fingerprint, config.search, &config.language)),
+            language: config.search.then(|| config.language.clone()),
+            taken,
+            out: crate::output_dir(self.opts, config),
+            paths: self.claims.into_keys().collect(),
         }
-        let t = Instant::now();
-        let paths = self.claims.keys().map(String::as_str);
-        let read = |p: &str| self.sink.read_back(p).filter(|_| self.config.search);
-        let files = match search::index_paths(&self.config.language, paths, read) {
-            Ok(files) => files,
-            Err(e) => {
-                diags.file_error(&out(), e);
-                return Err(std::mem::take(diags));
-            }
-        };
-        timing("search index", t);
-        let none = Diagnostics::default();
-        if let Err(e) = self.sink.put(name, fingerprint, files, Vec::new(), &none) {
-            diags.file_error(&out(), format!("cannot write the site: {e}"));
-            return Err(std::mem::take(diags));
-        }
-        Ok(())
     }
 
     /// The files that belong to no unit, after every unit: static files,
     /// the theme, sitemap… (a path a page claims is not written again).
+    /// Returns the paths written.
     fn others(
         &self,
         urls: Vec<String>,
-        pages_fingerprint: u64,
         diags: &mut Diagnostics,
-    ) -> Result<(), Diagnostics> {
+    ) -> Result<HashSet<String>, Diagnostics> {
         let source = |p: &str| self.claims.get(p).map(|&i| describe_source(self.ed, i));
-        self.search_index(pages_fingerprint, diags)?;
         let mut generated = crate::tei::register_files(self.config, self.ed, self.version);
         generated.extend(crate::register_data::files(self.config, self.ed));
         let bundled = self.walked.as_ref().map_or(&[][..], |w| &w.bundled[..]);
@@ -266,12 +307,13 @@ impl Run<'_> {
         let mut seen = HashSet::new();
         tail.retain(|f| !taken.contains(f.path.as_str()) && seen.insert(f.path.clone()));
         taken.clear();
+        let written = tail.iter().map(|f| f.path.clone()).collect();
         if let Err(e) = self.sink.put_others(tail) {
             let out = crate::output_dir(self.opts, self.config);
             diags.file_error(&out, format!("cannot write the site: {e}"));
             return Err(std::mem::take(diags));
         }
-        Ok(())
+        Ok(written)
     }
 
     fn fail(&self, done: Done) -> Done {

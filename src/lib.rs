@@ -238,7 +238,10 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
             return Err(diags);
         }
     };
-    let ran = engine::render(opts, prepared, &mut state, &sink)?;
+    let mut ran = engine::render(opts, prepared, &mut state, &sink)?;
+    // the search index reads the pages back: the parsed edition goes first
+    drop(state);
+    engine::search_index(ran.search, &sink, &mut ran.diags)?;
     let t = Instant::now();
     let files = sink.commit().map_err(|e| {
         let mut diags = ran.diags.clone();
@@ -304,7 +307,8 @@ impl Session {
         let parsed = self.state.parse.parsed;
         let out = output_dir(opts, &prepared.config);
         let sink = sink::MemorySink::new(&self.site);
-        let ran = engine::render(opts, prepared, &mut self.state, &sink)?;
+        let mut ran = engine::render(opts, prepared, &mut self.state, &sink)?;
+        engine::search_index(ran.search, &sink, &mut ran.diags)?;
         let t = Instant::now();
         let (site, files, changed) = sink.finish();
         timing("finish", t);
