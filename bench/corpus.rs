@@ -856,23 +856,37 @@ pub fn generate(n: usize, dir: &Path, nav: Nav) -> io::Result<()> {
         let _ = writeln!(register, "### {}, {} {{#{}}}\n", p.last, p.first, p.id);
     }
     write(&plain.join("content/personnes.md"), register)?;
-    for d in [ed.join("content/textes"), plain.join("content/textes")] {
-        if d.exists() {
-            fs::remove_dir_all(&d)?;
-        }
-        fs::create_dir_all(&d)?;
+    // The texts are written in place, a file only if its bytes change, and
+    // the texts of a larger corpus removed: a corpus made again is not
+    // deleted and written anew, since ext4 allocates the next build's files
+    // slowly next to inodes freed minutes before (see bench/run.sh).
+    let dirs = [ed.join("content/textes"), plain.join("content/textes")];
+    for d in &dirs {
+        fs::create_dir_all(d)?;
     }
+    let mut names = std::collections::HashSet::new();
     for i in 0..n {
         let t = make_text(i, &persons);
         let name = format!("t{:05}.md", i + 1);
-        fs::write(
-            ed.join("content/textes").join(&name),
-            text_md(&t, i + 1, false),
-        )?;
-        fs::write(
-            plain.join("content/textes").join(&name),
-            text_md(&t, i + 1, true),
-        )?;
+        write_if_changed(&dirs[0].join(&name), &text_md(&t, i + 1, false))?;
+        write_if_changed(&dirs[1].join(&name), &text_md(&t, i + 1, true))?;
+        names.insert(name);
+    }
+    for d in &dirs {
+        for entry in fs::read_dir(d)? {
+            let entry = entry?;
+            if !names.contains(entry.file_name().to_string_lossy().as_ref()) {
+                fs::remove_file(entry.path())?;
+            }
+        }
     }
     Ok(())
+}
+
+/// Writes `text` at `path` unless the file already holds exactly it.
+fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
+    if fs::read(path).is_ok_and(|old| old == text.as_bytes()) {
+        return Ok(());
+    }
+    fs::write(path, text)
 }

@@ -50,12 +50,19 @@ need hugo hugo
 # the last minutes (`recently_deleted`, checked block by block), so a run
 # right after `rm -rf` of the previous output paid for that deletion (at
 # N = 10,000, apparat's system time went from 7 s to 28-43 s). Outputs are
-# moved aside instead and deleted at the end; a trash left by an interrupted
-# run is deleted first, then the disk is given the kernel's window to forget it.
+# moved aside instead and deleted at the end (a corpus made again is written
+# in place, see bench/corpus.rs); a run that starts within the kernel's window
+# (300 s) after a deletion waits for the rest of it.
 if [ -d "$WORK/trash" ]; then
   rm -rf "$WORK/trash"
-  echo "waiting 300 s after deleting an earlier run's outputs (see the comment above)" >&2
-  sleep 300
+  date +%s > "$WORK/deleted-at"
+fi
+if [ -f "$WORK/deleted-at" ]; then
+  wait=$(( $(cat "$WORK/deleted-at") + 300 - $(date +%s) ))
+  if [ "$wait" -gt 0 ]; then
+    echo "waiting $wait s: outputs were deleted less than 300 s ago (see the comment above)" >&2
+    sleep "$wait"
+  fi
 fi
 mkdir -p "$WORK/bin" "$WORK/results" "$WORK/out" "$WORK/trash"
 (cd "$ROOT" && cargo build --release --quiet --bin apparat --example gen_corpus --example floor --example serve_latency)
@@ -140,6 +147,7 @@ if [ "$SERVE_EDITS" -gt 0 ]; then
 fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$WORK/results/env.txt"
 rm -rf "$WORK/trash"
+date +%s > "$WORK/deleted-at"
 
 python3 - "$WORK/results" <<'EOF'
 import json, os, statistics, sys
