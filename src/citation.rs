@@ -426,19 +426,19 @@ fn csl_style(style: CitationStyle) -> Option<&'static IndependentStyle> {
     .as_ref()
 }
 
-/// Past this many decided styles, a record of a new shape gets its style
-/// decided for it alone (a bound on what the process keeps).
+/// Past this many decided styles, a record of a new shape is formatted with
+/// the whole style, by the bibliography driver (a bound on what the process
+/// keeps).
 const DECIDED_MAX: usize = 64;
 
 /// The bundled CSL style of `style` decided for records of CSL type
 /// `item_type` with the fields `fields` (`specialise`), made once per
-/// style and shape.
+/// style and shape; `false` with the whole style, past [`DECIDED_MAX`].
 fn csl_style_for(
     style: CitationStyle,
     item_type: &str,
     fields: Vec<String>,
-) -> Option<std::borrow::Cow<'static, IndependentStyle>> {
-    use std::borrow::Cow;
+) -> Option<(&'static IndependentStyle, bool)> {
     type Made = Vec<(
         CitationStyle,
         String,
@@ -455,18 +455,18 @@ fn csl_style_for(
         .iter()
         .find(|(s, t, f, _)| *s == style && t == item_type && *f == fields)
     {
-        return Some(Cow::Borrowed(*found));
+        return Some((found, true));
+    }
+    if made.len() >= DECIDED_MAX {
+        return Some((whole, false));
     }
     // a note-form style renders the box's one note, its first citation
     let first = style.note_form();
     let decided = specialise::for_shape(whole, item_type, &fields, first);
-    if made.len() >= DECIDED_MAX {
-        return Some(Cow::Owned(decided));
-    }
     // (a few per process: the styles of the box times the shapes of the texts' records)
     let decided: &'static IndependentStyle = Box::leak(Box::new(decided));
     made.push((style, item_type.to_string(), fields, decided));
-    Some(Cow::Borrowed(decided))
+    Some((decided, true))
 }
 
 /// `item` (of CSL type `item_type`)'s entry in `style`, as escaped HTML.
@@ -477,26 +477,27 @@ fn format_item(
     ui_lang: &str,
 ) -> String {
     let fields = item.0.keys().cloned().collect();
-    let Some(csl) = csl_style_for(style, item_type, fields) else {
+    let Some((csl, decided)) = csl_style_for(style, item_type, fields) else {
         return String::new();
     };
-    format_with(item, &csl, style, ui_lang)
+    format_with(item, csl, style, ui_lang, decided)
 }
 
 /// `item`'s entry in the CSL style `csl` (that of `style`), as escaped HTML.
 ///
-/// A note-form style's note is rendered alone (`standalone_citation`), once;
-/// the bibliography driver would render it twice (a speculative pass for
-/// disambiguation, which one item never needs, then the final one). Alone,
-/// hayagriva takes a citation for a subsequent one: the style `csl` must
-/// have its position tests decided for a first citation
-/// ([`specialise::for_shape`]). Another style's bibliography entry needs
-/// the driver.
+/// With `alone`, a note-form style's note is rendered alone
+/// (`standalone_citation`), once; the bibliography driver would render it
+/// twice (a speculative pass for disambiguation, which one item never
+/// needs, then the final one). Alone, hayagriva takes a citation for a
+/// subsequent one: `alone` is only for a style whose position tests are
+/// decided for a first citation ([`specialise::for_shape`]). Another
+/// style's bibliography entry needs the driver.
 fn format_with(
     item: &csl_json::Item,
     csl: &IndependentStyle,
     style: CitationStyle,
     ui_lang: &str,
+    alone: bool,
 ) -> String {
     let locale = Some(csl_locale(ui_lang));
     let locales = locales::for_request(&[locale.as_ref(), csl.default_locale.as_ref()]);
@@ -509,7 +510,16 @@ fn format_with(
     );
     let mut html = String::new();
     if style.note_form() {
-        children_html(&hayagriva::standalone_citation(request), &mut html);
+        if alone {
+            children_html(&hayagriva::standalone_citation(request), &mut html);
+        } else {
+            let mut driver: BibliographyDriver<'_, csl_json::Item> = BibliographyDriver::new();
+            driver.citation(request);
+            let rendered = driver.finish(BibliographyRequest::new(csl, locale, locales));
+            for note in rendered.citations {
+                children_html(&note.citation, &mut html);
+            }
+        }
         // (the edition's sentence ends it)
         while html.ends_with('.') {
             html.pop();

@@ -39,9 +39,9 @@ const DERIVED: &[&str] = &[
 struct Shape<'a> {
     kind: Option<Kind>,
     fields: &'a [String],
-    /// The style renders the first citation of the item, alone, and nothing
-    /// else (a note-form style without its bibliography, in the box): its
-    /// `position` tests are known.
+    /// The style renders the first citation of the item, alone, without a
+    /// locator, and nothing else (a note-form style without its
+    /// bibliography, in the box): its `position` and `locator` tests are known.
     first_citation: bool,
 }
 
@@ -307,10 +307,10 @@ mod tests {
                 let fields: Vec<String> = item.0.keys().cloned().collect();
                 let decided = super::for_shape(whole, &ty, &fields, false);
                 for lang in ["fr", "es", "en"] {
-                    let expected = format_with(&item, whole, style, lang);
+                    let expected = format_with(&item, whole, style, lang, false);
                     assert!(!expected.is_empty(), "{record} in {lang}");
                     assert_eq!(
-                        format_with(&item, &decided, style, lang),
+                        format_with(&item, &decided, style, lang, false),
                         expected,
                         "{} {lang}: {record}",
                         style.csl_name()
