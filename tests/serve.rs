@@ -455,8 +455,13 @@ fn reloads_on_change_and_shows_errors_until_fixed() {
     assert!(page.body.contains("Paragraphe révisé"));
     assert!(!page.body.contains("apparat-overlay"));
 
-    // a burst of saves (an editor's "save all", a checkout) is one reload
-    let before = s.out().len();
+    // a burst of saves (an editor's "save all", a checkout) is one reload;
+    // the reload event may reach us before the server's log line about the
+    // rebuild that sent it, so wait for that line before marking the log
+    let before = wait_for("the first rebuild's log line", || {
+        let out = s.out();
+        (out.lines().filter(|l| l.starts_with("built ")).count() >= 2).then_some(out.len())
+    });
     let about = std::fs::read_to_string(s.root.join("content/apropos.md")).expect("apropos");
     for i in 0..5 {
         let t = edited.replace("Second paragraphe", &format!("Second paragraphe ({i})"));
