@@ -25,6 +25,8 @@ pub struct Entry {
     pub occurrences: Vec<Arc<Occurrence>>,
     /// Hash of what this page gives the person index: kind and occurrences.
     pub index_hash: u64,
+    /// [`Document::ids_hash`] of `doc` (for the link check).
+    pub ids_hash: u64,
     /// Its key in listing order ([`listing_key`]).
     pub listing: ListingKey,
     /// Each mention's position in the register, once looked up.
@@ -360,6 +362,7 @@ fn parse_page_with(config: &Config, page: Page, pack: bool, diags: &mut Diagnost
     let persons: Vec<&str> = doc.mentions.iter().map(|m| m.person.as_str()).collect();
     let indexed = page.front.translation_of.is_none();
     let index_hash = hash_of(&(page.front.kind, indexed, persons, &occurrences));
+    let ids_hash = doc.ids_hash();
     Entry {
         listing: listing_key(&page),
         page,
@@ -367,6 +370,7 @@ fn parse_page_with(config: &Config, page: Page, pack: bool, diags: &mut Diagnost
         hash,
         occurrences,
         index_hash,
+        ids_hash,
         resolved: Resolved::default(),
         packed,
     }
@@ -664,6 +668,7 @@ pub fn resolve_with(
                         })
                         .collect()
                 });
+                let start = found.len();
                 for ((j, m), pos) in e.doc.mentions.iter().enumerate().zip(positions.iter()) {
                     match pos.map(|p| p as usize) {
                         Some(pos) => {
@@ -683,19 +688,39 @@ pub fn resolve_with(
                         }
                     }
                 }
+                // in paragraph order, as the index lists them (see below)
+                found[start..].sort_by_key(|f| f.2.para.unwrap_or(0));
             }
             (seen, found, d)
         })
         .collect();
     let mut mentioned = vec![false; register.persons.len()];
-    let mut occurrences: Vec<Vec<(usize, &Arc<Occurrence>)>> =
-        vec![Vec::new(); register.persons.len()];
+    let mut founds = Vec::with_capacity(checked.len());
     for (seen, found, d) in checked {
         diags.extend(d);
         for (m, s) in mentioned.iter_mut().zip(seen) {
             *m |= s;
         }
-        for (pos, ei, o) in found {
+        founds.push(found);
+    }
+    // gathered in the index's order (the texts first, then the other pages,
+    // each in listing order), so that `build_index` finds each person's
+    // occurrences already sorted (its sort was most of a rebuild's resolve)
+    let mut by_entry: Vec<&[(usize, usize, &Arc<Occurrence>)]> = vec![&[]; entries.len()];
+    for found in &founds {
+        for run in found.chunk_by(|a, b| a.1 == b.1) {
+            if let Some(slot) = run.first().and_then(|f| by_entry.get_mut(f.1)) {
+                *slot = run;
+            }
+        }
+    }
+    let is_text = |i: &usize| entries[*i].page.front.kind == Kind::Text;
+    let ranked = by_order.iter().filter(|i| is_text(i));
+    let ranked = ranked.chain(by_order.iter().filter(|i| !is_text(i)));
+    let mut occurrences: Vec<Vec<(usize, &Arc<Occurrence>)>> =
+        vec![Vec::new(); register.persons.len()];
+    for &ei in ranked {
+        for &(pos, ei, o) in by_entry[ei] {
             occurrences[pos].push((ei, o));
         }
     }
@@ -717,6 +742,7 @@ pub fn resolve_with(
             &order,
             (occurrences, &by_id),
             previous,
+            true,
         ))
     });
     Edition {
@@ -758,6 +784,9 @@ pub(crate) type Gathered<'e, 'r> = (
 );
 
 /// The person index: persons and cross-references, accent-insensitive order.
+/// `sorted`: each person's occurrences come in the index's order already
+/// (the texts first, then the other pages, each in listing order, then by
+/// paragraph), as [`resolve_with`] gathers them; otherwise they are sorted.
 pub(crate) fn build_index(
     register: &Register,
     (ui, (lang, default)): (&crate::i18n::Ui, (&str, &str)),
@@ -765,7 +794,9 @@ pub(crate) fn build_index(
     order: &[usize],
     (mut occurrences, by_id): Gathered,
     previous: Option<&Index>,
+    sorted: bool,
 ) -> Index {
+    use rayon::prelude::*;
     // a person's line is reused when the register is the same and its
     // occurrences are the same (by their content), in the same order
     let register_key = hash_of(&(
@@ -776,17 +807,30 @@ pub(crate) fn build_index(
     let previous = previous.filter(|p| p.register_key == register_key);
     // each person's occurrences in text order, and their identity (the
     // first entry of a duplicated id takes them)
-    let gathered: Vec<PersonOccurrences> = register
+    let taken: Vec<Vec<(usize, &Arc<Occurrence>)>> = register
         .persons
         .iter()
         .map(|p| {
-            let mut occ = by_id
+            by_id
                 .get(p.id.get_ref().as_str())
                 .and_then(|&pos| occurrences.get_mut(pos))
                 .map(std::mem::take)
-                .unwrap_or_default();
-            // the texts first, then the editorial pages, each in listing order
-            occ.sort_by_key(|(ei, o)| (o.kind != Kind::Text, order[*ei], o.para.unwrap_or(0)));
+                .unwrap_or_default()
+        })
+        .collect();
+    // (in parallel: reading every occurrence is most of a rebuild's resolve)
+    let gathered: Vec<PersonOccurrences> = taken
+        .into_par_iter()
+        .map(|mut occ| {
+            // the texts first, then the editorial pages, each in listing
+            // order (`sorted`: the caller gathered them so)
+            let key = |(ei, o): &(usize, &Arc<Occurrence>)| {
+                (o.kind != Kind::Text, order[*ei], o.para.unwrap_or(0))
+            };
+            if !sorted {
+                occ.sort_by_key(key);
+            }
+            debug_assert!(occ.is_sorted_by_key(key), "occurrences out of order");
             let identity = hash_of(&occ.iter().map(|(_, o)| o.hash).collect::<Vec<_>>());
             (occ, identity)
         })

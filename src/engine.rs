@@ -22,6 +22,11 @@ pub(crate) struct State {
     /// The last templates, with the hash of their sources.
     pub(crate) templates: Option<(u64, Arc<render::Templates>)>,
     pub(crate) fragments: render::Fragments,
+    /// The last map of which entry writes each path, by
+    /// [`render::Renderer::paths_key`].
+    claims: Option<(u64, Arc<Claims>)>,
+    /// What the link check found, page by page.
+    links: crate::linkcheck::LinkCache,
 }
 
 /// What [`render`] reports.
@@ -85,8 +90,8 @@ pub(crate) fn render(
         version,
     };
     let t = Instant::now();
-    let renderer = render::Renderer::new(&ed, &templates, &settings)
-        .with_fragments(std::mem::take(&mut state.fragments));
+    let old = std::mem::take(&mut state.fragments);
+    let renderer = render::Renderer::new_with(&ed, &templates, &settings, old);
     timing("renderer", t);
     let base_path = base_path(&config.base_url);
     let mut run = Run {
@@ -94,7 +99,7 @@ pub(crate) fn render(
         config: &config,
         ed: &ed,
         // a path is written by the first unit that claims it
-        claims: page_claims(&renderer, &ed),
+        claims: page_claims(&renderer, &ed, &mut state.claims),
         persons: crate::tei::persons_by_id(&ed),
         version: &settings.version,
         salt: edition::hash_of(&(opts.offline, opts.live_reload, &base_path)),
@@ -156,6 +161,10 @@ pub(crate) fn search_index(
     diags: &mut Diagnostics,
 ) -> Result<(), Diagnostics> {
     let name = "search index";
+    if !sink.reads_back() {
+        // (serve makes the index when it is first asked for)
+        return Ok(());
+    }
     let SearchInput {
         paths,
         fingerprint,
@@ -211,7 +220,7 @@ struct Run<'a> {
     ed: &'a edition::Edition,
     renderer: render::Renderer<'a>,
     /// Which entry writes each path (see [`page_claims`]).
-    claims: Claims,
+    claims: Arc<Claims>,
     /// Options that change every file (hashed into every fingerprint).
     salt: u64,
     base_path: &'a str,
@@ -264,7 +273,10 @@ impl Run<'_> {
             language: config.search.then(|| config.language.clone()),
             taken,
             out: crate::output_dir(self.opts, config),
-            paths: self.claims.into_keys().collect(),
+            paths: match Arc::try_unwrap(self.claims) {
+                Ok(claims) => claims.into_keys().collect(),
+                Err(shared) => shared.keys().cloned().collect(),
+            },
         }
     }
 
@@ -303,10 +315,8 @@ impl Run<'_> {
                 return Err(std::mem::take(diags));
             }
         }
-        let mut taken: HashSet<&str> = self.claims.keys().map(String::as_str).collect();
         let mut seen = HashSet::new();
-        tail.retain(|f| !taken.contains(f.path.as_str()) && seen.insert(f.path.clone()));
-        taken.clear();
+        tail.retain(|f| !self.claims.contains_key(f.path.as_str()) && seen.insert(f.path.clone()));
         let written = tail.iter().map(|f| f.path.clone()).collect();
         if let Err(e) = self.sink.put_others(tail) {
             let out = crate::output_dir(self.opts, self.config);
@@ -491,7 +501,7 @@ type FinishWith<'a> = (
 pub(crate) fn check_with(
     opts: &BuildOptions,
     changed: &HashSet<PathBuf>,
-    cache: &mut edition::ParseCache,
+    (cache, links): (&mut edition::ParseCache, &mut crate::linkcheck::LinkCache),
 ) -> (Option<(config::Config, edition::Edition)>, Diagnostics) {
     let mut diags = Diagnostics::default();
     let Some(mut config) = config::Config::load(&opts.root, &mut diags) else {
@@ -548,7 +558,7 @@ pub(crate) fn check_with(
     crate::translation::check(&ed, &mut diags);
     timing("resolve", t);
     let t = Instant::now();
-    crate::linkcheck::check(&opts.root, &config, &ed, &walked.bundled, &mut diags);
+    crate::linkcheck::check_with(&opts.root, &config, &ed, &walked.bundled, &mut diags, links);
     timing("links", t);
     (Some((config, ed)), diags)
 }
@@ -567,7 +577,7 @@ pub(crate) fn prepare(
     changed: &HashSet<PathBuf>,
     state: &mut State,
 ) -> Result<Prepared, Diagnostics> {
-    let (checked, mut diags) = check_with(opts, changed, &mut state.parse);
+    let (checked, mut diags) = check_with(opts, changed, (&mut state.parse, &mut state.links));
     let t = Instant::now();
     let sources = render::read_templates(&opts.root, &mut diags);
     let key = edition::hash_of(&sources);
@@ -668,8 +678,17 @@ fn sitemap_url(page_url: Option<String>) -> Option<String> {
 /// Which entry writes each page path (entry `len()` for `404.html`); the
 /// first entry that claims a path writes it, as [`Session::render`]'s stable
 /// sort and dedup keep the first.
-fn page_claims(renderer: &render::Renderer, ed: &edition::Edition) -> Claims {
+fn page_claims(
+    renderer: &render::Renderer,
+    ed: &edition::Edition,
+    last: &mut Option<(u64, Arc<Claims>)>,
+) -> Arc<Claims> {
     let t = Instant::now();
+    let key = renderer.paths_key();
+    if let Some((_, claims)) = last.as_ref().filter(|(k, _)| *k == key) {
+        timing("claims (kept)", t);
+        return Arc::clone(claims);
+    }
     let n = renderer.len();
     // (about three paths per entry: the page, its source view, its TEI)
     let mut claims = Claims::with_capacity_and_hasher(3 * n + 1, Default::default());
@@ -691,6 +710,8 @@ fn page_claims(renderer: &render::Renderer, ed: &edition::Edition) -> Claims {
     for p in renderer.paths_404() {
         claims.entry(p.into()).or_insert(n);
     }
+    let claims = Arc::new(claims);
+    *last = Some((key, Arc::clone(&claims)));
     timing("claims", t);
     claims
 }
@@ -741,6 +762,25 @@ fn static_files(
     (diags.error_count() == errors).then_some(own)
 }
 
+/// The sitemap of the page URLs (root-relative), sorted.
+fn sitemap(config: &config::Config, mut urls: Vec<String>) -> SiteFile {
+    urls.sort();
+    let mut sitemap = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    let base = markup::escape_html(&config.base_url);
+    sitemap.reserve(urls.iter().map(|u| u.len() + base.len() + 30).sum());
+    for u in &urls {
+        sitemap.push_str("  <url><loc>");
+        sitemap.push_str(&base);
+        sitemap.push_str(&markup::escape_html(u.trim_start_matches('/')));
+        sitemap.push_str("</loc></url>\n");
+    }
+    sitemap.push_str("</urlset>\n");
+    SiteFile {
+        path: "sitemap.xml".into(),
+        bytes: sitemap.into_bytes(),
+    }
+}
+
 /// What follows the pages: static files, generated files, sitemap, robots.txt.
 /// `urls`: every page URL but 404.html. `page_source(path)`: the source of the
 /// page written at `path`, if a page is (a static file there is an error).
@@ -783,7 +823,7 @@ fn tail_files(
     files.extend(bundled);
     files.push(SiteFile {
         path: "assets/highlight.css".into(),
-        bytes: highlight::stylesheet().into_bytes(),
+        bytes: highlight::stylesheet().as_bytes().to_vec(),
     });
     files.push(SiteFile {
         path: ".nojekyll".into(),
@@ -796,20 +836,7 @@ fn tail_files(
             .map(|f| format!("/{}", content::encode_url_path(&f.path))),
     );
     files.extend(generated);
-    urls.sort();
-    let mut sitemap = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-    for u in &urls {
-        sitemap.push_str(&format!(
-            "  <url><loc>{}{}</loc></url>\n",
-            markup::escape_html(&config.base_url),
-            markup::escape_html(u.trim_start_matches('/'))
-        ));
-    }
-    sitemap.push_str("</urlset>\n");
-    files.push(SiteFile {
-        path: "sitemap.xml".into(),
-        bytes: sitemap.into_bytes(),
-    });
+    files.push(sitemap(config, urls));
     files.push(SiteFile {
         path: "robots.txt".into(),
         bytes: format!(

@@ -14,6 +14,7 @@ use crate::content::{decode_url_path, Kind};
 use crate::diagnostics::Diagnostics;
 use crate::edition::{Edition, IndexLine};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -36,13 +37,28 @@ const TEMPLATE_IDS: &[&str] = &[
 ];
 
 /// What a site path leads to.
-enum Target<'e> {
+enum Target<'s> {
     /// A page, with the ids of its body.
-    Page(&'e Ids<'e>),
+    Page(&'s HashSet<String>),
     /// A page whose ids are not known here (a text's source view).
     Opaque,
     /// A file.
     File,
+}
+
+/// What the link check keeps from one run to the next (a serve session):
+/// the map of the site's paths, and every page's problems, reused while the
+/// pages' paths, their ids and the site's files stay the same (a word
+/// changed in one page checks that page's links alone).
+#[derive(Default)]
+pub struct LinkCache {
+    /// [`site_key`] of `map`.
+    site_key: u64,
+    map: Option<SiteMap>,
+    /// `site_key` with every page's ids: `problems` hold while it does.
+    ids_key: u64,
+    /// Each page's problems, by its [`Entry::hash`](crate::edition::Entry::hash).
+    problems: HashMap<u64, Vec<crate::diagnostics::Diagnostic>>,
 }
 
 /// Checks every internal link of the edition's pages.
@@ -54,6 +70,18 @@ pub fn check(
     ed: &Edition,
     bundled: &[std::path::PathBuf],
     diags: &mut Diagnostics,
+) {
+    check_with(root, config, ed, bundled, diags, &mut LinkCache::default());
+}
+
+/// [`check`], reusing what `cache` holds from an earlier run.
+pub fn check_with(
+    root: &Path,
+    config: &Config,
+    ed: &Edition,
+    bundled: &[std::path::PathBuf],
+    diags: &mut Diagnostics,
+    cache: &mut LinkCache,
 ) {
     // ids the edition's own templates write literally (`id="x"`)
     let template_ids = template_ids(root);
@@ -77,145 +105,239 @@ pub fn check(
             )
         })
         .collect();
-    // page URL (decoded) → its ids, made when a link names a fragment of it
-    let mut ids: HashMap<String, Ids> = HashMap::new();
-    let mut opaque: HashSet<String> = HashSet::new();
-    // content path (`content/a/b.md`) → page URL
-    let mut by_path: HashMap<String, String> = HashMap::new();
-    for e in &ed.entries {
-        let url = decode_url_path(&e.page.url);
-        let set = Ids {
-            doc: &e.doc,
-            persons: if e.page.url == persons_url {
-                &person_ids
-            } else {
-                register_ids.get(&e.page.url).map_or(&[], Vec::as_slice)
-            },
-            templates: &template_ids,
-            set: std::cell::OnceCell::new(),
-        };
-        // the collation page, when a text names its witness
-        if e.page.front.witness.is_some() {
-            opaque.insert("/collation/".to_string());
-        }
-        if e.page.front.kind == Kind::Text {
-            opaque.insert(format!("{url}source/"));
-            // a translated text's side-by-side view
-            if e.page.front.translation_of.is_some() {
-                opaque.insert(format!("{url}{}", crate::translation::PARALLEL_DIR));
-            }
-        }
-        by_path.insert(
-            e.page.src.path.to_string_lossy().replace('\\', "/"),
-            url.clone(),
-        );
-        ids.insert(url, set);
-    }
-    let site = SiteMap {
-        ids,
-        opaque,
-        files: site_files(root, bundled),
+    let files = site_files(root, bundled);
+    let ids = IdSets {
+        ed,
+        persons_url: &persons_url,
+        persons: &person_ids,
+        registers: &register_ids,
+        templates: &template_ids,
+        sets: (0..ed.entries.len()).map(|_| OnceCell::new()).collect(),
     };
+    let key = site_key(config, &ids, &files);
+    let ids_key = crate::hash::hash_of(&(
+        key,
+        ed.entries.iter().map(|e| e.ids_hash).collect::<Vec<_>>(),
+    ));
+    let kept = cache.map.is_some() && cache.site_key == key;
+    let mut old = match kept && cache.ids_key == ids_key {
+        true => std::mem::take(&mut cache.problems),
+        false => HashMap::new(),
+    };
+    let map = match cache.map.take().filter(|_| kept) {
+        Some(map) => map,
+        None => SiteMap::new(ed, files),
+    };
+    let site = Site {
+        map: &map,
+        ids: &ids,
+    };
+    let mut problems = HashMap::with_capacity(ed.entries.len());
     for e in &ed.entries {
-        let page_url = decode_url_path(&e.page.url);
-        for link in &e.doc.links {
-            let Some(problem) = check_link(link, &page_url, &by_path, &site) else {
-                continue;
-            };
-            let message = match problem {
-                Problem::NoTarget { path } => {
-                    let near = nearest(
-                        &path,
-                        site.ids.keys().chain(site.files.iter()).map(String::as_str),
-                    );
-                    let near = match near {
-                        Some(n) => format!(" (did you mean `{n}`?)"),
-                        None => String::new(),
-                    };
-                    if site.ids.contains_key(&format!("{path}/")) {
-                        format!(
-                            "broken link `{}`: a page's URL ends with a slash, write `{path}/`",
-                            link.written
-                        )
-                    } else {
-                        format!(
-                            "broken link `{}`: no page or file at `{path}`{near}",
-                            link.written
-                        )
-                    }
-                }
-                Problem::NoPage { path } => {
-                    let near = nearest(&path, by_path.keys().map(String::as_str));
-                    let near = match near {
-                        Some(n) => {
-                            format!(" (did you mean `@/{}`?)", n.trim_start_matches("content/"))
-                        }
-                        None => String::new(),
-                    };
-                    format!(
-                        "broken link `{}`: there is no page `{path}`{near}",
-                        link.written
-                    )
-                }
-                Problem::NoFragment {
-                    path,
-                    fragment,
-                    known,
-                } => {
-                    let near = nearest(&fragment, known.iter().map(String::as_str));
-                    let near = match near {
-                        Some(n) => format!(" (did you mean `#{n}`?)"),
-                        None => String::new(),
-                    };
-                    format!(
-                        "broken link `{}`: the page `{path}` has no anchor `#{fragment}`{near}",
-                        link.written
-                    )
-                }
-                Problem::Outside => format!(
-                    "broken link `{}`: it leads above the site's root",
-                    link.written
-                ),
-            };
-            diags.push(match config.broken_links {
-                Level::Error => e.page.src.error(link.offset, message),
-                Level::Warning => e.page.src.warning(link.offset, message),
-            });
+        let found = match old.remove(&e.hash) {
+            Some(found) => found,
+            None => check_page(e, &site, config),
+        };
+        for d in &found {
+            diags.push(d.clone());
         }
+        problems.insert(e.hash, found);
     }
+    *cache = LinkCache {
+        site_key: key,
+        map: Some(map),
+        ids_key,
+        problems,
+    };
 }
 
-/// The ids of a page, gathered the first time a link needs them.
-struct Ids<'e> {
-    doc: &'e crate::markup::Document,
+/// A hash of everything but the pages' bodies that a link's verdict
+/// depends on: each page's URL, source path, kind and views, the site's
+/// files, the ids the templates and the registers add, the setting.
+fn site_key(config: &Config, ids: &IdSets, files: &BTreeSet<String>) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = crate::hash::FINGERPRINTS.build_hasher();
+    (config.broken_links == Level::Error).hash(&mut h);
+    (ids.persons_url, ids.persons, ids.templates).hash(&mut h);
+    let mut registers: Vec<_> = ids.registers.iter().collect();
+    registers.sort();
+    registers.hash(&mut h);
+    files.hash(&mut h);
+    for e in &ids.ed.entries {
+        let page = &e.page;
+        (&page.url, &page.src.path, page.front.kind).hash(&mut h);
+        let views = (
+            page.front.translation_of.is_some(),
+            page.front.witness.is_some(),
+        );
+        views.hash(&mut h);
+    }
+    h.finish()
+}
+
+/// The problems of one page's links.
+fn check_page(
+    e: &crate::edition::Entry,
+    site: &Site,
+    config: &Config,
+) -> Vec<crate::diagnostics::Diagnostic> {
+    let by_path = &site.map.by_path;
+    let page_url = decode_url_path(&e.page.url);
+    let mut found = Vec::new();
+    for link in &e.doc.links {
+        let Some(problem) = check_link(link, &page_url, by_path, site) else {
+            continue;
+        };
+        let message = match problem {
+            Problem::NoTarget { path } => {
+                let near = nearest(
+                    &path,
+                    site.map
+                        .pages
+                        .keys()
+                        .chain(site.map.files.iter())
+                        .map(String::as_str),
+                );
+                let near = match near {
+                    Some(n) => format!(" (did you mean `{n}`?)"),
+                    None => String::new(),
+                };
+                if site.map.pages.contains_key(&format!("{path}/")) {
+                    format!(
+                        "broken link `{}`: a page's URL ends with a slash, write `{path}/`",
+                        link.written
+                    )
+                } else {
+                    format!(
+                        "broken link `{}`: no page or file at `{path}`{near}",
+                        link.written
+                    )
+                }
+            }
+            Problem::NoPage { path } => {
+                let near = nearest(&path, by_path.keys().map(String::as_str));
+                let near = match near {
+                    Some(n) => {
+                        format!(" (did you mean `@/{}`?)", n.trim_start_matches("content/"))
+                    }
+                    None => String::new(),
+                };
+                format!(
+                    "broken link `{}`: there is no page `{path}`{near}",
+                    link.written
+                )
+            }
+            Problem::NoFragment {
+                path,
+                fragment,
+                known,
+            } => {
+                let near = nearest(&fragment, known.iter().map(String::as_str));
+                let near = match near {
+                    Some(n) => format!(" (did you mean `#{n}`?)"),
+                    None => String::new(),
+                };
+                format!(
+                    "broken link `{}`: the page `{path}` has no anchor `#{fragment}`{near}",
+                    link.written
+                )
+            }
+            Problem::Outside => format!(
+                "broken link `{}`: it leads above the site's root",
+                link.written
+            ),
+        };
+        found.push(match config.broken_links {
+            Level::Error => e.page.src.error(link.offset, message),
+            Level::Warning => e.page.src.warning(link.offset, message),
+        });
+    }
+    found
+}
+
+/// The ids of each page, gathered the first time a link needs them.
+struct IdSets<'e> {
+    ed: &'e Edition,
+    persons_url: &'e str,
     persons: &'e [String],
+    /// Index page URL → the entries of that register.
+    registers: &'e HashMap<String, Vec<String>>,
     templates: &'e [String],
-    set: std::cell::OnceCell<HashSet<String>>,
+    sets: Vec<OnceCell<HashSet<String>>>,
 }
 
-impl Ids<'_> {
-    fn get(&self) -> &HashSet<String> {
-        self.set.get_or_init(|| {
-            let mut set: HashSet<String> = self.doc.ids().into_iter().collect();
+impl IdSets<'_> {
+    fn get(&self, i: usize) -> Option<&HashSet<String>> {
+        let e = self.ed.entries.get(i)?;
+        let set = self.sets.get(i)?.get_or_init(|| {
+            let mut set: HashSet<String> = e.doc.ids().into_iter().collect();
             set.extend(TEMPLATE_IDS.iter().map(|s| s.to_string()));
             set.extend(self.templates.iter().cloned());
-            set.extend(self.persons.iter().cloned());
+            let persons = if e.page.url == self.persons_url {
+                self.persons
+            } else {
+                self.registers.get(&e.page.url).map_or(&[][..], Vec::as_slice)
+            };
+            set.extend(persons.iter().cloned());
             set
-        })
+        });
+        Some(set)
     }
 }
 
-/// The built site's paths, as far as links go.
-struct SiteMap<'e> {
-    /// Page URL (decoded) → the ids of the page.
-    ids: HashMap<String, Ids<'e>>,
+/// The built site's paths, as far as links go: made from the pages' URLs,
+/// paths and kinds and the site's files, not from their bodies.
+struct SiteMap {
+    /// Page URL (decoded) → the entry whose page it is.
+    pages: HashMap<String, usize>,
     /// Pages whose ids are not known here.
     opaque: HashSet<String>,
     /// Files that are not pages.
     files: BTreeSet<String>,
+    /// Content path (`content/a/b.md`) → page URL.
+    by_path: HashMap<String, String>,
 }
 
-impl SiteMap<'_> {
+impl SiteMap {
+    fn new(ed: &Edition, files: BTreeSet<String>) -> SiteMap {
+        let mut pages = HashMap::with_capacity(ed.entries.len());
+        let mut opaque: HashSet<String> = HashSet::new();
+        let mut by_path = HashMap::with_capacity(ed.entries.len());
+        for (i, e) in ed.entries.iter().enumerate() {
+            let url = decode_url_path(&e.page.url);
+            // the collation page, when a text names its witness
+            if e.page.front.witness.is_some() {
+                opaque.insert("/collation/".to_string());
+            }
+            if e.page.front.kind == Kind::Text {
+                opaque.insert(format!("{url}source/"));
+                // a translated text's side-by-side view
+                if e.page.front.translation_of.is_some() {
+                    opaque.insert(format!("{url}{}", crate::translation::PARALLEL_DIR));
+                }
+            }
+            by_path.insert(
+                e.page.src.path.to_string_lossy().replace('\\', "/"),
+                url.clone(),
+            );
+            pages.insert(url, i);
+        }
+        SiteMap {
+            pages,
+            opaque,
+            files,
+            by_path,
+        }
+    }
+}
+
+/// The site map with this run's pages' ids.
+struct Site<'s> {
+    map: &'s SiteMap,
+    ids: &'s IdSets<'s>,
+}
+
+impl Site<'_> {
     /// What a site path (decoded, normalised) leads to.
     fn resolve(&self, path: &str) -> Option<Target<'_>> {
         let page = if path.ends_with('/') {
@@ -224,14 +346,14 @@ impl SiteMap<'_> {
             path.strip_suffix("index.html").map(str::to_string)
         };
         if let Some(p) = &page {
-            if let Some(set) = self.ids.get(p) {
-                return Some(Target::Page(set));
+            if let Some(&i) = self.map.pages.get(p) {
+                return self.ids.get(i).map(Target::Page);
             }
-            if self.opaque.contains(p) {
+            if self.map.opaque.contains(p) {
                 return Some(Target::Opaque);
             }
         }
-        if self.files.contains(path) {
+        if self.map.files.contains(path) {
             return Some(Target::File);
         }
         None
@@ -257,7 +379,7 @@ fn check_link(
     link: &crate::markup::LinkRef,
     page_url: &str,
     by_path: &HashMap<String, String>,
-    site: &SiteMap,
+    site: &Site,
 ) -> Option<Problem> {
     let url = link.url.trim();
     if url.is_empty() || url.starts_with("//") || has_scheme(url) {
@@ -297,7 +419,6 @@ fn check_link(
         return None;
     };
     let fragment = decode_url_path(fragment);
-    let known = known.get();
     if fragment.is_empty() || known.contains(&fragment) || fragment.starts_with("letter-") {
         return None;
     }

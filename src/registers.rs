@@ -239,6 +239,7 @@ fn resolve_one(
         &order,
         (occurrences, &by_id),
         None,
+        false,
     );
     if crate::bibliography::is_bibliography(decl) && !register.failed {
         crate::bibliography::arrange(&mut index, works, decl, index_lang, diags);

@@ -356,11 +356,13 @@ pub struct Renderer<'a> {
     ui: crate::i18n::Ui,
     site: serde_json::Value,
     order: Vec<&'a Entry>,
-    texts: Vec<PageSummary>,
+    texts: Vec<std::sync::Arc<PageSummary>>,
     /// The texts for the header menu: all of them in a small edition, none
     /// past [`MENU_TEXTS_MAX`] (the menu then links to the home page's contents).
-    menu_texts: Vec<PageSummary>,
-    nav: Vec<PageSummary>,
+    menu_texts: Vec<std::sync::Arc<PageSummary>>,
+    nav: Vec<std::sync::Arc<PageSummary>>,
+    /// The summaries made or reused by this run, for the next.
+    summaries: HashMap<u64, (std::sync::Arc<PageSummary>, u64)>,
     /// Each edition text's position in `texts`, by URL.
     text_pos: HashMap<&'a str, usize>,
     /// Entries by `rel`, and entries by the `rel` they translate.
@@ -394,6 +396,9 @@ pub struct Renderer<'a> {
     /// and those rendered or reused by this one.
     old_fragments: Fragments,
     fragments: std::sync::Mutex<HashMap<(u64, u8), std::sync::Arc<str>>>,
+    /// Each entry's template and the index it shows (see [`Renderer::index_of`]),
+    /// decided once per run: every unit's fingerprint and paths read them.
+    plans: Vec<(&'a str, Option<Option<usize>>)>,
 }
 
 /// Lines of the person index as `index-entry.html` rendered them, by line
@@ -404,6 +409,10 @@ pub struct Renderer<'a> {
 pub struct Fragments {
     global: u64,
     map: HashMap<(u64, u8), std::sync::Arc<str>>,
+    /// Each listed page's summary and the summary's hash, by the page's
+    /// source hash, URL and the site configuration: a rebuild makes only
+    /// the changed pages' summaries again.
+    summaries: HashMap<u64, (std::sync::Arc<PageSummary>, u64)>,
 }
 
 /// How a line of the index is shown: on the only page of the index, on the
@@ -567,6 +576,18 @@ impl<'a> Renderer<'a> {
         templates: &'a Templates,
         settings: &'a RenderSettings<'a>,
     ) -> Self {
+        Self::new_with(ed, templates, settings, Fragments::default())
+    }
+
+    /// [`Renderer::new`], reusing what an earlier build of the session
+    /// made: the index lines, if rendered with the same templates and
+    /// settings, and the pages' summaries.
+    pub fn new_with(
+        ed: &'a Edition,
+        templates: &'a Templates,
+        settings: &'a RenderSettings<'a>,
+        mut old: Fragments,
+    ) -> Self {
         let config = settings.config;
         let ui_lang = config.ui_lang().to_string();
         let ui = config.ui().clone();
@@ -583,31 +604,44 @@ impl<'a> Renderer<'a> {
         }
         let mut order: Vec<&Entry> = ed.entries.iter().map(|e| &**e).collect();
         order.sort_by(|a, b| a.listing.cmp(&b.listing));
-        let texts: Vec<PageSummary> = order
+        let site_json = serde_json::to_string(&site).unwrap_or_default();
+        let site_key = hash_of(&site_json);
+        let mut summaries = HashMap::with_capacity(order.len());
+        let mut summary_of = |e: &Entry| {
+            let key = hash_of(&(e.hash, &e.page.url, site_key));
+            let made = old.summaries.remove(&key).unwrap_or_else(|| {
+                let s = summary(&e.page, config);
+                let h = hash_of(&s);
+                (std::sync::Arc::new(s), h)
+            });
+            summaries.insert(key, made.clone());
+            made
+        };
+        let (texts, text_hashes): (Vec<_>, Vec<_>) = order
             .iter()
             .filter(|e| e.page.front.kind == Kind::Text && e.page.front.translation_of.is_none())
-            .map(|e| summary(&e.page, config))
-            .collect();
-        let nav: Vec<PageSummary> = order
+            .map(|e| summary_of(e))
+            .unzip();
+        let nav: Vec<std::sync::Arc<PageSummary>> = order
             .iter()
             .filter(|e| {
                 e.page.front.kind == Kind::Page
                     && !e.page.is_section
                     && e.page.front.translation_of.is_none()
             })
-            .map(|e| summary(&e.page, config))
+            .map(|e| summary_of(e).0)
             .collect();
         let text_list: Vec<&Entry> = order
             .iter()
             .copied()
             .filter(|e| e.page.front.kind == Kind::Text && e.page.front.translation_of.is_none())
             .collect();
-        let mut text_pos = HashMap::new();
+        let mut text_pos = HashMap::with_capacity(text_list.len());
         for (i, e) in text_list.iter().enumerate() {
             // the first of equal URLs, as a linear search would find
             text_pos.entry(e.page.url.as_str()).or_insert(i);
         }
-        let mut by_rel: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_rel: HashMap<&str, Vec<usize>> = HashMap::with_capacity(ed.entries.len());
         let mut by_original: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, e) in ed.entries.iter().enumerate() {
             by_rel.entry(e.page.rel.as_str()).or_default().push(i);
@@ -669,14 +703,15 @@ impl<'a> Renderer<'a> {
         let registers_hash = (!ed.registers.is_empty()).then(|| hash_of(&placed_more));
         let global_hash = hash_of(&(
             &templates.sources,
-            serde_json::to_string(&site).unwrap_or_default(),
+            site_json,
             settings.mode,
             &ui_lang,
             &menu_texts,
             (pages_of, placed),
             registers_hash,
         ));
-        Renderer {
+        let mut renderer = Renderer {
+            plans: Vec::new(),
             conjectures: ed
                 .register
                 .iter()
@@ -698,8 +733,9 @@ impl<'a> Renderer<'a> {
             register_split,
             person_pages: person_pages.map(std::sync::Arc::new),
             global_hash,
-            texts_hash: hash_of(&texts),
-            text_hashes: texts.iter().map(hash_of).collect(),
+            texts_hash: hash_of(&text_hashes),
+            text_hashes,
+            summaries,
             nav_hash: hash_of(&nav),
             index_hash: ed.index_hash,
             old_fragments: Fragments::default(),
@@ -717,13 +753,32 @@ impl<'a> Renderer<'a> {
             by_rel,
             by_original,
             uses,
+        };
+        renderer.plans = ed
+            .entries
+            .iter()
+            .map(|e| {
+                let template = renderer.decide_template(&e.page);
+                let index = if renderer.is_persons_page(&e.page, template) {
+                    Some(None)
+                } else {
+                    renderer.register_of(&e.page).map(Some)
+                };
+                (template, index)
+            })
+            .collect();
+        if old.global == renderer.global_hash {
+            old.summaries = HashMap::new();
+            renderer.old_fragments = old;
         }
+        renderer
     }
 
     /// Reuse the index lines an earlier build rendered, if they were
     /// rendered with the same templates and settings.
-    pub fn with_fragments(mut self, old: Fragments) -> Self {
+    pub fn with_fragments(mut self, mut old: Fragments) -> Self {
         if old.global == self.global_hash {
+            old.summaries = HashMap::new();
             self.old_fragments = old;
         }
         self
@@ -747,6 +802,7 @@ impl<'a> Renderer<'a> {
         Fragments {
             global: self.global_hash,
             map,
+            summaries: std::mem::take(&mut self.summaries),
         }
     }
 
@@ -794,15 +850,40 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn template_of(&self, page: &Page) -> String {
+    /// The template entry `i` renders with ([`Renderer::decide_template`]).
+    fn template_of(&self, i: usize) -> &'a str {
+        self.plans.get(i).map_or("page.html", |p| p.0)
+    }
+
+    fn decide_template(&self, page: &'a Page) -> &'a str {
         match &page.front.template {
-            Some(t) => t.clone(),
-            None if page.rel == "_index" => "index.html".into(),
-            None if self.register_of(page).is_some() => "register.html".into(),
-            None if page.is_section => "section.html".into(),
-            None if page.front.kind == Kind::Text => "text.html".into(),
-            None => "page.html".into(),
+            Some(t) => t.as_str(),
+            None if page.rel == "_index" => "index.html",
+            None if self.register_of(page).is_some() => "register.html",
+            None if page.is_section => "section.html",
+            None if page.front.kind == Kind::Text => "text.html",
+            None => "page.html",
         }
+    }
+
+    /// A hash of everything [`Renderer::paths`] and [`Renderer::paths_404`]
+    /// read, for every entry (with the entry's kind, which decides its TEI
+    /// document): equal keys, equal paths, so that a serve rebuild reuses
+    /// its map of which entry writes each path. Keep the two together.
+    pub fn paths_key(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::BuildHasher::build_hasher(&crate::edition::FINGERPRINTS);
+        self.settings.config.search.hash(&mut h);
+        for (i, e) in self.ed.entries.iter().enumerate() {
+            let page = &e.page;
+            (&page.url, page.front.kind, self.original_of(e).is_some()).hash(&mut h);
+            let split = self.index_of(i).map_or(&[][..], |w| self.split_for(w));
+            split.len().hash(&mut h);
+            for letter in split {
+                letter.url.hash(&mut h);
+            }
+        }
+        h.finish()
     }
 
     /// Output paths entry `i` produces when it renders: its page, and for a
@@ -831,10 +912,7 @@ impl<'a> Renderer<'a> {
 
     /// Whether entry `i` is the person index (the largest page by far).
     pub fn is_persons_entry(&self, i: usize) -> bool {
-        self.ed
-            .entries
-            .get(i)
-            .is_some_and(|e| self.is_persons_page(&e.page, &self.template_of(&e.page)))
+        self.plans.get(i).is_some_and(|p| p.1 == Some(None))
     }
 
     /// How many units entry `i` renders in: 1, and for a person index (or
@@ -855,11 +933,7 @@ impl<'a> Renderer<'a> {
     /// The index entry `i` shows: `Some(None)` the person index,
     /// `Some(Some(r))` declared register `r`'s, `None` none.
     fn index_of(&self, i: usize) -> Option<Option<usize>> {
-        if self.is_persons_entry(i) {
-            return Some(None);
-        }
-        let entry = self.ed.entries.get(i)?;
-        self.register_of(&entry.page).map(Some)
+        self.plans.get(i).and_then(|p| p.1)
     }
 
     /// The letter pages of an index (`None`: the person index).
@@ -902,7 +976,7 @@ impl<'a> Renderer<'a> {
             return (Vec::new(), diags);
         };
         let page = &entry.page;
-        let template = self.template_of(page);
+        let template = self.template_of(i);
         let mut page_value = self.page_context(entry, Some(String::new()));
         if let Some(obj) = page_value.as_object_mut() {
             let title = format!(
@@ -920,13 +994,13 @@ impl<'a> Renderer<'a> {
             obj.insert("url".into(), letter.url.clone().into());
             obj.insert("permalink".into(), permalink.into());
         }
-        let mut ctx = self.page_context_for(page_value, &template);
+        let mut ctx = self.page_context_for(page_value, template);
         ctx.insert("pages", &Vec::<PageSummary>::new());
         if let Err(d) = self.index_context(&mut ctx, which, Some(k)) {
             diags.push(d);
             return (Vec::new(), diags);
         }
-        match self.templates.render(&template, &ctx) {
+        match self.templates.render(template, &ctx) {
             Ok(html) => (
                 vec![OutputFile {
                     path: out_path(&letter.url),
@@ -1084,17 +1158,13 @@ impl<'a> Renderer<'a> {
         // only print it (see crate::stream)
         // (the source view and the parallel view see the same context)
         let apart = body.len() >= apart::STREAM_MIN
-            && [
-                self.template_of(&entry.page).as_str(),
-                "source.html",
-                "parallel.html",
-            ]
-            .iter()
-            .all(|t| apart::body_is_opaque(self.templates.context_sources(t)));
-        match self.render_entry(entry, body, apart) {
+            && [self.template_of(i), "source.html", "parallel.html"]
+                .iter()
+                .all(|t| apart::body_is_opaque(self.templates.context_sources(t)));
+        match self.render_entry(i, entry, body, apart) {
             Ok(done) => done,
             // (never `Err` when the body is in the context)
-            Err(body) => self.render_entry(entry, body, false).unwrap_or_default(),
+            Err(body) => self.render_entry(i, entry, body, false).unwrap_or_default(),
         }
     }
 
@@ -1104,6 +1174,7 @@ impl<'a> Renderer<'a> {
     #[allow(clippy::type_complexity)]
     fn render_entry(
         &self,
+        i: usize,
         entry: &'a Entry,
         body: Body<'a>,
         apart: bool,
@@ -1112,7 +1183,7 @@ impl<'a> Renderer<'a> {
         let mut diags = Diagnostics::default();
         let config = self.settings.config;
         let page = &entry.page;
-        let template = self.template_of(page);
+        let template = self.template_of(i);
         // a page in another interface language than the edition's, and a
         // translated text's original (see crate::translation)
         let page_ui = crate::translation::ui_for(config, page);
@@ -1126,7 +1197,7 @@ impl<'a> Renderer<'a> {
         let mut page_value = self.page_context(entry, Some(content));
         crate::translation::extend_page(&mut page_value, config, entry, original, page_ui.as_ref());
         // moved into the context, not copied
-        let mut ctx = self.page_context_for(page_value, &template);
+        let mut ctx = self.page_context_for(page_value, template);
         if let Some(ui) = &page_ui {
             ctx.insert("ui", ui);
         }
@@ -1136,7 +1207,7 @@ impl<'a> Renderer<'a> {
         } else {
             ctx.insert("pages", &Vec::<PageSummary>::new());
         }
-        if self.is_persons_page(page, &template) {
+        if self.is_persons_page(page, template) {
             if let Err(d) = self.persons_context(&mut ctx, None) {
                 diags.push(d);
                 return Ok((files, diags));
@@ -1147,14 +1218,14 @@ impl<'a> Renderer<'a> {
                 return Ok((files, diags));
             }
         }
-        if !self.templates.has(&template) {
+        if !self.templates.has(template) {
             diags.push(page.src.error(
                 page.template_offset,
                 format!("template `{template}` not found in templates/"),
             ));
             return Ok((files, diags));
         }
-        match self.templates.render(&template, &ctx) {
+        match self.templates.render(template, &ctx) {
             Ok(html) if body.is_some() && html.matches(apart::BODY_MARKER).count() != 1 => {
                 return Err(body.unwrap_or_default());
             }
@@ -1405,8 +1476,8 @@ impl<'a> Renderer<'a> {
             return 0;
         };
         let page = &entry.page;
-        let template = self.template_of(page);
-        let mut reads = self.uses.get(&template).copied().unwrap_or((true, true));
+        let template = self.template_of(i);
+        let mut reads = self.uses.get(template).copied().unwrap_or((true, true));
         if page.front.kind == Kind::Text {
             let (t, n) = self
                 .uses
@@ -1432,7 +1503,7 @@ impl<'a> Renderer<'a> {
         if page.is_section {
             self.section_pages(page).hash(&mut h);
         }
-        if self.is_persons_page(page, &template) {
+        if self.is_persons_page(page, template) {
             self.index_hash.hash(&mut h);
         } else if let Some(r) = self.register_of(page) {
             self.ed.registers.get(r).map(|r| r.hash).hash(&mut h);
@@ -1505,8 +1576,8 @@ impl<'a> Renderer<'a> {
     ) -> (Option<PageSummary>, Option<PageSummary>, Vec<PageSummary>) {
         let (prev, next) = self.prev_next(entry);
         (
-            prev.map(|i| self.texts[i].clone()),
-            next.map(|i| self.texts[i].clone()),
+            prev.map(|i| (*self.texts[i]).clone()),
+            next.map(|i| (*self.texts[i]).clone()),
             self.translations(entry),
         )
     }

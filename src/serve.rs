@@ -995,7 +995,7 @@ fn build(
     opts: &BuildOptions,
     changed: &[PathBuf],
 ) -> Result<(Site, apparat::Summary, Diagnostics), Diagnostics> {
-    let (files, summary, warnings) = session.render(opts, changed)?;
+    let (files, summary, warnings) = session.render_unordered(opts, changed)?;
     let language = apparat::search::site_search(&opts.root);
     Ok((Site::new(files, language), summary, warnings))
 }

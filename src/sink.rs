@@ -63,6 +63,10 @@ pub trait Sink: Sync {
     fn read_back(&self, _path: &str) -> Option<io::Result<Vec<u8>>> {
         None
     }
+    /// Whether [`Sink::read_back`] gives the pages back.
+    fn reads_back(&self) -> bool {
+        false
+    }
 }
 
 /// What writes a streamed file (see [`Sink::put_stream`]).
@@ -242,6 +246,10 @@ impl Sink for DiskSink {
         Some(self.staging.read(path))
     }
 
+    fn reads_back(&self) -> bool {
+        true
+    }
+
     fn put_stream(&self, path: &str, write: Write<'_>) -> io::Result<SiteFile> {
         self.staging.put_with(path, write)?;
         lock(&self.streamed).insert(path.to_string());
@@ -303,8 +311,8 @@ impl<'a> MemorySink<'a> {
         }
     }
 
-    /// The files of the run, sorted by path, and the paths whose bytes
-    /// changed since `previous` (added, changed or removed).
+    /// The files of the run (in no particular order), and the paths whose
+    /// bytes changed since `previous` (added, changed or removed).
     pub fn finish(self) -> (Memory, Vec<SharedFile>, Vec<String>) {
         let next = self
             .next
@@ -339,16 +347,13 @@ impl<'a> MemorySink<'a> {
         );
         changed.sort();
         changed.dedup();
-        let mut files: Vec<SharedFile> = next
-            .units
-            .values()
-            .flat_map(|r| r.files.iter().cloned())
-            .chain(next.others.iter().map(|(path, packed)| SharedFile {
-                path: path.clone(),
-                packed: Arc::clone(packed),
-            }))
-            .collect();
-        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let count = next.units.values().map(|r| r.files.len()).sum::<usize>() + next.others.len();
+        let mut files: Vec<SharedFile> = Vec::with_capacity(count);
+        files.extend(next.units.values().flat_map(|r| r.files.iter().cloned()));
+        files.extend(next.others.iter().map(|(path, packed)| SharedFile {
+            path: path.clone(),
+            packed: Arc::clone(packed),
+        }));
         (next, files, changed)
     }
 }

@@ -175,3 +175,64 @@ fn broken_links_can_be_warnings() {
         stderr(&o)
     );
 }
+
+/// A serve session keeps each page's verdict while no page's ids change
+/// (see `linkcheck::LinkCache`): a page whose links did not change is
+/// checked again when a page it links to loses the anchor, and a kept
+/// warning is reported by every build.
+#[test]
+fn a_session_checks_again_the_links_into_a_changed_page() {
+    let s = edition();
+    let opts = apparat::BuildOptions {
+        root: s.path().to_path_buf(),
+        output: Some(s.path().join("public")),
+        ..Default::default()
+    };
+    let mut session = apparat::Session::default();
+    if let Err(d) = session.render(&opts, &[]) {
+        panic!("first build failed:\n{d}");
+    }
+    // the heading content/texte.md links to goes
+    let about = s.read("content/apropos.md");
+    s.write(
+        "content/apropos.md",
+        &about.replace("## Contexte", "## Cadre"),
+    );
+    let changed = [s.path().join("content/apropos.md")];
+    let err = match session.render(&opts, &changed) {
+        Ok(_) => panic!("the link into the changed page was not checked again"),
+        Err(d) => d.to_string(),
+    };
+    assert!(
+        err.contains("content/texte.md:") && err.contains("has no anchor `#contexte`"),
+        "{err}"
+    );
+    // back: the link leads somewhere again
+    s.write("content/apropos.md", &about);
+    if let Err(d) = session.render(&opts, &changed) {
+        panic!("the restored heading still fails:\n{d}");
+    }
+    // a warning is reported again when only another page changed
+    let toml = s.read("site.toml");
+    s.write("site.toml", &format!("{toml}broken_links = \"warning\"\n"));
+    let home = s.read("content/_index.md");
+    s.write("content/_index.md", &format!("{home}\n[x](/nulle-part/)\n"));
+    let both = [
+        s.path().join("site.toml"),
+        s.path().join("content/_index.md"),
+    ];
+    for changed in [&both[..], &changed[..]] {
+        if changed.len() == 1 {
+            s.write("content/apropos.md", &format!("{about}\nUn mot de plus.\n"));
+        }
+        match session.render(&opts, changed) {
+            Ok((_, _, warnings)) => assert!(
+                warnings
+                    .to_string()
+                    .contains("warning: broken link `/nulle-part/`"),
+                "{warnings}"
+            ),
+            Err(d) => panic!("a warning failed the build:\n{d}"),
+        }
+    }
+}

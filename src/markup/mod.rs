@@ -154,6 +154,29 @@ impl Document {
         v.extend(self.extra_ids.iter().cloned());
         v
     }
+
+    /// A hash of [`Document::ids`] (made of the same parts, without
+    /// making the list): the link check keeps its verdicts while no page's
+    /// ids change. Keep the two together.
+    pub fn ids_hash(&self) -> u64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = crate::hash::FINGERPRINTS.build_hasher();
+        for x in &self.headings {
+            x.id.hash(&mut h);
+        }
+        self.paragraphs.hash(&mut h);
+        for n in &self.notes {
+            (&n.id, n.calls.max(1)).hash(&mut h);
+        }
+        for m in &self.mentions {
+            m.anchor.hash(&mut h);
+        }
+        for e in &self.emendations {
+            e.id.hash(&mut h);
+        }
+        self.extra_ids.hash(&mut h);
+        h.finish()
+    }
 }
 
 /// The attribute names by which parse hands numbered paragraphs and heading
