@@ -276,7 +276,9 @@ impl IdSets<'_> {
             let persons = if e.page.url == self.persons_url {
                 self.persons
             } else {
-                self.registers.get(&e.page.url).map_or(&[][..], Vec::as_slice)
+                self.registers
+                    .get(&e.page.url)
+                    .map_or(&[][..], Vec::as_slice)
             };
             set.extend(persons.iter().cloned());
             set
