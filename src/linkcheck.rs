@@ -61,20 +61,10 @@ pub struct LinkCache {
     problems: HashMap<u64, Vec<crate::diagnostics::Diagnostic>>,
 }
 
-/// Checks every internal link of the edition's pages.
+/// Checks every internal link of the edition's pages, reusing what
+/// `cache` holds from an earlier run (a fresh cache: a whole check).
 /// `bundled`: the files beside the pages in `content/`
 /// ([`crate::content::Walked::bundled`]).
-pub fn check(
-    root: &Path,
-    config: &Config,
-    ed: &Edition,
-    bundled: &[std::path::PathBuf],
-    diags: &mut Diagnostics,
-) {
-    check_with(root, config, ed, bundled, diags, &mut LinkCache::default());
-}
-
-/// [`check`], reusing what `cache` holds from an earlier run.
 pub fn check_with(
     root: &Path,
     config: &Config,

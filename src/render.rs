@@ -774,16 +774,6 @@ impl<'a> Renderer<'a> {
         renderer
     }
 
-    /// Reuse the index lines an earlier build rendered, if they were
-    /// rendered with the same templates and settings.
-    pub fn with_fragments(mut self, mut old: Fragments) -> Self {
-        if old.global == self.global_hash {
-            old.summaries = HashMap::new();
-            self.old_fragments = old;
-        }
-        self
-    }
-
     /// The index lines rendered so far, by this build or an earlier one,
     /// that the index still holds: for the next build.
     pub fn take_fragments(&mut self) -> Fragments {
