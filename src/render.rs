@@ -280,6 +280,76 @@ pub struct OutputFile<'a> {
     /// A `lang` for elements of the body, by id: the mentions of register
     /// entries whose name has a language of its own (`lang` in the register).
     pub langs: Vec<(String, String)>,
+    /// The lines of an index that `html` holds as markers (see [`Pieces`]).
+    pub pieces: Option<Pieces>,
+}
+
+/// The lines of an index page, each left out of the template's output (a
+/// marker, `<!--apparat:piece:N-->`, printed where the template prints
+/// `line.html`) and put in its place by the rewrite stage
+/// ([`crate::stream::write_page`]), rewritten on its own and kept: a
+/// rebuild after one person's occurrences changed rewrites that line
+/// alone, and the page's template output is small. Used when the index
+/// templates print `line.html` only as it is ([`apart::lines_are_opaque`]);
+/// the bytes are the same either way.
+pub struct Pieces {
+    /// Each line's HTML as `index-entry.html` made it, and its key in the
+    /// cache (line hash, view).
+    pub lines: Vec<((u64, u8), std::sync::Arc<str>)>,
+    pub cache: std::sync::Arc<PieceCache>,
+}
+
+/// The marker of piece `n` (see [`Pieces`]).
+pub fn piece_marker(n: usize) -> String {
+    format!("<!--{}{n}-->", crate::rewrite::PIECE_MARKER)
+}
+
+/// Index lines as the rewrite stage made them, by line hash, view and
+/// page options (see [`Pieces`]): those of an earlier build (read only),
+/// and those made or reused by this one.
+#[derive(Default)]
+pub struct PieceCache {
+    old: HashMap<(u64, u8, u64), std::sync::Arc<str>>,
+    new: std::sync::Mutex<HashMap<(u64, u8, u64), std::sync::Arc<str>>>,
+}
+
+impl PieceCache {
+    /// Line `key` of a page at `url` rewritten with `opts`: kept, or made by
+    /// `rewrite` (the line's HTML rewritten on its own).
+    pub fn get(
+        &self,
+        (key, html): &((u64, u8), std::sync::Arc<str>),
+        url: &str,
+        opts: &crate::rewrite::RewriteOptions,
+    ) -> Result<std::sync::Arc<str>, String> {
+        let ui = &opts.ui;
+        let options = hash_of(&(
+            url,
+            opts.offline,
+            opts.live_reload,
+            &opts.absolute_prefix,
+            crate::i18n::t(ui, "paragraph_link"),
+            crate::i18n::t(ui, "heading_link"),
+            &opts.titles,
+            &opts.langs,
+        ));
+        let full = (key.0, key.1, options);
+        let lock = || {
+            self.new
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        let kept = lock()
+            .get(&full)
+            .cloned()
+            .or_else(|| self.old.get(&full).cloned());
+        let done = match kept {
+            Some(done) => done,
+            None => std::sync::Arc::from(crate::rewrite::rewrite(html, url, opts)?),
+        };
+        lock().insert(full, std::sync::Arc::clone(&done));
+        Ok(done)
+    }
 }
 
 /// A page's body held apart from its template's output.
@@ -396,6 +466,11 @@ pub struct Renderer<'a> {
     /// and those rendered or reused by this one.
     old_fragments: Fragments,
     fragments: std::sync::Mutex<HashMap<(u64, u8), std::sync::Arc<str>>>,
+    /// The lines as the rewrite stage made them (see [`Pieces`]).
+    pieces: std::sync::Arc<PieceCache>,
+    /// Some template may read `page.notes` (see [`apart::page_field_unread`]):
+    /// a page of 50,000 notes lists them twice in its context otherwise.
+    notes_read: bool,
     /// Each entry's template and the index it shows (see [`Renderer::index_of`]),
     /// decided once per run: every unit's fingerprint and paths read them.
     plans: Vec<(&'a str, Option<Option<usize>>)>,
@@ -409,6 +484,8 @@ pub struct Renderer<'a> {
 pub struct Fragments {
     global: u64,
     map: HashMap<(u64, u8), std::sync::Arc<str>>,
+    /// The same lines as the rewrite stage made them (see [`Pieces`]).
+    pieces: HashMap<(u64, u8, u64), std::sync::Arc<str>>,
     /// Each listed page's summary and the summary's hash, by the page's
     /// source hash, URL and the site configuration: a rebuild makes only
     /// the changed pages' summaries again.
@@ -740,6 +817,11 @@ impl<'a> Renderer<'a> {
             index_hash: ed.index_hash,
             old_fragments: Fragments::default(),
             fragments: std::sync::Mutex::new(HashMap::new()),
+            pieces: Default::default(),
+            notes_read: !apart::page_field_unread(
+                templates.sources.values().map(|(_, t)| t.as_str()),
+                "notes",
+            ),
             ed,
             templates,
             settings,
@@ -769,6 +851,10 @@ impl<'a> Renderer<'a> {
             .collect();
         if old.global == renderer.global_hash {
             old.summaries = HashMap::new();
+            renderer.pieces = std::sync::Arc::new(PieceCache {
+                old: std::mem::take(&mut old.pieces),
+                new: Default::default(),
+            });
             renderer.old_fragments = old;
         }
         renderer
@@ -789,9 +875,26 @@ impl<'a> Renderer<'a> {
                 map.entry(key).or_insert(html);
             }
         }
+        let cache = std::mem::take(&mut self.pieces);
+        let (mut pieces, old) = match std::sync::Arc::try_unwrap(cache) {
+            Ok(c) => (
+                c.new
+                    .into_inner()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+                c.old,
+            ),
+            // (a page still holds the cache: nothing is kept)
+            Err(_) => Default::default(),
+        };
+        for (key, html) in old {
+            if live.contains(&key.0) {
+                pieces.entry(key).or_insert(html);
+            }
+        }
         Fragments {
             global: self.global_hash,
             map,
+            pieces,
             summaries: std::mem::take(&mut self.summaries),
         }
     }
@@ -986,7 +1089,8 @@ impl<'a> Renderer<'a> {
         }
         let mut ctx = self.page_context_for(page_value, template);
         ctx.insert("pages", &Vec::<PageSummary>::new());
-        if let Err(d) = self.index_context(&mut ctx, which, Some(k)) {
+        let mut pieces = self.pieces_for(template);
+        if let Err(d) = self.index_context(&mut ctx, which, Some(k), pieces.as_mut()) {
             diags.push(d);
             return (Vec::new(), diags);
         }
@@ -1001,6 +1105,7 @@ impl<'a> Renderer<'a> {
                     ui: None,
                     titles: Vec::new(),
                     langs: Vec::new(),
+                    pieces,
                 }],
                 diags,
             ),
@@ -1016,8 +1121,22 @@ impl<'a> Renderer<'a> {
     /// divided index, else empty) and `index_letter` (the letter of this
     /// page, else empty). The first page of a divided index shows every
     /// entry without its occurrences.
-    fn persons_context(&self, ctx: &mut Context, letter: Option<usize>) -> Result<(), Diagnostic> {
-        self.index_context(ctx, None, letter)
+    fn persons_context(
+        &self,
+        ctx: &mut Context,
+        letter: Option<usize>,
+        pieces: Option<&mut Pieces>,
+    ) -> Result<(), Diagnostic> {
+        self.index_context(ctx, None, letter, pieces)
+    }
+
+    /// Empty [`Pieces`] for a page of `template`, if its index lines may be
+    /// left to the rewrite stage.
+    fn pieces_for(&self, template: &str) -> Option<Pieces> {
+        apart::lines_are_opaque(self.templates.context_sources(template)).then(|| Pieces {
+            lines: Vec::new(),
+            cache: std::sync::Arc::clone(&self.pieces),
+        })
     }
 
     /// [`Renderer::persons_context`] for the person index (`which`: `None`)
@@ -1028,6 +1147,7 @@ impl<'a> Renderer<'a> {
         ctx: &mut Context,
         which: Option<usize>,
         letter: Option<usize>,
+        pieces: Option<&mut Pieces>,
     ) -> Result<(), Diagnostic> {
         let split = self.split_for(which);
         let links: Vec<LetterLink> = split
@@ -1048,7 +1168,7 @@ impl<'a> Renderer<'a> {
         ctx.insert("index_letter", current);
         let lines = &index.lines[range.clone()];
         let hashes = &index.line_hashes[range];
-        let shown = self.index_lines(lines, hashes, (view, which, !split.is_empty()))?;
+        let shown = self.index_lines(lines, hashes, (view, which, !split.is_empty()), pieces)?;
         match register {
             None => ctx.insert("persons", &shown),
             Some(r) => {
@@ -1073,6 +1193,7 @@ impl<'a> Renderer<'a> {
         lines: &[crate::edition::IndexLine],
         hashes: &[u64],
         (view, which, divided): (View, Option<usize>, bool),
+        mut pieces: Option<&mut Pieces>,
     ) -> Result<Vec<serde_json::Value>, Diagnostic> {
         use crate::edition::IndexLine;
         let index_url = match which.and_then(|r| self.ed.registers.get(r)) {
@@ -1118,8 +1239,15 @@ impl<'a> Renderer<'a> {
                 other => other.clone(),
             };
             let mut value = serde_json::to_value(&light).unwrap_or_default();
+            let printed = match pieces.as_deref_mut() {
+                Some(p) => {
+                    p.lines.push((key, html));
+                    piece_marker(p.lines.len() - 1)
+                }
+                None => html.to_string(),
+            };
             if let Some(obj) = value.as_object_mut() {
-                obj.insert("html".into(), html.as_ref().into());
+                obj.insert("html".into(), printed.into());
             }
             shown.push(value);
         }
@@ -1197,13 +1325,15 @@ impl<'a> Renderer<'a> {
         } else {
             ctx.insert("pages", &Vec::<PageSummary>::new());
         }
+        // (index lines as pieces only when the body is not held apart too)
+        let mut pieces = body.is_none().then(|| self.pieces_for(template)).flatten();
         if self.is_persons_page(page, template) {
-            if let Err(d) = self.persons_context(&mut ctx, None) {
+            if let Err(d) = self.persons_context(&mut ctx, None, pieces.as_mut()) {
                 diags.push(d);
                 return Ok((files, diags));
             }
         } else if let Some(r) = self.register_of(page) {
-            if let Err(d) = self.index_context(&mut ctx, Some(r), None) {
+            if let Err(d) = self.index_context(&mut ctx, Some(r), None, pieces.as_mut()) {
                 diags.push(d);
                 return Ok((files, diags));
             }
@@ -1228,6 +1358,7 @@ impl<'a> Renderer<'a> {
                 ui: page_ui.clone(),
                 titles: self.conjectural_mentions(entry, page_ui.as_ref().unwrap_or(&self.ui)),
                 langs: self.mention_langs(entry),
+                pieces: pieces.filter(|p| !p.lines.is_empty()),
             }),
             Err(d) => diags.push(d),
         }
@@ -1269,6 +1400,7 @@ impl<'a> Renderer<'a> {
                         ui: page_ui.clone(),
                         titles: Vec::new(),
                         langs: Vec::new(),
+                        pieces: None,
                     })
                 }
                 Err(d) => diags.push(d),
@@ -1298,6 +1430,7 @@ impl<'a> Renderer<'a> {
                         ui: page_ui.clone(),
                         titles: Vec::new(),
                         langs: Vec::new(),
+                        pieces: None,
                     })
                 }
                 Err(d) => diags.push(d),
@@ -1393,6 +1526,7 @@ impl<'a> Renderer<'a> {
                     ui: None,
                     titles: Vec::new(),
                     langs: Vec::new(),
+                    pieces: None,
                 }),
                 Err(d) => diags.push(d),
             }
@@ -1429,6 +1563,7 @@ impl<'a> Renderer<'a> {
                     ui: None,
                     titles: Vec::new(),
                     langs: Vec::new(),
+                    pieces: None,
                 }),
                 diags,
             ),
@@ -1602,9 +1737,8 @@ impl<'a> Renderer<'a> {
             self.settings.config,
             &self.ui,
             &self.settings.version,
-            prev,
-            next,
-            translations,
+            (prev, next, translations),
+            self.notes_read,
         )
     }
 }
@@ -1628,9 +1762,8 @@ fn page_context(
     config: &Config,
     ui: &crate::i18n::Ui,
     version: &Version,
-    prev: Option<PageSummary>,
-    next: Option<PageSummary>,
-    translations: Vec<PageSummary>,
+    (prev, next, translations): (Option<PageSummary>, Option<PageSummary>, Vec<PageSummary>),
+    notes_read: bool,
 ) -> serde_json::Value {
     let page = &entry.page;
     let doc = &entry.doc;
@@ -1653,7 +1786,13 @@ fn page_context(
         .iter()
         .partition(|n| n.series == crate::markup::Series::Author);
     let cite = crate::translation::citation(page, config, version);
-    serde_json::json!({
+    // (every note again, beside `author_notes` and `editorial_notes`: left
+    // out when no template reads it, see `Renderer::notes_read`)
+    let notes = match notes_read {
+        true => serde_json::to_value(&doc.notes).unwrap_or_default(),
+        false => serde_json::Value::Null,
+    };
+    let mut value = serde_json::json!({
         "title": page.front.title,
         "subtitle": page.front.subtitle,
         "author": page.front.author,
@@ -1667,7 +1806,7 @@ fn page_context(
         "permalink": permalink,
         "content": content.unwrap_or_else(|| doc.html.clone()),
         "toc": doc.headings,
-        "notes": doc.notes,
+        "notes": notes,
         "author_notes": author_notes,
         "editorial_notes": editorial_notes,
         "emendations": doc.emendations,
@@ -1693,7 +1832,13 @@ fn page_context(
             "file_name": file_name(&page.url),
             "meta": cite.meta(),
         },
-    })
+    });
+    if !notes_read {
+        if let Some(obj) = value.as_object_mut() {
+            obj.remove("notes");
+        }
+    }
+    value
 }
 
 /// A `data:` URL holding `text` (percent-encoded UTF-8): a text's citation

@@ -21,6 +21,9 @@ use lol_html::{doc_comments, element, RewriteStrSettings};
 
 /// The comment a template leaves where [`RewriteOptions::insert`] goes.
 pub const INSERT_MARKER: &str = "apparat:insert";
+/// The start of the comment that stands for a line of an index
+/// (`<!--apparat:piece:N-->`, see [`crate::render::Pieces`]).
+pub const PIECE_MARKER: &str = "apparat:piece:";
 
 #[derive(Debug, Clone, Default)]
 pub struct RewriteOptions {

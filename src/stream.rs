@@ -15,7 +15,7 @@
 //! are the same either way.
 
 pub use crate::render::apart::{body_is_opaque, BODY_MARKER, STREAM_MIN};
-use crate::render::{Body, OutputFile};
+use crate::render::{Body, OutputFile, Pieces};
 use crate::rewrite::{self, RewriteOptions, StreamError};
 use std::io::Write;
 
@@ -36,6 +36,12 @@ pub fn write_page(
     opts: &RewriteOptions,
     out: &mut dyn Write,
 ) -> Result<(), StreamError> {
+    if let Some(pieces) = f.pieces.as_ref().filter(|_| f.body.is_none()) {
+        // the template's output, small without its index lines, rewritten
+        // whole; then each line's marker replaced by the line rewritten
+        let page = rewrite::rewrite(&f.html, url, opts).map_err(StreamError::Rewrite)?;
+        return put_pieces(&page, pieces, url, opts, out);
+    }
     if let Some(h) = &f.insert {
         let marker = format!("<!--{}-->", rewrite::INSERT_MARKER);
         // the template's output is small: rewritten whole, then the marker
@@ -75,6 +81,44 @@ pub fn write_page(
         }
         w(tail.as_bytes())
     })
+}
+
+/// `page` to `out`, each marker of a piece replaced by the piece rewritten
+/// for the page (see [`Pieces`]); a marker that names no piece stays.
+fn put_pieces(
+    page: &str,
+    pieces: &Pieces,
+    url: &str,
+    opts: &RewriteOptions,
+    out: &mut dyn Write,
+) -> Result<(), StreamError> {
+    let io = |e| StreamError::Io(e);
+    let open = format!("<!--{}", rewrite::PIECE_MARKER);
+    let mut rest = page;
+    while let Some(at) = rest.find(&open) {
+        let after = &rest[at + open.len()..];
+        let piece = after.find("-->").and_then(|end| {
+            let n = after[..end].parse::<usize>().ok()?;
+            Some((pieces.lines.get(n)?, end))
+        });
+        match piece {
+            Some((line, end)) => {
+                out.write_all(&rest.as_bytes()[..at]).map_err(io)?;
+                let html = pieces
+                    .cache
+                    .get(line, url, opts)
+                    .map_err(StreamError::Rewrite)?;
+                out.write_all(html.as_bytes()).map_err(io)?;
+                rest = &after[end + 3..];
+            }
+            None => {
+                out.write_all(&rest.as_bytes()[..at + open.len()])
+                    .map_err(io)?;
+                rest = after;
+            }
+        }
+    }
+    out.write_all(rest.as_bytes()).map_err(io)
 }
 
 /// [`write_page`] into memory.
@@ -156,6 +200,56 @@ mod tests {
             "{{ page.content ~ \"page\" }}",
         ] {
             assert!(!body_is_opaque([t]), "{t}");
+        }
+    }
+
+    #[test]
+    fn index_lines_are_opaque_to_templates_that_only_print_them() {
+        use crate::render::apart::lines_are_opaque;
+        // (every built-in template: the set a page's template is read with
+        // when one of them includes another)
+        assert!(lines_are_opaque(
+            crate::render::BUILTIN.iter().map(|(_, t)| *t)
+        ));
+        assert!(lines_are_opaque([
+            "{% if persons %}{{ persons | length }}{% for line in persons %}\
+             <h2>{{ line.letter }}</h2>{{- line.html|safe -}}{% endfor %}{% endif %}"
+        ]));
+        for t in [
+            "{% for line in persons %}{{ line.html | striptags }}{% endfor %}",
+            "{% for line in persons %}{{ line.html }}{% endfor %}",
+            "{% for line in persons %}{% set h = line.html %}{{ h | safe }}{% endfor %}",
+            "{% for line in persons %}{% set l = line %}{{ l.html | safe }}{% endfor %}",
+            "{% for p in persons %}{{ p.html | safe }}{% endfor %}",
+            "{{ persons | json_encode }}",
+            "{% for line in entries %}{{ line | json_encode }}{% endfor %}",
+            "{{ macros::index(lines=persons) }}",
+            "{% for line in persons %}{{ line[\"html\"] | safe }}{% endfor %}",
+            "{{ __tera_context }}",
+        ] {
+            assert!(!lines_are_opaque([t]), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_page_field_is_unread_when_no_template_names_it() {
+        use crate::render::apart::page_field_unread;
+        let built_in = || crate::render::BUILTIN.iter().map(|(_, t)| *t);
+        assert!(page_field_unread(built_in(), "notes"));
+        assert!(!page_field_unread(built_in(), "author_notes"));
+        assert!(page_field_unread(
+            ["{{ page.author_notes | length }}"],
+            "notes"
+        ));
+        for t in [
+            "{{ page.notes | length }}",
+            "{% for n in page.notes %}{{ n.id }}{% endfor %}",
+            "{{ page | json_encode }}",
+            "{% set p = page %}{{ p.notes }}",
+            "{{ page[\"notes\"] }}",
+            "{{ __tera_context }}",
+        ] {
+            assert!(!page_field_unread([t], "notes"), "{t}");
         }
     }
 }

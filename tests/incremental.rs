@@ -466,3 +466,86 @@ fn a_large_index_is_divided_by_letter() {
     expected.sort();
     assert_eq!(changed, expected);
 }
+
+/// Index pages whose templates print `line.html` only as it is get their
+/// lines from the rewrite stage, each rewritten on its own (see
+/// `render::Pieces`); a template that reads the lines otherwise gets them
+/// whole in its context. The pages are the same, online and offline.
+#[test]
+fn index_lines_left_to_the_rewrite_stage_give_the_same_pages() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    corpus::generate(30, dir.path(), corpus::Nav::Editorial).expect("corpus");
+    let root = dir.path().join("apparat");
+    let site = fs::read_to_string(root.join("site.toml")).expect("site.toml");
+    fs::write(
+        root.join("site.toml"),
+        format!("{site}persons_split = 100\n"),
+    )
+    .expect("write");
+    let offline = BuildOptions {
+        offline: true,
+        live_reload: false,
+        ..opts(&root)
+    };
+    let built_in = include_str!("../src/templates/persons.html");
+    let printed = "{{ line.html | safe }}";
+    assert!(built_in.contains(printed));
+    for options in [opts(&root), offline] {
+        let _ = fs::remove_dir_all(root.join("templates"));
+        let (pieces, _, _) = render_site(&options).expect("build");
+        // the same template, but one that names `line` itself
+        fs::create_dir_all(root.join("templates")).expect("templates");
+        fs::write(
+            root.join("templates/persons.html"),
+            built_in.replace(printed, "{% set whole = line %}{{ whole.html | safe }}"),
+        )
+        .expect("write");
+        let (whole, _, _) = render_site(&options).expect("build");
+        let paths = |files: &[apparat::output::SiteFile]| -> Vec<String> {
+            files.iter().map(|f| f.path.clone()).collect()
+        };
+        assert_eq!(paths(&pieces), paths(&whole));
+        let mut index_pages = 0;
+        for (a, b) in pieces.iter().zip(&whole) {
+            assert!(a.bytes == b.bytes, "{} differs", a.path);
+            if a.path.starts_with("personnes/") && a.path.ends_with(".html") {
+                index_pages += 1;
+                let html = String::from_utf8_lossy(&a.bytes);
+                assert!(!html.contains("apparat:piece"), "{}", a.path);
+            }
+        }
+        assert!(index_pages > 5, "{index_pages} index pages compared");
+    }
+}
+
+/// `page.notes` is left out of a page's context when no template reads it
+/// (the notes are also in `author_notes` and `editorial_notes`); a template
+/// that reads it gets it, and the pages are the same.
+#[test]
+fn page_notes_left_out_of_the_context_change_no_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    corpus::generate(10, dir.path(), corpus::Nav::Editorial).expect("corpus");
+    let root = dir.path().join("apparat");
+    let (without, _, _) = render_site(&opts(&root)).expect("build");
+    let text = include_str!("../src/templates/text.html");
+    assert!(text.contains("{% block head %}"));
+    fs::create_dir_all(root.join("templates")).expect("templates");
+    fs::write(
+        root.join("templates/text.html"),
+        text.replacen(
+            "{% block head %}",
+            "{% block head %}{% if page.notes | length > 100000 %}many{% endif %}",
+            1,
+        ),
+    )
+    .expect("write");
+    let (with, _, _) = render_site(&opts(&root)).expect("build");
+    assert_eq!(without.len(), with.len());
+    let mut notes = 0;
+    for (a, b) in without.iter().zip(&with) {
+        assert_eq!(a.path, b.path);
+        assert!(a.bytes == b.bytes, "{} differs", a.path);
+        notes += String::from_utf8_lossy(&a.bytes).matches("role=\"doc-footnote\"").count();
+    }
+    assert!(notes > 50, "{notes} notes in the pages compared");
+}

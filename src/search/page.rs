@@ -84,7 +84,8 @@ struct Node {
     default_meta: Option<Vec<String>>,
     sort: Option<Vec<String>>,
     weight: Option<String>,
-    anchors: Option<Rc<Vec<String>>>,
+    /// The anchors (by number) whose text this element's text adds to.
+    anchors: Option<Rc<Vec<u32>>>,
 }
 
 impl Node {
@@ -106,9 +107,9 @@ struct State {
     sort: BTreeMap<String, String>,
     meta: BTreeMap<String, String>,
     default_meta: BTreeMap<String, String>,
-    anchor_text: BTreeMap<String, String>,
-    anchor_titles: BTreeMap<String, String>,
-    anchors: usize,
+    /// Each anchor's id and text, by number (the `n` of its marker).
+    anchor_text: Vec<(String, String)>,
+    anchor_titles: BTreeMap<u32, String>,
 }
 
 impl State {
@@ -304,14 +305,14 @@ fn start(state: &Rc<RefCell<State>>, el: &mut Element, html: &[u8]) -> Result<()
     let mut anchor = None;
     if let (Some(id), Status::Indexing | Status::Body) = (id, status) {
         if parent.status != Status::ParentOfBody || status == Status::Body {
-            let n = st.anchors;
+            let n = u32::try_from(st.anchor_text.len()).unwrap_or(u32::MAX);
             parent.text.push_str(&format!(" {ANCHOR}{tag}:{n}:{id} "));
-            anchor = Some(format!("{n}:{id}"));
-            st.anchors += 1;
+            st.anchor_text.push((id, String::new()));
+            anchor = Some(n);
         }
     }
-    if let (Some(a), Some(t)) = (&anchor, title) {
-        st.anchor_titles.insert(a.clone(), t);
+    if let (Some(a), Some(t)) = (anchor, title) {
+        st.anchor_titles.insert(a, t);
     }
     if status != Status::Excluded {
         for attr in index_attrs.iter().flatten() {
@@ -384,8 +385,8 @@ pub struct Parsed {
     filters: BTreeMap<String, Vec<String>>,
     meta: BTreeMap<String, String>,
     pub sort: BTreeMap<String, String>,
-    anchor_text: BTreeMap<String, String>,
-    anchor_titles: BTreeMap<String, String>,
+    anchor_text: Vec<(String, String)>,
+    anchor_titles: BTreeMap<u32, String>,
     /// The page has an element marked `data-pagefind-body`.
     pub has_body: bool,
 }
@@ -422,12 +423,9 @@ pub fn parse(html: &[u8]) -> Result<Parsed, String> {
                     let chunk = t.as_str();
                     node.text.push_str(chunk);
                     if !matches!(node.status, Status::Ignored | Status::Excluded) {
-                        for a in node.anchors.iter().flat_map(|v| v.iter()) {
-                            match st.anchor_text.get_mut(a) {
-                                Some(t) => t.push_str(chunk),
-                                None => {
-                                    st.anchor_text.insert(a.clone(), chunk.to_string());
-                                }
+                        for &a in node.anchors.iter().flat_map(|v| v.iter()) {
+                            if let Some((_, t)) = st.anchor_text.get_mut(a as usize) {
+                                t.push_str(chunk);
                             }
                         }
                     }
@@ -491,14 +489,34 @@ pub fn parse(html: &[u8]) -> Result<Parsed, String> {
     })
 }
 
-/// One occurrence of a word on a page.
-#[derive(Debug, Clone)]
-pub struct Position {
-    pub position: u32,
-    /// Pagefind's scale: 24 is weight 1, 0 not ranked.
-    pub weight: u8,
-    /// The accented form, when the key is without its accents.
-    pub original: Option<Arc<str>>,
+/// A word's occurrences on a page, `(position, weight)` (Pagefind's
+/// scale: 24 is weight 1, 0 not ranked): those of the key itself, and
+/// apart those of each accented form the key stands for. Eight bytes an
+/// occurrence: a page of 50,000 notes has millions.
+#[derive(Debug, Clone, Default)]
+pub struct Positions {
+    pub plain: Vec<At>,
+    pub variants: Vec<(Arc<str>, Vec<At>)>,
+}
+
+/// One occurrence: its position among the page's words, and its weight.
+pub type At = (u32, u8);
+
+impl Positions {
+    fn push(&mut self, at: (u32, u8), original: Option<&Arc<str>>) {
+        let Some(form) = original else {
+            self.plain.push(at);
+            return;
+        };
+        match self
+            .variants
+            .iter_mut()
+            .find(|(f, _)| Arc::ptr_eq(f, form) || f == form)
+        {
+            Some((_, v)) => v.push(at),
+            None => self.variants.push((Arc::clone(form), vec![at])),
+        }
+    }
 }
 
 /// One occurrence of a word in a metadata field.
@@ -549,20 +567,11 @@ fn marker_weight(s: &str) -> f32 {
     s.parse::<f32>().unwrap_or(1.0)
 }
 
-fn add(map: &mut HashMap<String, Vec<Position>>, stem: &str, p: Position) {
-    match map.get_mut(stem) {
-        Some(v) => v.push(p),
-        None => {
-            map.insert(stem.to_string(), vec![p]);
-        }
-    }
-}
-
 /// Reads a parsed page word by word: its text, its words with their
 /// positions and weights, its anchors, its metadata's words.
 pub fn digest(parsed: Parsed, url: String, language: &str, stemmer: Option<&Stemmer>) -> Page {
-    let mut words: HashMap<String, Vec<Position>> = HashMap::default();
-    let mut anchors = Vec::new();
+    let mut words: HashMap<String, Positions> = HashMap::default();
+    let mut anchors = Vec::with_capacity(parsed.anchor_text.len());
     let mut content = String::with_capacity(parsed.digest.len());
     let mut index: usize = 0;
     let mut last_index = 0;
@@ -572,17 +581,28 @@ pub fn digest(parsed: Parsed, url: String, language: &str, stemmer: Option<&Stem
             if let Some(rest) = word.strip_prefix(ANCHOR) {
                 let rest = rest.replace(ANCHOR, "");
                 if let Some((element, anchor)) = rest.split_once(':') {
-                    let text = parsed
-                        .anchor_text
-                        .get(anchor)
-                        .map(|t| normalize_content(t))
-                        .unwrap_or_default();
-                    if let Some((_, id)) = anchor.split_once(':') {
+                    if let Some((n, id)) = anchor.split_once(':') {
+                        // the anchor numbered `n`, if it has this id
+                        let n = n.parse::<u32>().ok();
+                        let own = n.and_then(|n| {
+                            parsed
+                                .anchor_text
+                                .get(n as usize)
+                                .filter(|(own_id, _)| own_id == id)
+                                .map(|(_, text)| (n, text))
+                        });
+                        let text = own.map(|(_, t)| normalize_content(t)).unwrap_or_default();
+                        // (normalised text holding no `&` is normalised again as it is)
+                        let text = if text.contains('&') {
+                            normalize_content(&text)
+                        } else {
+                            text
+                        };
                         anchors.push(Anchor {
                             element: element.to_string(),
                             id: id.to_string(),
-                            text: normalize_content(&text),
-                            title: parsed.anchor_titles.get(anchor).cloned(),
+                            text,
+                            title: own.and_then(|(n, _)| parsed.anchor_titles.get(&n).cloned()),
                             location: index as u32,
                         });
                     }
@@ -637,15 +657,16 @@ pub fn digest(parsed: Parsed, url: String, language: &str, stemmer: Option<&Stem
             0
         };
         for w in split.words.iter().chain(&split.tails) {
-            add(
-                &mut words,
-                &w.stem,
-                Position {
-                    position: index as u32,
-                    weight: if w.compound_part { part_weight } else { weight },
-                    original: w.original.clone(),
-                },
-            );
+            let weight = if w.compound_part { part_weight } else { weight };
+            let at = (index as u32, weight);
+            match words.get_mut(w.stem.as_str()) {
+                Some(p) => p.push(at, w.original.as_ref()),
+                None => {
+                    let mut p = Positions::default();
+                    p.push(at, w.original.as_ref());
+                    words.insert(w.stem.clone(), p);
+                }
+            }
         }
         last_index = index;
         index += 1;

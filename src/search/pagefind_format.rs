@@ -23,7 +23,7 @@
 //! after the SHA-1 of its data, so the same pages give the same names and
 //! bytes.
 
-use super::page::{MetaPosition, Page, Position};
+use super::page::{MetaPosition, Page, Positions};
 use minicbor::Encode;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
@@ -168,20 +168,20 @@ pub fn gzip(data: &[u8]) -> Result<Vec<u8>, String> {
 
 /// A page's positions of one word: by weight (the default weight first),
 /// then by position, weights changed inline.
-fn packed_locs(mut positions: Vec<&Position>) -> Vec<i32> {
-    positions.sort_by_key(|p| (if p.weight == 25 { 0 } else { p.weight }, p.position));
+fn packed_locs(mut positions: Vec<(u32, u8)>) -> Vec<i32> {
+    positions.sort_unstable_by_key(|&(p, w)| (if w == 25 { 0 } else { w }, p));
     let mut weight = 25;
     let mut last = 0;
     let mut out = Vec::with_capacity(positions.len() + 2);
-    for p in positions {
-        if p.weight != weight {
-            out.push(-(p.weight as i32) - 1);
-            out.push(p.position as i32);
-            weight = p.weight;
+    for (position, w) in positions {
+        if w != weight {
+            out.push(-(w as i32) - 1);
+            out.push(position as i32);
+            weight = w;
         } else {
-            out.push((p.position - last) as i32);
+            out.push((position - last) as i32);
         }
-        last = p.position;
+        last = position;
     }
     out
 }
@@ -206,40 +206,43 @@ fn packed_meta_locs(mut positions: Vec<(u16, u32)>) -> Vec<i32> {
 
 /// One page's words packed (page number 0 until the page is numbered):
 /// its entries in the index.
-pub fn pack_words(words: HashMap<String, Vec<Position>>) -> HashMap<String, PackedWord> {
+pub fn pack_words(words: HashMap<String, Positions>) -> HashMap<String, PackedWord> {
     let mut out: HashMap<String, PackedWord> =
         HashMap::with_capacity_and_hasher(words.len(), Default::default());
     for (word, positions) in words {
-        let mut plain = Vec::new();
-        let mut variants: BTreeMap<&str, Vec<&Position>> = BTreeMap::new();
-        for p in &positions {
-            match &p.original {
-                None => plain.push(p),
-                Some(form) => variants.entry(form).or_default().push(p),
-            }
-        }
-        let mut entry = PackedWord {
-            word: word.clone(),
-            pages: Vec::new(),
-            additional_variants: Vec::new(),
-        };
-        if !plain.is_empty() {
-            entry.pages.push(PackedPage {
+        let Positions {
+            plain,
+            mut variants,
+        } = positions;
+        // (each list allocated to its length: a large page has 100,000
+        // words, most in one page and without variants)
+        let pages = if plain.is_empty() {
+            Vec::new()
+        } else {
+            vec![PackedPage {
                 page_number: 0,
                 locs: packed_locs(plain),
                 meta_locs: Vec::new(),
-            });
-        }
-        for (form, positions) in variants {
-            entry.additional_variants.push(PackedVariant {
+            }]
+        };
+        // (forms in order; each form once, see `Positions::push`)
+        variants.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let additional_variants = variants
+            .into_iter()
+            .map(|(form, positions)| PackedVariant {
                 form: form.to_string(),
                 pages: vec![PackedPage {
                     page_number: 0,
                     locs: packed_locs(positions),
                     meta_locs: Vec::new(),
                 }],
-            });
-        }
+            })
+            .collect();
+        let entry = PackedWord {
+            word: word.clone(),
+            pages,
+            additional_variants,
+        };
         out.insert(word, entry);
     }
     out
