@@ -545,7 +545,9 @@ fn page_notes_left_out_of_the_context_change_no_page() {
     for (a, b) in without.iter().zip(&with) {
         assert_eq!(a.path, b.path);
         assert!(a.bytes == b.bytes, "{} differs", a.path);
-        notes += String::from_utf8_lossy(&a.bytes).matches("role=\"doc-footnote\"").count();
+        notes += String::from_utf8_lossy(&a.bytes)
+            .matches("role=\"doc-footnote\"")
+            .count();
     }
     assert!(notes > 50, "{notes} notes in the pages compared");
 }

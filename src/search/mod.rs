@@ -224,8 +224,8 @@ fn index_shard(
             };
             let parsed = page::parse(&html?)
                 .map_err(|e| format!("{path}: cannot index the page for search: {e}"))?;
-            let page = page::digest(parsed, page_url(path), &language, stemmer.as_ref());
-            pagefind_format::compact(page, &language).map(Some)
+            let page = page::digest(parsed, page_url(path), &language, stemmer.as_ref())?;
+            pagefind_format::compact(page).map(Some)
         })
         .collect::<Result<_, String>>()?;
     let Some(pages) = pages.into_iter().collect::<Option<Vec<_>>>() else {

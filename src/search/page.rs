@@ -16,6 +16,7 @@
 //! Markers for weights and anchors are written into the text as Pagefind
 //! does, then read back word by word ([`digest`]).
 
+use super::pagefind_format::FragmentWriter;
 use super::words::{self, normalize_content, Indexable};
 use lol_html::html_content::Element;
 use lol_html::{element, text, HtmlRewriter, Settings};
@@ -538,16 +539,18 @@ pub struct Anchor {
     pub location: u32,
 }
 
-/// A page's fragment: what the search page shows of it (Pagefind's JSON,
-/// field for field).
-#[derive(Serialize, Debug, Clone)]
+/// A page's fragment: what the search page shows of it, as its file
+/// (Pagefind's JSON, `url`, `content`, `word_count`, `filters`, `meta`,
+/// `anchors`, gzipped: see [`FragmentWriter`]), and what the index reads
+/// of it.
+#[derive(Debug)]
 pub struct Fragment {
-    pub url: String,
-    pub content: String,
+    /// `<language>_<SHA-1 of the JSON>`.
+    pub name: String,
+    pub file: Vec<u8>,
     pub word_count: usize,
     pub filters: BTreeMap<String, Vec<String>>,
     pub meta: BTreeMap<String, String>,
-    pub anchors: Vec<Anchor>,
 }
 
 /// A page ready to be merged into the index.
@@ -569,10 +572,20 @@ fn marker_weight(s: &str) -> f32 {
 
 /// Reads a parsed page word by word: its text, its words with their
 /// positions and weights, its anchors, its metadata's words.
-pub fn digest(parsed: Parsed, url: String, language: &str, stemmer: Option<&Stemmer>) -> Page {
+pub fn digest(
+    parsed: Parsed,
+    url: String,
+    language: &str,
+    stemmer: Option<&Stemmer>,
+) -> Result<Page, String> {
     let mut words: HashMap<String, Positions> = HashMap::default();
     let mut anchors = Vec::with_capacity(parsed.anchor_text.len());
-    let mut content = String::with_capacity(parsed.digest.len());
+    // the fragment's JSON, its text written word by word
+    let mut json = FragmentWriter::new()?;
+    json.raw(b"{\"url\":")?;
+    json.json(&url)?;
+    json.raw(b",\"content\":\"")?;
+    let mut first = true;
     let mut index: usize = 0;
     let mut last_index = 0;
     let mut weights: Vec<u8> = vec![WEIGHT_SCALE as u8];
@@ -641,8 +654,11 @@ pub fn digest(parsed: Parsed, url: String, language: &str, stemmer: Option<&Stem
         if base.is_empty() {
             continue;
         }
-        content.push_str(&base);
-        content.push(' ');
+        if !first {
+            json.raw(b" ")?;
+        }
+        first = false;
+        json.escaped(&base)?;
         let weight = weights.last().copied().unwrap_or(1);
         let split = words::split(&base, language, stemmer);
         let parts = split
@@ -671,24 +687,30 @@ pub fn digest(parsed: Parsed, url: String, language: &str, stemmer: Option<&Stem
         last_index = index;
         index += 1;
     }
-    if content.ends_with(' ') {
-        content.pop();
-    }
+    let word_count = last_index + 1;
+    json.raw(format!("\",\"word_count\":{word_count},\"filters\":").as_bytes())?;
+    json.json(&parsed.filters)?;
+    json.raw(b",\"meta\":")?;
+    json.json(&parsed.meta)?;
+    json.raw(b",\"anchors\":")?;
+    json.json(&anchors)?;
+    json.raw(b"}")?;
+    drop(anchors);
+    let (name, file) = json.finish(language)?;
     let meta_words = meta_words(&parsed.meta, language, stemmer);
-    Page {
+    Ok(Page {
         fragment: Fragment {
-            url,
-            content,
-            word_count: last_index + 1,
+            name,
+            file,
+            word_count,
             filters: parsed.filters,
             meta: parsed.meta,
-            anchors,
         },
         words: super::pagefind_format::pack_words(words),
         meta_words,
         sort: parsed.sort,
         has_body: parsed.has_body,
-    }
+    })
 }
 
 /// The words of the metadata fields, by field (in name order) and position.

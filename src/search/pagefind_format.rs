@@ -149,6 +149,104 @@ fn full_hash(bytes: &[u8]) -> String {
     out
 }
 
+/// A page's fragment file made as its JSON is written, never held whole:
+/// the JSON goes, through a buffer, to its SHA-1 (the fragment's name) and
+/// to the gzip stream (the file). A page of 50,000 notes has a 19 MB text.
+pub struct FragmentWriter {
+    buf: Vec<u8>,
+    sha: Sha1,
+    gz: flate2::write::GzEncoder<Vec<u8>>,
+}
+
+/// How much JSON the writer buffers before it hashes and compresses it.
+const FRAGMENT_BUFFER: usize = 1 << 16;
+
+impl FragmentWriter {
+    pub fn new() -> Result<FragmentWriter, String> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(SIGNATURE)
+            .map_err(|e| format!("cannot compress the search index: {e}"))?;
+        Ok(FragmentWriter {
+            buf: Vec::with_capacity(FRAGMENT_BUFFER),
+            sha: Sha1::new(),
+            gz,
+        })
+    }
+
+    /// JSON text as it is.
+    pub fn raw(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= FRAGMENT_BUFFER {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// `value` as serde_json writes it.
+    pub fn json<T: serde::Serialize>(&mut self, value: &T) -> Result<(), String> {
+        serde_json::to_writer(&mut self.buf, value)
+            .map_err(|e| format!("cannot encode the search index: {e}"))?;
+        self.raw(b"")
+    }
+
+    /// The contents of a JSON string (without its quotes), escaped as
+    /// serde_json escapes them.
+    pub fn escaped(&mut self, text: &str) -> Result<(), String> {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let bytes = text.as_bytes();
+        // runs that need no escape are copied whole
+        let mut run = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let short: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                0x08 => b"\\b",
+                0x0C => b"\\f",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0..=0x1F => b"",
+                _ => continue,
+            };
+            self.buf.extend_from_slice(&bytes[run..i]);
+            run = i + 1;
+            if short.is_empty() {
+                let hex = [HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xF)]];
+                self.buf.extend_from_slice(b"\\u00");
+                self.buf.extend_from_slice(&hex);
+            } else {
+                self.buf.extend_from_slice(short);
+            }
+        }
+        self.buf.extend_from_slice(&bytes[run..]);
+        self.raw(b"")
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        self.sha.update(&self.buf);
+        self.gz
+            .write_all(&self.buf)
+            .map_err(|e| format!("cannot compress the search index: {e}"))?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// The fragment's name (`<language>_<SHA-1 of the JSON>`) and file.
+    pub fn finish(mut self, language: &str) -> Result<(String, Vec<u8>), String> {
+        use std::fmt::Write as _;
+        self.flush()?;
+        let mut name = format!("{language}_");
+        for b in self.sha.finalize() {
+            let _ = write!(name, "{b:x}");
+        }
+        let gz = self
+            .gz
+            .finish()
+            .map_err(|e| format!("cannot compress the search index: {e}"))?;
+        Ok((name, gz))
+    }
+}
+
 fn cbor<T: Encode<()>>(value: &T) -> Result<Vec<u8>, String> {
     minicbor::to_vec(value).map_err(|e| format!("cannot encode the search index: {e}"))
 }
@@ -350,7 +448,7 @@ pub struct Compact {
 }
 
 /// `page` made [`Compact`].
-pub fn compact(page: Page, language: &str) -> Result<Compact, String> {
+pub fn compact(page: Page) -> Result<Compact, String> {
     let Page {
         fragment,
         words,
@@ -363,13 +461,9 @@ pub fn compact(page: Page, language: &str) -> Result<Compact, String> {
         .map(|i| u16::try_from(i).unwrap_or(u16::MAX))
         .collect();
     let words = encode_words(page_words(0, words, &meta_words, &own_fields));
-    let json = serde_json::to_string(&fragment)
-        .map_err(|e| format!("cannot encode the search index: {e}"))?;
-    let fragment_hash = format!("{language}_{}", full_hash(json.as_bytes()));
-    let fragment_gz = gzip(json.as_bytes())?;
     Ok(Compact {
-        fragment_hash,
-        fragment_gz,
+        fragment_hash: fragment.name,
+        fragment_gz: fragment.file,
         word_count: u32::try_from(fragment.word_count).unwrap_or(u32::MAX),
         filters: fragment.filters,
         meta_keys: fragment.meta.into_keys().collect(),
@@ -814,7 +908,22 @@ mod tests {
             <p data-pagefind-weight=\"3\">Mariategui, Humbert-Droz.</p></body></html>";
         let parsed = super::super::page::parse(html.as_bytes()).expect("parse");
         let stemmer = super::super::words::stemmer("fr");
-        super::super::page::digest(parsed, "/t/".into(), "fr", stemmer.as_ref())
+        super::super::page::digest(parsed, "/t/".into(), "fr", stemmer.as_ref()).expect("digest")
+    }
+
+    /// The fragment writer escapes a JSON string as serde_json does.
+    #[test]
+    fn fragment_strings_are_escaped_as_serde_json_escapes_them() {
+        let mut text: String = (0u8..0x80).map(char::from).collect();
+        text.push_str("é\u{2028}\u{1F600}\"\\/");
+        let mut w = FragmentWriter::new().expect("writer");
+        w.raw(b"\"").expect("raw");
+        w.escaped(&text).expect("escape");
+        w.raw(b"\"").expect("raw");
+        let expected = serde_json::to_string(&text).expect("json");
+        assert_eq!(String::from_utf8_lossy(&w.buf), expected);
+        let (name, _) = w.finish("fr").expect("finish");
+        assert_eq!(name, format!("fr_{}", full_hash(expected.as_bytes())));
     }
 
     fn sorted(mut words: Vec<PackedWord>) -> String {
@@ -842,7 +951,7 @@ mod tests {
         assert!(expected
             .values()
             .any(|w| w.pages.iter().any(|p| !p.meta_locs.is_empty())));
-        let c = compact(p, "fr").expect("compact");
+        let c = compact(p).expect("compact");
         assert_eq!(c.meta_keys, ["kind", "title"]);
         let mut got = Vec::new();
         decode_words(&c.words, 7, &ids, |w| got.push(w)).expect("decode");
@@ -851,7 +960,7 @@ mod tests {
 
     #[test]
     fn corrupt_page_data_is_an_error_not_a_panic() {
-        let c = compact(page(), "fr").expect("compact");
+        let c = compact(page()).expect("compact");
         for cut in [1, c.words.len() / 2, c.words.len() - 1] {
             assert!(decode_words(&c.words[..cut], 0, &[0, 1], |_| {}).is_err());
         }
