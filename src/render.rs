@@ -311,6 +311,9 @@ pub fn piece_marker(n: usize) -> String {
 pub struct PieceCache {
     old: HashMap<(u64, u8, u64), std::sync::Arc<str>>,
     new: std::sync::Mutex<HashMap<(u64, u8, u64), std::sync::Arc<str>>>,
+    /// The lines are kept for a next build (serve); a build writes each
+    /// line once and keeps none.
+    keep: bool,
 }
 
 impl PieceCache {
@@ -347,7 +350,9 @@ impl PieceCache {
             Some(done) => done,
             None => std::sync::Arc::from(crate::rewrite::rewrite(html, url, opts)?),
         };
-        lock().insert(full, std::sync::Arc::clone(&done));
+        if self.keep {
+            lock().insert(full, std::sync::Arc::clone(&done));
+        }
         Ok(done)
     }
 }
@@ -817,7 +822,10 @@ impl<'a> Renderer<'a> {
             index_hash: ed.index_hash,
             old_fragments: Fragments::default(),
             fragments: std::sync::Mutex::new(HashMap::new()),
-            pieces: Default::default(),
+            pieces: std::sync::Arc::new(PieceCache {
+                keep: settings.mode == "serve",
+                ..Default::default()
+            }),
             notes_read: !apart::page_field_unread(
                 templates.sources.values().map(|(_, t)| t.as_str()),
                 "notes",
@@ -854,6 +862,7 @@ impl<'a> Renderer<'a> {
             renderer.pieces = std::sync::Arc::new(PieceCache {
                 old: std::mem::take(&mut old.pieces),
                 new: Default::default(),
+                keep: renderer.pieces.keep,
             });
             renderer.old_fragments = old;
         }
