@@ -328,10 +328,9 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// A large person index is divided into one page per initial letter; every
-/// link still finds its target, and an edit re-renders only its letter's page.
-#[test]
-fn a_large_index_is_divided_by_letter() {
+/// A 30-text corpus whose person index is divided by letter (in the folder
+/// returned, kept alive by it), and its root.
+fn divided_index_corpus() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     corpus::generate(30, dir.path(), corpus::Nav::Editorial).expect("corpus");
     let root = dir.path().join("apparat");
@@ -341,6 +340,14 @@ fn a_large_index_is_divided_by_letter() {
         format!("{site}persons_split = 100\n"),
     )
     .expect("write");
+    (dir, root)
+}
+
+/// A large person index is divided into one page per initial letter; every
+/// link still finds its target, and an edit re-renders only its letter's page.
+#[test]
+fn a_large_index_is_divided_by_letter() {
+    let (_dir, root) = divided_index_corpus();
     let mut s = Session::default();
     let first = step(&mut s, &root, &[]);
     assert!(
@@ -473,15 +480,7 @@ fn a_large_index_is_divided_by_letter() {
 /// whole in its context. The pages are the same, online and offline.
 #[test]
 fn index_lines_left_to_the_rewrite_stage_give_the_same_pages() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    corpus::generate(30, dir.path(), corpus::Nav::Editorial).expect("corpus");
-    let root = dir.path().join("apparat");
-    let site = fs::read_to_string(root.join("site.toml")).expect("site.toml");
-    fs::write(
-        root.join("site.toml"),
-        format!("{site}persons_split = 100\n"),
-    )
-    .expect("write");
+    let (_dir, root) = divided_index_corpus();
     let offline = BuildOptions {
         offline: true,
         live_reload: false,

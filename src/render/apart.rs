@@ -87,6 +87,15 @@ fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
+/// The name that opens `text` (a field after its dot).
+fn name_at(text: &str) -> &str {
+    let end = text
+        .bytes()
+        .position(|b| !is_ident(b))
+        .unwrap_or(text.len());
+    &text[..end]
+}
+
 /// The uses of the name `name` in a tag's inner text (not as a field of
 /// something else, not as part of a longer name): for each, the text that
 /// follows it.
@@ -118,12 +127,7 @@ fn tag_is_opaque(close: &str, inner: &str) -> bool {
             // `page` itself: passed on, dumped or aliased
             return false;
         };
-        let field: String = field
-            .bytes()
-            .take_while(|&b| is_ident(b))
-            .map(char::from)
-            .collect();
-        uses_content |= field == "content";
+        uses_content |= name_at(field) == "content";
     }
     if page.is_empty() || !uses_content {
         return true;
@@ -181,12 +185,7 @@ fn line_tag_is_opaque(close: &str, inner: &str) -> bool {
             // `line` itself: passed on, dumped or aliased
             return false;
         };
-        let field: String = field
-            .bytes()
-            .take_while(|&b| is_ident(b))
-            .map(char::from)
-            .collect();
-        if field == "html" && !(close == "}}" && prints_safe(&w, "line.html")) {
+        if name_at(field) == "html" && !(close == "}}" && prints_safe(&w, "line.html")) {
             return false;
         }
     }
@@ -202,16 +201,9 @@ pub fn page_field_unread<'s>(sources: impl IntoIterator<Item = &'s str>, field: 
         !text.contains("__tera_context")
             && tags(text).is_some_and(|tags| {
                 tags.iter().all(|(_, inner)| {
-                    uses(inner, "page").iter().all(|after| {
-                        after.strip_prefix('.').is_some_and(|f| {
-                            let name: String = f
-                                .bytes()
-                                .take_while(|&b| is_ident(b))
-                                .map(char::from)
-                                .collect();
-                            name != field
-                        })
-                    })
+                    uses(inner, "page")
+                        .iter()
+                        .all(|after| after.strip_prefix('.').is_some_and(|f| name_at(f) != field))
                 })
             })
     })
