@@ -15,6 +15,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+mod index;
+pub(crate) use index::search_index;
+use index::SearchInput;
+
 /// What a run keeps for the next: parsed pages, the index's rendered lines.
 #[derive(Default)]
 pub(crate) struct State {
@@ -41,20 +45,6 @@ pub(crate) struct Ran {
     pub(crate) search: SearchInput,
 }
 
-/// What the search index is made from, once the edition is no longer held:
-/// the paths the pages claim, read back from the sink.
-pub(crate) struct SearchInput {
-    paths: Vec<String>,
-    /// The search unit's fingerprint: every page unit's, and the settings.
-    fingerprint: u64,
-    /// The edition's language; `None`: search is off.
-    language: Option<String>,
-    /// Paths already written by other files (a static file there stays).
-    taken: HashSet<String>,
-    /// The output folder, for messages.
-    out: PathBuf,
-}
-
 /// A unit's outcome.
 #[derive(Default)]
 struct Done {
@@ -64,6 +54,9 @@ struct Done {
     diags: Diagnostics,
     io: Option<std::io::Error>,
     fresh: bool,
+    /// The HTML files rendered now, and whether each asks to be indexed
+    /// for search (`None`: written as it was made, not known).
+    marks: Vec<(String, Option<bool>)>,
 }
 
 /// Render → rewrite → write: every unit whose fingerprint the sink does not
@@ -111,11 +104,10 @@ pub(crate) fn render(
     };
     let units = all_units(&run.renderer);
     let t = Instant::now();
-    let results: Vec<Done> = units.par_iter().map(|&(i, u)| run.unit(i, u)).collect();
+    let mut results: Vec<Done> = units.par_iter().map(|&(i, u)| run.unit(i, u)).collect();
     state.fragments = run.renderer.take_fragments();
     timing("render + rewrite + write", t);
-    let pages_fingerprint =
-        edition::hash_of(&results.iter().map(|r| r.fingerprint).collect::<Vec<_>>());
+    let entries = index::Entries::collect(&units, &mut results);
     let mut urls = Vec::new();
     let mut rendered = 0;
     let mut io_error = None;
@@ -140,7 +132,8 @@ pub(crate) fn render(
     if diags.has_errors() {
         return Err(diags);
     }
-    let search = run.search_input(pages_fingerprint, taken);
+    let out = crate::output_dir(opts, &config);
+    let search = entries.input(&config, &run.claims, &taken, out);
     Ok(Ran {
         pages: ed.entries.len(),
         notes: ed.notes,
@@ -149,56 +142,6 @@ pub(crate) fn render(
         diags,
         search,
     })
-}
-
-/// The search index of the pages as written (if the sink reads them back),
-/// made after [`render`], once the caller has dropped what the pages were
-/// made from: a unit of its own, whose fingerprint is every page unit's, so
-/// that a rebuild in which no page changed keeps the previous index.
-pub(crate) fn search_index(
-    input: SearchInput,
-    sink: &dyn Sink,
-    diags: &mut Diagnostics,
-) -> Result<(), Diagnostics> {
-    let name = "search index";
-    if !sink.reads_back() {
-        // (serve makes the index when it is first asked for)
-        return Ok(());
-    }
-    let SearchInput {
-        paths,
-        fingerprint,
-        language,
-        taken,
-        out,
-    } = input;
-    match sink.keep(name, fingerprint) {
-        Some(Ok(_)) => return Ok(()),
-        Some(Err(e)) => {
-            diags.file_error(&out, format!("cannot write the site: {e}"));
-            return Err(std::mem::take(diags));
-        }
-        None => {}
-    }
-    let t = Instant::now();
-    let read = |p: &str| language.as_ref().and_then(|_| sink.read_back(p));
-    let lang = language.as_deref().unwrap_or_default();
-    let paths = paths.iter().map(String::as_str);
-    let mut files = match search::index_paths(lang, paths, read) {
-        Ok(files) => files,
-        Err(e) => {
-            diags.file_error(&out, e);
-            return Err(std::mem::take(diags));
-        }
-    };
-    files.retain(|f| !taken.contains(&f.path));
-    timing("search index", t);
-    let none = Diagnostics::default();
-    if let Err(e) = sink.put(name, fingerprint, files, Vec::new(), &none) {
-        diags.file_error(&out, format!("cannot write the site: {e}"));
-        return Err(std::mem::take(diags));
-    }
-    Ok(())
 }
 
 /// Every unit of a run: (entry, unit); entry `len` is the 404 page.
@@ -262,21 +205,6 @@ impl Run<'_> {
         Done {
             fingerprint,
             ..done
-        }
-    }
-
-    /// What the search index is made from, once the edition is dropped.
-    fn search_input(self, pages_fingerprint: u64, taken: HashSet<String>) -> SearchInput {
-        let config = self.config;
-        SearchInput {
-            fingerprint: edition::hash_of(&(pages_fingerprint, config.search, &config.language)),
-            language: config.search.then(|| config.language.clone()),
-            taken,
-            out: crate::output_dir(self.opts, config),
-            paths: match Arc::try_unwrap(self.claims) {
-                Ok(claims) => claims.into_keys().collect(),
-                Err(shared) => shared.keys().cloned().collect(),
-            },
         }
     }
 
@@ -389,6 +317,7 @@ impl Run<'_> {
         let mut done = Done {
             urls,
             fresh,
+            marks: index::marks(self.config, &mine),
             ..Done::default()
         };
         if let Some(e) = io {

@@ -67,6 +67,13 @@ pub trait Sink: Sync {
     fn reads_back(&self) -> bool {
         false
     }
+    /// The fingerprint and page URLs (or, for a unit that is no page, the
+    /// list it gave in their place) of unit `name` as the sink last took
+    /// it, whether or not its files are still intact; `None` if it holds no
+    /// such unit.
+    fn recorded(&self, _name: &str) -> Option<(u64, &[String])> {
+        None
+    }
 }
 
 /// What writes a streamed file (see [`Sink::put_stream`]).
@@ -248,6 +255,11 @@ impl Sink for DiskSink {
 
     fn reads_back(&self) -> bool {
         true
+    }
+
+    fn recorded(&self, name: &str) -> Option<(u64, &[String])> {
+        let unit = self.previous.as_ref()?.units.get(name)?;
+        Some((unit.fingerprint, &unit.urls))
     }
 
     fn put_stream(&self, path: &str, write: Write<'_>) -> io::Result<SiteFile> {

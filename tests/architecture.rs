@@ -1,6 +1,6 @@
 //! The shape ARCHITECTURE.md promises: the modules of `src/` import one
 //! another without circles (each stage depends only on earlier ones and on
-//! leaves), and the pipeline's functions (`lib.rs`, `engine.rs`, `sink.rs`)
+//! leaves), and the pipeline's functions (`lib.rs`, `engine.rs` and `engine/index.rs`, `sink.rs`)
 //! stay short enough to read.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -159,13 +159,13 @@ fn pipeline_functions_stay_short() {
     const MAX: usize = 80;
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut long = Vec::new();
-    for file in ["lib.rs", "engine.rs", "sink.rs"] {
+    for file in ["lib.rs", "engine.rs", "engine/index.rs", "sink.rs"] {
         let text = fs::read_to_string(src.join(file)).expect("read");
         let lines: Vec<&str> = text.lines().collect();
         for (i, l) in lines.iter().enumerate() {
             let t = l.trim_start();
             let indent = l.len() - t.len();
-            let is_fn = ["fn ", "pub fn ", "pub(crate) fn "]
+            let is_fn = ["fn ", "pub fn ", "pub(crate) fn ", "pub(super) fn "]
                 .iter()
                 .any(|p| t.starts_with(p));
             if !is_fn || t.ends_with(';') {

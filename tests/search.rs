@@ -247,6 +247,75 @@ fn a_rebuild_makes_the_index_again_only_when_a_page_changed() {
     assert_eq!(tree(&s.path().join("out")), tree(&s.path().join("fresh")));
 }
 
+/// A rebuild makes again only the shards whose pages changed: the other
+/// shards' files are kept as they were (the same files, linked into the new
+/// output), and the output equals a fresh build's, also when a new page
+/// moves the shards' bounds.
+#[cfg(unix)]
+#[test]
+fn a_rebuild_makes_again_only_the_shards_whose_pages_changed() {
+    use std::os::unix::fs::MetadataExt;
+    let s = site();
+    let build = |out: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_apparat"))
+            .args(["build", "--output", out])
+            .env("APPARAT_SEARCH_SHARD", "2")
+            .env("APPARAT_TIMINGS", "1")
+            .current_dir(s.path())
+            .output()
+            .expect("run apparat");
+        assert!(o.status.success(), "{}", stderr(&o));
+        stderr(&o).contains("timing: search index")
+    };
+    // the files of each shard, by path, with their inode numbers
+    let shard = |folder: &str| -> Vec<(String, u64)> {
+        let dir = s.path().join("out/pagefind").join(folder);
+        let mut v: Vec<(String, u64)> = tree(&dir)
+            .into_iter()
+            .map(|(p, _)| p)
+            .filter(|p| !p.to_string_lossy().starts_with("shard-"))
+            .map(|p| {
+                let ino = std::fs::metadata(dir.join(&p)).expect("stat").ino();
+                (p.to_string_lossy().into_owned(), ino)
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(build("out"));
+    // pages in path order: apropos/, index, lettre/, personnes/ — two shards
+    assert_eq!(
+        s.read("out/pagefind/shards.json"),
+        r#"["pagefind/shard-1/"]"#
+    );
+    let (first, second) = (shard(""), shard("shard-1"));
+    assert!(!build("out"), "nothing changed: every shard is kept");
+    s.write(
+        "content/apropos.md",
+        "+++\ntitle = \"À propos\"\n+++\nLes principes, révisés.\n",
+    );
+    assert!(build("out"), "a page changed: its shard is made again");
+    assert_eq!(shard("shard-1"), second, "the other shard was made again");
+    let remade = shard("");
+    assert!(
+        remade.iter().any(|f| !first.contains(f)),
+        "the changed page's shard was kept"
+    );
+    assert!(build("fresh"));
+    assert_eq!(tree(&s.path().join("out")), tree(&s.path().join("fresh")));
+    // a new page: the bounds move, every shard after it is made again
+    s.write(
+        "content/annexe.md",
+        "+++\ntitle = \"Annexe\"\n+++\nUne annexe.\n",
+    );
+    assert!(build("out"));
+    std::fs::remove_dir_all(s.path().join("fresh")).expect("remove");
+    assert!(build("fresh"));
+    assert_eq!(tree(&s.path().join("out")), tree(&s.path().join("fresh")));
+    assert!(!build("out"));
+    assert_eq!(tree(&s.path().join("out")), tree(&s.path().join("fresh")));
+}
+
 /// A large edition's index is split into shards, indexed in parallel and
 /// merged by the search page (`pagefind/shards.json` lists all but the
 /// first). `APPARAT_SEARCH_SHARD` lowers the shard size so that this small

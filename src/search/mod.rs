@@ -280,7 +280,7 @@ const SHARD_PAGES: usize = 1_000;
 /// JSON array, empty when there is one index), read by the search page.
 pub const SHARDS_FILE: &str = "shards.json";
 
-fn shard_pages() -> usize {
+pub fn shard_pages() -> usize {
     std::env::var("APPARAT_SEARCH_SHARD")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
@@ -289,7 +289,7 @@ fn shard_pages() -> usize {
 }
 
 /// A page's bytes by path (`None`: the writer leaves the index to its reader).
-type ReadPage<'a> = dyn Fn(&str) -> Option<Result<Vec<u8>, String>> + Sync + 'a;
+pub type ReadPage<'a> = dyn Fn(&str) -> Option<Result<Vec<u8>, String>> + Sync + 'a;
 
 /// The folder of shard `k` inside [`BUNDLE`] (shard 0 is the bundle itself).
 fn shard_folder(k: usize) -> String {
@@ -300,29 +300,18 @@ fn shard_folder(k: usize) -> String {
     }
 }
 
-/// Indexes `pages` (sorted, deduplicated paths of HTML files) in shards of
-/// [`shard_pages`], in parallel; each page's bytes come from `read` (`None`:
-/// no index at all). The files of every shard, under [`BUNDLE`], and the
-/// list of shards ([`SHARDS_FILE`]).
-fn index_sharded(language: &str, pages: &[&str], read: &ReadPage) -> Result<Vec<SiteFile>, String> {
+/// The pages of `pages` that ask to be indexed, read with `read`, in
+/// order; `None` if `read` leaves the index to its reader.
+fn marked<'p>(pages: &[&'p str], read: &ReadPage) -> Result<Option<Vec<&'p str>>, String> {
     use rayon::prelude::*;
-    let size = shard_pages();
-    // a writer that leaves the index to its reader: nothing to read
-    if let Some(&first) = pages.first() {
-        if read(first).is_none() {
-            return Ok(Vec::new());
-        }
-    }
-    // the pages that ask to be indexed, so that the shards' bounds depend
-    // on them alone (not on the other HTML files beside them)
-    let marked: Vec<Option<Result<bool, String>>> = pages
+    let marks: Vec<Option<Result<bool, String>>> = pages
         .par_iter()
         .map(|&p| read(p).map(|r| r.map(|html| Indexer::wants(&html))))
         .collect();
     let mut wanted = Vec::new();
-    for (&path, m) in pages.iter().zip(marked) {
+    for (&path, m) in pages.iter().zip(marks) {
         match m {
-            None => return Ok(Vec::new()),
+            None => return Ok(None),
             Some(m) => {
                 if m? {
                     wanted.push(path);
@@ -330,59 +319,101 @@ fn index_sharded(language: &str, pages: &[&str], read: &ReadPage) -> Result<Vec<
             }
         }
     }
-    let reference = std::env::var("APPARAT_SEARCH_INDEXER").is_ok_and(|v| v == "pagefind");
-    let shards: Vec<Option<Vec<SiteFile>>> = wanted
-        .par_chunks(size)
-        .map(|chunk| {
-            if !reference {
-                return index_shard(language, chunk, read);
-            }
-            let mut indexer = Indexer::new(language)?;
-            for &path in chunk {
-                match read(path) {
-                    None => return Ok(None),
-                    Some(html) => indexer.add(path, &html?)?,
-                }
-            }
-            indexer.finish().map(Some)
-        })
-        .collect::<Result<_, String>>()?;
-    let mut out = Vec::new();
-    let mut others = Vec::new();
-    // (a shard of pages none of which asked to be indexed has no files)
-    for files in shards {
-        let Some(files) = files else {
-            return Ok(Vec::new());
-        };
-        if files.is_empty() {
-            continue;
+    Ok(Some(wanted))
+}
+
+/// The index of one shard's pages (sorted paths of pages that ask to be
+/// indexed), its files under [`BUNDLE`] as if it were the only one: by
+/// apparat's own indexer, or by Pagefind's with
+/// `APPARAT_SEARCH_INDEXER=pagefind`. `None`: `read` leaves the index to its
+/// reader. No files: none of the pages has a body to index.
+pub fn index_shard_of(
+    language: &str,
+    chunk: &[&str],
+    read: &ReadPage,
+) -> Result<Option<Vec<SiteFile>>, String> {
+    if !std::env::var("APPARAT_SEARCH_INDEXER").is_ok_and(|v| v == "pagefind") {
+        return index_shard(language, chunk, read);
+    }
+    let mut indexer = Indexer::new(language)?;
+    for &path in chunk {
+        match read(path) {
+            None => return Ok(None),
+            Some(html) => indexer.add(path, &html?)?,
         }
-        // the first shard with files is the bundle itself; the others
-        // are listed for the search page to merge
-        let folder = if out.is_empty() {
-            shard_folder(0)
-        } else {
-            let folder = shard_folder(others.len() + 1);
-            others.push(format!("{BUNDLE}/{folder}"));
-            folder
-        };
-        out.extend(files.into_iter().map(|f| SiteFile {
+    }
+    indexer.finish().map(Some)
+}
+
+/// The pages that ask to be indexed (sorted paths), in the shards the
+/// index is split into: [`shard_pages`] pages each, in path order.
+pub fn shards<'a, 'p>(wanted: &'a [&'p str]) -> std::slice::Chunks<'a, &'p str> {
+    wanted.chunks(shard_pages())
+}
+
+/// Shard `k`'s files (as [`index_shard_of`] gives them) moved into its
+/// folder, when every shard before it has files: shard 0 is the bundle
+/// itself, shard `k` is in `shard-k/`.
+pub fn in_folder(k: usize, files: Vec<SiteFile>) -> Vec<SiteFile> {
+    let folder = shard_folder(k);
+    files
+        .into_iter()
+        .map(|f| SiteFile {
             path: match f.path.strip_prefix(&format!("{BUNDLE}/")) {
                 Some(name) => format!("{BUNDLE}/{folder}{name}"),
                 None => f.path,
             },
             bytes: f.bytes,
-        }));
-    }
-    if out.is_empty() {
-        return Ok(out);
-    }
+        })
+        .collect()
+}
+
+/// The list of the shards after the first ([`SHARDS_FILE`]), for an index
+/// of `count` shards, each with files.
+pub fn shard_list(count: usize) -> Result<SiteFile, String> {
+    let others: Vec<String> = (1..count)
+        .map(|k| format!("{BUNDLE}/{}", shard_folder(k)))
+        .collect();
     let list =
         serde_json::to_vec(&others).map_err(|e| format!("cannot list the search index: {e}"))?;
-    out.push(SiteFile {
+    Ok(SiteFile {
         path: format!("{BUNDLE}/{SHARDS_FILE}"),
         bytes: list,
-    });
+    })
+}
+
+/// Indexes `pages` (sorted, deduplicated paths of HTML files) in shards of
+/// [`shard_pages`], in parallel; each page's bytes come from `read` (`None`:
+/// no index at all). The files of every shard, under [`BUNDLE`], and the
+/// list of shards ([`SHARDS_FILE`]).
+fn index_sharded(language: &str, pages: &[&str], read: &ReadPage) -> Result<Vec<SiteFile>, String> {
+    use rayon::prelude::*;
+    // the pages that ask to be indexed, so that the shards' bounds depend
+    // on them alone (not on the other HTML files beside them)
+    let Some(wanted) = marked(pages, read)? else {
+        return Ok(Vec::new());
+    };
+    let chunks: Vec<&[&str]> = shards(&wanted).collect();
+    let made: Vec<Option<Vec<SiteFile>>> = chunks
+        .par_iter()
+        .map(|chunk| index_shard_of(language, chunk, read))
+        .collect::<Result<_, String>>()?;
+    let Some(made) = made.into_iter().collect::<Option<Vec<_>>>() else {
+        return Ok(Vec::new());
+    };
+    // (a shard of pages none of which has a body to index has no files:
+    // the shards with files are numbered in order)
+    let made: Vec<Vec<SiteFile>> = made.into_iter().filter(|f| !f.is_empty()).collect();
+    if made.is_empty() {
+        return Ok(Vec::new());
+    }
+    let count = made.len();
+    let mut out: Vec<SiteFile> = made
+        .into_iter()
+        .enumerate()
+        .flat_map(|(k, files)| in_folder(k, files))
+        .collect();
+    out.push(shard_list(count)?);
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }

@@ -1,0 +1,334 @@
+//! The search index as units of the sink: one per shard of the index
+//! (`search index/K`, the shard's pages in path order), and one for the
+//! list of shards (`search index`). A shard whose pages did not change is
+//! kept as it is, so that a rebuild in which one text changed indexes the
+//! pages of one shard, not the edition's.
+//!
+//! Which pages ask to be indexed (`data-pagefind-body`) fixes the shards'
+//! bounds. It is known without reading a page back: from its bytes when it
+//! was rendered in this run, else from the shards of the previous run (a
+//! page kept as it was asks what it asked then). Only a page written as it
+//! was made (see [`crate::stream`]), or one the previous run did not
+//! record, is read back for it.
+
+use super::{Claims, Done};
+use crate::diagnostics::Diagnostics;
+use crate::output::SiteFile;
+use crate::search::{self, ReadPage};
+use crate::sink::Sink;
+use crate::{config, edition, timing};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// The unit of the list of shards (and of the whole index when it could
+/// not be kept shard by shard).
+const LIST: &str = "search index";
+
+/// The unit of shard `k`.
+fn shard_name(k: usize) -> String {
+    format!("{LIST}/{k}")
+}
+
+/// What the search index is made from, once the edition is no longer held.
+pub(crate) struct SearchInput {
+    /// Every HTML file a page writes, sorted by path.
+    pages: Vec<Page>,
+    /// The edition's language; `None`: search is off.
+    language: Option<String>,
+    /// Paths of the index already written by other files (a static file
+    /// there stays), sorted.
+    taken: Vec<String>,
+    /// The output folder, for messages.
+    out: PathBuf,
+}
+
+/// An HTML file of a page.
+struct Page {
+    path: String,
+    /// Its entry's fingerprint (every unit of the entry).
+    fingerprint: u64,
+    mark: Mark,
+}
+
+/// How a page's mark (`data-pagefind-body`) is known.
+enum Mark {
+    /// Rendered now: from its bytes.
+    Known(bool),
+    /// Rendered now, written as it was made: read back.
+    Read,
+    /// Kept from the previous run: as the previous run recorded.
+    Kept,
+}
+
+/// Whether each HTML file of `files` (rendered now) asks to be indexed
+/// (`None`: written as it was made, its bytes are not here). Nothing when
+/// search is off.
+pub(super) fn marks(config: &config::Config, files: &[SiteFile]) -> Vec<(String, Option<bool>)> {
+    if !config.search {
+        return Vec::new();
+    }
+    files
+        .iter()
+        .filter(|f| f.path.ends_with(".html"))
+        .map(|f| {
+            let known = (!f.bytes.is_empty()).then(|| search::Indexer::wants(&f.bytes));
+            (f.path.clone(), known)
+        })
+        .collect()
+}
+
+/// The run's entries as the search index sees them: each one's
+/// fingerprint, whether it was rendered now, and the marks of the files it
+/// rendered.
+pub(super) struct Entries {
+    fingerprints: Vec<u64>,
+    fresh: Vec<bool>,
+    marks: HashMap<String, Option<bool>>,
+}
+
+impl Entries {
+    /// From the outcome of every unit (`results`, in the order of `units`:
+    /// (entry, unit)), whose marks it takes.
+    pub(super) fn collect(units: &[(usize, usize)], results: &mut [Done]) -> Entries {
+        let n = units.iter().map(|&(i, _)| i + 1).max().unwrap_or(0);
+        let mut each: Vec<Vec<u64>> = vec![Vec::new(); n];
+        let mut fresh = vec![false; n];
+        let mut marks = HashMap::new();
+        for (&(i, _), r) in units.iter().zip(results.iter_mut()) {
+            if let Some(fps) = each.get_mut(i) {
+                fps.push(r.fingerprint);
+            }
+            if let Some(f) = fresh.get_mut(i) {
+                *f |= r.fresh;
+            }
+            marks.extend(std::mem::take(&mut r.marks));
+        }
+        Entries {
+            fingerprints: each.iter().map(edition::hash_of).collect(),
+            fresh,
+            marks,
+        }
+    }
+
+    /// What the search index is made from: the HTML files `claims` gives
+    /// each entry.
+    pub(super) fn input(
+        self,
+        config: &config::Config,
+        claims: &Claims,
+        taken: &HashSet<String>,
+        out: PathBuf,
+    ) -> SearchInput {
+        let mut pages: Vec<Page> = claims
+            .iter()
+            .filter(|(path, _)| path.ends_with(".html"))
+            .map(|(path, &i)| {
+                let mark = if !self.fresh.get(i).copied().unwrap_or(true) {
+                    Mark::Kept
+                } else {
+                    match self.marks.get(path) {
+                        Some(Some(b)) => Mark::Known(*b),
+                        _ => Mark::Read,
+                    }
+                };
+                Page {
+                    path: path.clone(),
+                    fingerprint: self.fingerprints.get(i).copied().unwrap_or_default(),
+                    mark,
+                }
+            })
+            .collect();
+        pages.sort_by(|a, b| a.path.cmp(&b.path));
+        let bundle = format!("{}/", search::BUNDLE);
+        let mut taken: Vec<String> = taken
+            .iter()
+            .filter(|p| p.starts_with(&bundle))
+            .cloned()
+            .collect();
+        taken.sort();
+        SearchInput {
+            pages,
+            language: config.search.then(|| config.language.clone()),
+            taken,
+            out,
+        }
+    }
+}
+
+/// The search index of the pages as written (if the sink reads them back),
+/// made after [`super::render`], once the caller has dropped what the pages
+/// were made from: shard by shard, each kept if its pages did not change.
+pub(crate) fn search_index(
+    input: SearchInput,
+    sink: &dyn Sink,
+    diags: &mut Diagnostics,
+) -> Result<(), Diagnostics> {
+    // (serve makes the index when it is first asked for)
+    let Some(language) = input.language.as_deref().filter(|_| sink.reads_back()) else {
+        return Ok(());
+    };
+    let t = Instant::now();
+    let read = |p: &str| {
+        sink.read_back(p)
+            .map(|r| r.map_err(|e| format!("{p}: cannot read the page back: {e}")))
+    };
+    match Shards::plan(&input, language, sink, &read).and_then(|s| s.make(sink, &read)) {
+        Ok(true) => timing("search index", t),
+        Ok(false) => {}
+        Err(e) => {
+            diags.file_error(&input.out, e);
+            return Err(std::mem::take(diags));
+        }
+    }
+    Ok(())
+}
+
+/// The pages the previous run indexed, if it recorded them all.
+fn indexed_before(sink: &dyn Sink) -> Option<HashSet<&str>> {
+    let (_, list) = sink.recorded(LIST)?;
+    let count: usize = list.first()?.parse().ok()?;
+    let mut pages = HashSet::new();
+    for k in 0..count {
+        let (_, urls) = sink.recorded(&shard_name(k))?;
+        pages.extend(urls.iter().map(String::as_str));
+    }
+    Some(pages)
+}
+
+/// The shards of a run's index, before they are made.
+struct Shards<'a> {
+    input: &'a SearchInput,
+    language: &'a str,
+    /// Each shard's pages (paths, in order) and fingerprint.
+    shards: Vec<(Vec<&'a str>, u64)>,
+}
+
+impl<'a> Shards<'a> {
+    /// The pages that ask to be indexed, in shards.
+    fn plan(
+        input: &'a SearchInput,
+        language: &'a str,
+        sink: &dyn Sink,
+        read: &ReadPage,
+    ) -> Result<Shards<'a>, String> {
+        use rayon::prelude::*;
+        let before = indexed_before(sink);
+        let marks: Vec<Result<bool, String>> = input
+            .pages
+            .par_iter()
+            .map(|p| match (&p.mark, &before) {
+                (Mark::Known(b), _) => Ok(*b),
+                (Mark::Kept, Some(before)) => Ok(before.contains(p.path.as_str())),
+                _ => match read(&p.path) {
+                    Some(html) => html.map(|h| search::Indexer::wants(&h)),
+                    None => Ok(false),
+                },
+            })
+            .collect();
+        let mut wanted = Vec::new();
+        for (p, m) in input.pages.iter().zip(marks) {
+            if m? {
+                wanted.push(p);
+            }
+        }
+        let shards = wanted
+            .chunks(search::shard_pages())
+            .enumerate()
+            .map(|(k, chunk)| {
+                let pages: Vec<(&str, u64)> = chunk
+                    .iter()
+                    .map(|p| (p.path.as_str(), p.fingerprint))
+                    .collect();
+                let fingerprint = edition::hash_of(&(k, language, &input.taken, &pages));
+                (pages.into_iter().map(|(p, _)| p).collect(), fingerprint)
+            })
+            .collect();
+        Ok(Shards {
+            input,
+            language,
+            shards,
+        })
+    }
+
+    /// Keeps the shards that did not change, makes the others, and hands
+    /// them to the sink. Whether any was made.
+    fn make(self, sink: &dyn Sink, read: &ReadPage) -> Result<bool, String> {
+        use rayon::prelude::*;
+        let same = |k: usize, fp: u64| sink.recorded(&shard_name(k)).is_some_and(|(f, _)| f == fp);
+        let index = |k: usize| -> Result<(usize, Vec<SiteFile>), String> {
+            let pages = self.shards.get(k).map_or(&[][..], |s| &s.0[..]);
+            search::index_shard_of(self.language, pages, read)?
+                .map(|files| (k, files))
+                .ok_or_else(|| "cannot read the pages back for the search index".to_string())
+        };
+        let (kept, changed): (Vec<usize>, Vec<usize>) =
+            (0..self.shards.len()).partition(|&k| same(k, self.shards[k].1));
+        let mut made: Vec<(usize, Vec<SiteFile>)> = changed
+            .into_par_iter()
+            .map(index)
+            .collect::<Result<_, String>>()?;
+        // (a shard none of whose pages has a body to index has no files,
+        // and the shards after it take its place: made whole, as before)
+        if made.iter().any(|(_, f)| f.is_empty()) {
+            return self.make_whole(sink, read);
+        }
+        let mut late = Vec::new();
+        for k in kept {
+            match sink.keep(&shard_name(k), self.shards[k].1) {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(format!("cannot write the site: {e}")),
+                None => late.push(k),
+            }
+        }
+        let late: Vec<(usize, Vec<SiteFile>)> = late
+            .into_par_iter()
+            .map(index)
+            .collect::<Result<_, String>>()?;
+        made.extend(late);
+        if made.iter().any(|(_, f)| f.is_empty()) {
+            return self.make_whole(sink, read);
+        }
+        self.put(sink, made)
+    }
+
+    /// Hands the shards made now to the sink, with the list of shards.
+    fn put(self, sink: &dyn Sink, made: Vec<(usize, Vec<SiteFile>)>) -> Result<bool, String> {
+        let none = Diagnostics::default();
+        let taken = |f: &SiteFile| self.input.taken.binary_search(&f.path).is_ok();
+        let any = !made.is_empty();
+        for (k, files) in made {
+            let Some((pages, fingerprint)) = self.shards.get(k) else {
+                continue;
+            };
+            let mut files = search::in_folder(k, files);
+            files.retain(|f| !taken(f));
+            let pages = pages.iter().map(|p| p.to_string()).collect();
+            sink.put(&shard_name(k), *fingerprint, files, pages, &none)
+                .map_err(|e| format!("cannot write the site: {e}"))?;
+        }
+        let count = self.shards.len();
+        let mut list = Vec::new();
+        if count > 0 {
+            list.push(search::shard_list(count)?);
+            list.retain(|f| !taken(f));
+        }
+        let fingerprint = edition::hash_of(&(count, &self.input.taken));
+        sink.put(LIST, fingerprint, list, vec![count.to_string()], &none)
+            .map_err(|e| format!("cannot write the site: {e}"))?;
+        Ok(any)
+    }
+
+    /// The whole index made in one unit, as [`search::index_paths`] makes
+    /// it, which the next run does not keep shard by shard.
+    fn make_whole(self, sink: &dyn Sink, read: &ReadPage) -> Result<bool, String> {
+        let paths = self.input.pages.iter().map(|p| p.path.as_str());
+        let read = |p: &str| read(p).map(|r| r.map_err(std::io::Error::other));
+        let mut files = search::index_paths(self.language, paths, read)?;
+        files.retain(|f| self.input.taken.binary_search(&f.path).is_err());
+        let none = Diagnostics::default();
+        sink.put(LIST, 0, files, Vec::new(), &none)
+            .map_err(|e| format!("cannot write the site: {e}"))?;
+        Ok(true)
+    }
+}
