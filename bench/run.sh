@@ -4,7 +4,9 @@
 # parse + render + write, rayon), for each corpus size, in both output states:
 #   fresh   — the output folder does not exist (moved aside into $BENCH_DIR/trash,
 #             then `sync`, before each run; the trash is emptied at the end);
-#   rebuild — over the output of the previous run (`sync` before each run).
+#   rebuild — over the output of the previous run (`sync` before each run);
+#   change  — the same, with a word added to one text before each run (the
+#             tool's own copy of t00001.md; `sync` after the edit).
 # Wall time: median of hyperfine runs; peak RSS: median of /usr/bin/time's
 # "maximum resident set size" over the same runs.
 #
@@ -88,10 +90,13 @@ measure() {
   local tag="$n-$name-$state"
   local rss="$WORK/results/$tag.rss"
   rm -f "$rss"
+  local text=$7
   local prepare="sync"
   [ "$state" = fresh ] &&
     prepare="if [ -e '$out' ]; then mv '$out' \"\$(mktemp -d '$WORK/trash/XXXXXX')/\"; fi && sync && sleep $SETTLE"
-  if [ "$state" = rebuild ] && [ ! -d "$out" ]; then
+  [ "$state" = change ] &&
+    prepare="echo ' mot' >> '$text' && sync"
+  if [ "$state" != fresh ] && [ ! -d "$out" ]; then
     eval "$cmd" >/dev/null 2>&1
   fi
   echo "== N=$n $name $state ($runs runs)" >&2
@@ -109,10 +114,10 @@ for n in "${SIZES[@]}"; do
   big=$RUNS
   [ "$n" -ge 1000 ] && big=$RUNS_MID
   [ "$n" -ge 10000 ] && big=$RUNS_BIG
-  for state in fresh rebuild; do
+  for state in fresh rebuild change; do
     measure apparat "$n" "$state" "$big" \
       "'$WORK/bin/apparat' build -q --root '$C/apparat' --output '$WORK/out/apparat-$n'" \
-      "$WORK/out/apparat-$n"
+      "$WORK/out/apparat-$n" "$C/apparat/content/textes/t00001.md"
     for extra in ${EXTRA:-}; do
       label=${extra%%=*}
       bin=${extra#*=}
@@ -121,14 +126,14 @@ for n in "${SIZES[@]}"; do
       [ -n "$max" ] && [ "$n" -gt "$max" ] && continue
       measure "$label" "$n" "$state" "$big" \
         "'$bin' build -q --root '$C/apparat' --output '$WORK/out/$label-$n'" \
-        "$WORK/out/$label-$n"
+        "$WORK/out/$label-$n" "$C/apparat/content/textes/t00001.md"
     done
     measure hugo "$n" "$state" "$RUNS" \
       "hugo --quiet --source '$C/plain' --destination '$WORK/out/hugo-$n'" \
-      "$WORK/out/hugo-$n"
+      "$WORK/out/hugo-$n" "$C/plain/content/textes/t00001.md"
     measure floor "$n" "$state" "$RUNS" \
       "'$WORK/bin/floor' '$C/apparat/content' '$WORK/out/floor-$n'" \
-      "$WORK/out/floor-$n"
+      "$WORK/out/floor-$n" "$C/apparat/content/textes/t00001.md"
   done
   for o in "$WORK"/out/*-"$n"; do
     [ -e "$o" ] && mv "$o" "$(mktemp -d "$WORK/trash/XXXXXX")/"
@@ -169,7 +174,7 @@ names = sorted({k[1] for k in rows}, key=lambda s: (s != "apparat", s in ("hugo"
 out = ["| N | tool | state | runs | wall (median) | ms per text | peak RSS (median) |",
        "|---:|---|---|---:|---:|---:|---:|"]
 for n in sorted({k[0] for k in rows}):
-    for state in ("fresh", "rebuild"):
+    for state in ("fresh", "rebuild", "change"):
         for name in names:
             if (n, name, state) not in rows:
                 continue

@@ -294,19 +294,21 @@ impl<'a> Shards<'a> {
 
     /// Hands the shards made now to the sink, with the list of shards.
     fn put(self, sink: &dyn Sink, made: Vec<(usize, Vec<SiteFile>)>) -> Result<bool, String> {
+        use rayon::prelude::*;
         let none = Diagnostics::default();
         let taken = |f: &SiteFile| self.input.taken.binary_search(&f.path).is_ok();
         let any = !made.is_empty();
-        for (k, files) in made {
+        // (in parallel: a shard is a thousand fragment files)
+        made.into_par_iter().try_for_each(|(k, files)| {
             let Some((pages, fingerprint)) = self.shards.get(k) else {
-                continue;
+                return Ok(());
             };
             let mut files = search::in_folder(k, files);
             files.retain(|f| !taken(f));
             let pages = pages.iter().map(|p| p.to_string()).collect();
             sink.put(&shard_name(k), *fingerprint, files, pages, &none)
-                .map_err(|e| format!("cannot write the site: {e}"))?;
-        }
+                .map_err(|e| format!("cannot write the site: {e}"))
+        })?;
         let count = self.shards.len();
         let mut list = Vec::new();
         if count > 0 {
