@@ -316,6 +316,62 @@ fn a_rebuild_makes_again_only_the_shards_whose_pages_changed() {
     assert_eq!(tree(&s.path().join("out")), tree(&s.path().join("fresh")));
 }
 
+/// A rebuild keeps, beside the output folder (never in it), what each shard
+/// it made again was made of, so that the next one digests only the pages
+/// that changed; a first build keeps nothing there (a deploy never reads
+/// it); an unreadable cache is ignored; the output always equals a fresh
+/// build's.
+#[test]
+fn a_shard_made_again_digests_only_the_pages_that_changed() {
+    let s = site();
+    let build = |out: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_apparat"))
+            .args(["build", "--output", out])
+            .env("APPARAT_SEARCH_SHARD", "2")
+            .env("APPARAT_TIMINGS", "1")
+            .current_dir(s.path())
+            .output()
+            .expect("run apparat");
+        assert!(o.status.success(), "{}", stderr(&o));
+        stderr(&o)
+    };
+    let edit = |n: usize| {
+        s.write(
+            "content/apropos.md",
+            &format!("+++\ntitle = \"À propos\"\n+++\nLes principes, révision {n}.\n"),
+        )
+    };
+    let same_as_fresh = || {
+        let _ = std::fs::remove_dir_all(s.path().join("fresh"));
+        build("fresh");
+        assert_eq!(tree(&s.path().join("out")), tree(&s.path().join("fresh")));
+    };
+    build("out");
+    assert!(
+        !s.exists(".out.apparat-search"),
+        "a first build keeps a cache"
+    );
+    // shard 0 holds apropos/ and the home page
+    edit(1);
+    assert!(build("out").contains("(2 pages digested, 0 from the cache)"));
+    assert!(s.exists(".out.apparat-search/0.cbor"));
+    edit(2);
+    let err = build("out");
+    assert!(
+        err.contains("(1 pages digested, 1 from the cache)"),
+        "{err}"
+    );
+    same_as_fresh();
+    // a cache that cannot be read is no cache
+    s.write(".out.apparat-search/0.cbor", "not a cache");
+    edit(3);
+    assert!(build("out").contains("(2 pages digested, 0 from the cache)"));
+    same_as_fresh();
+    assert!(!tree(&s.path().join("out"))
+        .iter()
+        .any(|(p, _)| p.to_string_lossy().contains("cbor")));
+}
+
 /// A large edition's index is split into shards, indexed in parallel and
 /// merged by the search page (`pagefind/shards.json` lists all but the
 /// first). `APPARAT_SEARCH_SHARD` lowers the shard size so that this small

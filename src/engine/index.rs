@@ -18,7 +18,8 @@ use crate::search::{self, ReadPage};
 use crate::sink::Sink;
 use crate::{config, edition, timing};
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// The unit of the list of shards (and of the whole index when it could
@@ -173,9 +174,10 @@ pub(crate) fn search_index(
         sink.read_back(p)
             .map(|r| r.map_err(|e| format!("{p}: cannot read the page back: {e}")))
     };
-    match Shards::plan(&input, language, sink, &read).and_then(|s| s.make(sink, &read)) {
-        Ok(true) => timing("search index", t),
-        Ok(false) => {}
+    let made = Shards::plan(&input, language, sink, &read).and_then(|s| s.make(sink, &read));
+    match made {
+        Ok(Some(label)) => timing(&label, t),
+        Ok(None) => {}
         Err(e) => {
             diags.file_error(&input.out, e);
             return Err(std::mem::take(diags));
@@ -200,8 +202,17 @@ fn indexed_before(sink: &dyn Sink) -> Option<HashSet<&str>> {
 struct Shards<'a> {
     input: &'a SearchInput,
     language: &'a str,
-    /// Each shard's pages (paths, in order) and fingerprint.
-    shards: Vec<(Vec<&'a str>, u64)>,
+    /// Each shard's pages (paths, in order, with their fingerprints) and
+    /// fingerprint.
+    shards: Vec<(Vec<(&'a str, u64)>, u64)>,
+    /// Where each shard's [`search::ShardCache`] is kept (`K.cbor`), if
+    /// anywhere, whether this run writes them, and the key of this binary.
+    cache: Option<PathBuf>,
+    write_cache: bool,
+    key: String,
+    /// Pages digested, and taken from the caches (for `APPARAT_TIMINGS`).
+    digested: AtomicUsize,
+    cached: AtomicUsize,
 }
 
 impl<'a> Shards<'a> {
@@ -214,6 +225,7 @@ impl<'a> Shards<'a> {
     ) -> Result<Shards<'a>, String> {
         use rayon::prelude::*;
         let before = indexed_before(sink);
+        let rebuild = before.is_some();
         let marks: Vec<Result<bool, String>> = input
             .pages
             .par_iter()
@@ -241,27 +253,30 @@ impl<'a> Shards<'a> {
                     .map(|p| (p.path.as_str(), p.fingerprint))
                     .collect();
                 let fingerprint = edition::hash_of(&(k, language, &input.taken, &pages));
-                (pages.into_iter().map(|(p, _)| p).collect(), fingerprint)
+                (pages, fingerprint)
             })
             .collect();
         Ok(Shards {
             input,
             language,
             shards,
+            // a first build writes no cache (a deploy would never read it):
+            // a rebuild writes the caches of the shards it makes again
+            cache: cache_dir(&input.out, rebuild),
+            write_cache: rebuild,
+            key: crate::manifest::build_key(),
+            digested: AtomicUsize::new(0),
+            cached: AtomicUsize::new(0),
         })
     }
 
     /// Keeps the shards that did not change, makes the others, and hands
-    /// them to the sink. Whether any was made.
-    fn make(self, sink: &dyn Sink, read: &ReadPage) -> Result<bool, String> {
+    /// them to the sink. If any was made, what to call the phase (with its
+    /// counts, for `APPARAT_TIMINGS`).
+    fn make(self, sink: &dyn Sink, read: &ReadPage) -> Result<Option<String>, String> {
         use rayon::prelude::*;
         let same = |k: usize, fp: u64| sink.recorded(&shard_name(k)).is_some_and(|(f, _)| f == fp);
-        let index = |k: usize| -> Result<(usize, Vec<SiteFile>), String> {
-            let pages = self.shards.get(k).map_or(&[][..], |s| &s.0[..]);
-            search::index_shard_of(self.language, pages, read)?
-                .map(|files| (k, files))
-                .ok_or_else(|| "cannot read the pages back for the search index".to_string())
-        };
+        let index = |k: usize| self.index(k, read);
         let (kept, changed): (Vec<usize>, Vec<usize>) =
             (0..self.shards.len()).partition(|&k| same(k, self.shards[k].1));
         let mut made: Vec<(usize, Vec<SiteFile>)> = changed
@@ -289,7 +304,12 @@ impl<'a> Shards<'a> {
         if made.iter().any(|(_, f)| f.is_empty()) {
             return self.make_whole(sink, read);
         }
-        self.put(sink, made)
+        let label = format!(
+            "search index ({} pages digested, {} from the cache)",
+            self.digested.load(Ordering::Relaxed),
+            self.cached.load(Ordering::Relaxed)
+        );
+        Ok(self.put(sink, made)?.then_some(label))
     }
 
     /// Hands the shards made now to the sink, with the list of shards.
@@ -305,7 +325,7 @@ impl<'a> Shards<'a> {
             };
             let mut files = search::in_folder(k, files);
             files.retain(|f| !taken(f));
-            let pages = pages.iter().map(|p| p.to_string()).collect();
+            let pages = pages.iter().map(|(p, _)| p.to_string()).collect();
             sink.put(&shard_name(k), *fingerprint, files, pages, &none)
                 .map_err(|e| format!("cannot write the site: {e}"))
         })?;
@@ -318,12 +338,59 @@ impl<'a> Shards<'a> {
         let fingerprint = edition::hash_of(&(count, &self.input.taken));
         sink.put(LIST, fingerprint, list, vec![count.to_string()], &none)
             .map_err(|e| format!("cannot write the site: {e}"))?;
+        self.forget_from(count);
         Ok(any)
+    }
+
+    /// Shard `k` made: its pages' compact forms taken from its cache where
+    /// they did not change, the others read back and digested; its cache
+    /// written again for the next build (a cache that cannot be written is
+    /// no cache: the next build digests those pages again).
+    fn index(&self, k: usize, read: &ReadPage) -> Result<(usize, Vec<SiteFile>), String> {
+        let pages = self.shards.get(k).map_or(&[][..], |s| &s.0[..]);
+        let file = self.cache.as_ref().map(|d| d.join(format!("{k}.cbor")));
+        let cache = file
+            .as_ref()
+            .and_then(|f| std::fs::read(f).ok())
+            .and_then(|b| search::ShardCache::from_bytes(&b, &self.key));
+        let (files, next, hits) =
+            search::index_shard_cached(self.language, pages, read, cache, &self.key)?;
+        self.digested
+            .fetch_add(pages.len() - hits, Ordering::Relaxed);
+        self.cached.fetch_add(hits, Ordering::Relaxed);
+        if let Some(file) = file.as_ref().filter(|_| self.write_cache) {
+            if save(file, &next).is_err() {
+                let _ = std::fs::remove_file(file);
+            }
+        }
+        files
+            .map(|files| (k, files))
+            .ok_or_else(|| "cannot read the pages back for the search index".to_string())
+    }
+
+    /// Removes the caches of shards `count` and after (no longer part of
+    /// the index), and unfinished ones.
+    fn forget_from(&self, count: usize) {
+        let Some(entries) = self.cache.as_ref().and_then(|d| std::fs::read_dir(d).ok()) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_str().unwrap_or_default();
+            let k = name
+                .strip_suffix(".cbor")
+                .and_then(|k| k.parse::<usize>().ok());
+            // (and what a killed build left: the output's lock keeps any
+            // other build out while this one runs)
+            if k.is_some_and(|k| k >= count) || name.contains(".tmp-") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
     }
 
     /// The whole index made in one unit, as [`search::index_paths`] makes
     /// it, which the next run does not keep shard by shard.
-    fn make_whole(self, sink: &dyn Sink, read: &ReadPage) -> Result<bool, String> {
+    fn make_whole(self, sink: &dyn Sink, read: &ReadPage) -> Result<Option<String>, String> {
         let paths = self.input.pages.iter().map(|p| p.path.as_str());
         let read = |p: &str| read(p).map(|r| r.map_err(std::io::Error::other));
         let mut files = search::index_paths(self.language, paths, read)?;
@@ -331,6 +398,38 @@ impl<'a> Shards<'a> {
         let none = Diagnostics::default();
         sink.put(LIST, 0, files, Vec::new(), &none)
             .map_err(|e| format!("cannot write the site: {e}"))?;
-        Ok(true)
+        Ok(Some("search index (whole)".into()))
     }
+}
+
+/// The folder of the shards' caches: beside the output folder, like the
+/// manifest (`.public.apparat-search`), so that it is never deployed;
+/// made if `create`. None if it is there as something other than a folder
+/// (a link is not followed).
+fn cache_dir(out: &Path, create: bool) -> Option<PathBuf> {
+    let name = out.file_name()?.to_string_lossy().into_owned();
+    let dir = out.with_file_name(format!(".{name}.apparat-search"));
+    match std::fs::symlink_metadata(&dir) {
+        Ok(m) if m.is_dir() => Some(dir),
+        Ok(_) => None,
+        Err(_) if create => std::fs::create_dir(&dir).ok().map(|()| dir),
+        Err(_) => None,
+    }
+}
+
+/// Writes a shard's cache (to a temporary file renamed into place); none
+/// for a cache of no pages.
+fn save(file: &Path, cache: &search::ShardCache) -> std::io::Result<()> {
+    if cache.is_empty() {
+        return match std::fs::remove_file(file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        };
+    }
+    let bytes = cache.to_bytes().map_err(std::io::Error::other)?;
+    let tmp = file.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, file).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }

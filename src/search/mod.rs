@@ -213,12 +213,32 @@ fn index_shard(
     paths: &[&str],
     read: &ReadPage,
 ) -> Result<Option<Vec<SiteFile>>, String> {
+    let pages = compacts(language, paths, read, &|_| None)?;
+    match pages {
+        Some(pages) => index_compacts(language, pages),
+        None => Ok(None),
+    }
+}
+
+/// Each page of `paths` made compact: taken from `ready`, or read with
+/// `read`, parsed and digested. `None`: `read` leaves the index to its
+/// reader.
+fn compacts(
+    language: &str,
+    paths: &[&str],
+    read: &ReadPage,
+    ready: &(dyn Fn(usize) -> Option<pagefind_format::Compact> + Sync),
+) -> Result<Option<Vec<pagefind_format::Compact>>, String> {
     use rayon::prelude::*;
     let language = primary_language(language);
     let stemmer = words::stemmer(&language);
     let pages: Vec<Option<pagefind_format::Compact>> = paths
         .par_iter()
-        .map(|&path| {
+        .enumerate()
+        .map(|(i, &path)| {
+            if let Some(page) = ready(i) {
+                return Ok(Some(page));
+            }
             let Some(html) = read(path) else {
                 return Ok(None);
             };
@@ -228,9 +248,15 @@ fn index_shard(
             pagefind_format::compact(page).map(Some)
         })
         .collect::<Result<_, String>>()?;
-    let Some(pages) = pages.into_iter().collect::<Option<Vec<_>>>() else {
-        return Ok(None);
-    };
+    Ok(pages.into_iter().collect::<Option<Vec<_>>>())
+}
+
+/// A shard's files made of its pages' compact forms (see [`index_shard`]).
+fn index_compacts(
+    language: &str,
+    pages: Vec<pagefind_format::Compact>,
+) -> Result<Option<Vec<SiteFile>>, String> {
+    let language = primary_language(language);
     let statics = statics(&language)?;
     let index = pagefind_format::write(pages, &language, &statics.version)?;
     if index.page_count == 0 {
@@ -343,6 +369,96 @@ pub fn index_shard_of(
         }
     }
     indexer.finish().map(Some)
+}
+
+/// What a shard's pages were made into for its index, kept beside the
+/// output from one build to the next, so that a shard made again digests
+/// only the pages that changed: each page's compact form, by path and
+/// fingerprint (equal fingerprints, equal pages). Written by one apparat
+/// binary (`key`), read only by the same.
+#[derive(Default, minicbor::Encode, minicbor::Decode)]
+pub struct ShardCache {
+    #[n(0)]
+    key: String,
+    #[n(1)]
+    pages: Vec<CachedPage>,
+}
+
+#[derive(minicbor::Encode, minicbor::Decode)]
+struct CachedPage {
+    #[n(0)]
+    path: String,
+    #[n(1)]
+    fingerprint: u64,
+    #[n(2)]
+    page: pagefind_format::Compact,
+}
+
+impl ShardCache {
+    /// A cache as [`ShardCache::to_bytes`] wrote it, if written by the
+    /// binary of `key` (anything else is no cache).
+    pub fn from_bytes(bytes: &[u8], key: &str) -> Option<ShardCache> {
+        minicbor::decode::<ShardCache>(bytes)
+            .ok()
+            .filter(|c| c.key == key)
+    }
+
+    /// Whether it holds no page.
+    pub fn is_empty(&self) -> bool {
+        self.pages.is_empty()
+    }
+
+    pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
+        minicbor::to_vec(self).map_err(|e| format!("cannot encode the search cache: {e}"))
+    }
+}
+
+/// [`index_shard_of`] for pages with their fingerprints, each page's
+/// compact form taken from `cache` when its fingerprint there is the same;
+/// also the shard's cache for the next build (`key`: this binary's) and how
+/// many pages came from `cache`. With `APPARAT_SEARCH_INDEXER=pagefind`, no
+/// cache.
+pub fn index_shard_cached(
+    language: &str,
+    pages: &[(&str, u64)],
+    read: &ReadPage,
+    cache: Option<ShardCache>,
+    key: &str,
+) -> Result<(Option<Vec<SiteFile>>, ShardCache, usize), String> {
+    let paths: Vec<&str> = pages.iter().map(|(p, _)| *p).collect();
+    if std::env::var("APPARAT_SEARCH_INDEXER").is_ok_and(|v| v == "pagefind") {
+        return index_shard_of(language, &paths, read).map(|f| (f, ShardCache::default(), 0));
+    }
+    let mut old: std::collections::HashMap<(String, u64), pagefind_format::Compact> = cache
+        .map(|c| c.pages)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| ((c.path, c.fingerprint), c.page))
+        .collect();
+    let hits: Vec<Option<pagefind_format::Compact>> = pages
+        .iter()
+        .map(|(p, fp)| old.remove(&(p.to_string(), *fp)))
+        .collect();
+    drop(old);
+    let from_cache = hits.iter().flatten().count();
+    let ready = |i: usize| hits.get(i).cloned().flatten();
+    let Some(compacts) = compacts(language, &paths, read, &ready)? else {
+        return Ok((None, ShardCache::default(), 0));
+    };
+    drop(hits);
+    let next = ShardCache {
+        key: key.to_string(),
+        pages: pages
+            .iter()
+            .zip(&compacts)
+            .map(|((path, fingerprint), page)| CachedPage {
+                path: path.to_string(),
+                fingerprint: *fingerprint,
+                page: page.clone(),
+            })
+            .collect(),
+    };
+    Ok((index_compacts(language, compacts)?, next, from_cache))
 }
 
 /// The pages that ask to be indexed (sorted paths), in the shards the

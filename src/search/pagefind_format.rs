@@ -429,21 +429,31 @@ fn page_words(
 /// a few bytes per word of its pages rather than their maps: its fragment
 /// already encoded and compressed, its words (as [`page_words`] gives them,
 /// numbered 0 and with the page's own field ranks) packed into bytes.
+#[derive(Clone, minicbor::Encode, minicbor::Decode)]
 pub struct Compact {
     /// `<language>_<SHA-1 of the fragment's JSON>`.
+    #[n(0)]
     fragment_hash: String,
     /// The fragment's file (gzipped JSON).
+    #[cbor(n(1), with = "minicbor::bytes")]
     fragment_gz: Vec<u8>,
+    #[n(2)]
     word_count: u32,
+    #[n(3)]
     filters: BTreeMap<String, Vec<String>>,
     /// The page's metadata fields, sorted (their ranks are the field
     /// numbers of `words`).
+    #[n(4)]
     meta_keys: Vec<String>,
+    #[n(5)]
     sort: BTreeMap<String, String>,
+    #[n(6)]
     has_body: bool,
     /// The page's text has words (pages without are left out).
+    #[n(7)]
     has_words: bool,
     /// See [`encode_words`].
+    #[cbor(n(8), with = "minicbor::bytes")]
     words: Vec<u8>,
 }
 
