@@ -2,7 +2,9 @@
 //! (`search index/K`, the shard's pages in path order), and one for the
 //! list of shards (`search index`). A shard whose pages did not change is
 //! kept as it is, so that a rebuild in which one text changed indexes the
-//! pages of one shard, not the edition's.
+//! pages of one shard, not the edition's; and of that shard's pages, those
+//! that did not change come from its cache beside the output
+//! ([`search::ShardCache`], written by rebuilds).
 //!
 //! Which pages ask to be indexed (`data-pagefind-body`) fixes the shards'
 //! bounds. It is known without reading a page back: from its bytes when it
