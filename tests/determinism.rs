@@ -83,8 +83,10 @@ fn leftovers(out: &Path) -> Vec<String> {
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with(&format!(".{name}.apparat-")))
-        // the spare tree a rebuild keeps for the next one is not a leftover
+        // the spare tree a rebuild keeps for the next one is not a leftover,
+        // nor the search index's cache
         .filter(|n| *n != format!(".{name}.apparat-spare"))
+        .filter(|n| *n != format!(".{name}.apparat-search"))
         .collect()
 }
 

@@ -20,13 +20,18 @@ fn site() -> Site {
 }
 
 /// Names beside the output that a build left behind (staging folders; not
-/// the spare tree that a rebuild keeps for the next one).
+/// the spare tree that a rebuild keeps for the next one, nor the search
+/// index's cache).
 fn leftovers(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(dir)
         .expect("read root")
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".apparat-") && !n.ends_with(".apparat-spare"))
+        .filter(|n| {
+            n.contains(".apparat-")
+                && !n.ends_with(".apparat-spare")
+                && !n.ends_with(".apparat-search")
+        })
         .collect();
     v.sort();
     v
