@@ -218,22 +218,28 @@ fn search_can_be_turned_off() {
     assert!(!s.read("public/lettre/index.html").contains("site-search"));
 }
 
+/// Builds `s` into `out` with `APPARAT_TIMINGS` (and shards of `shard`
+/// indexed pages, if given); its stderr (the phases' timings).
+fn timed_build(s: &Site, out: &str, shard: Option<&str>) -> String {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_apparat"));
+    c.args(["build", "--output", out])
+        .env("APPARAT_TIMINGS", "1")
+        .current_dir(s.path());
+    if let Some(n) = shard {
+        c.env("APPARAT_SEARCH_SHARD", n);
+    }
+    let o = c.output().expect("run apparat");
+    assert!(o.status.success(), "{}", stderr(&o));
+    stderr(&o)
+}
+
 /// The index is a unit of its own: a rebuild in which no page changed keeps
 /// it as it is (Pagefind is not run again), one in which a page changed makes
 /// it again, and the result always equals a fresh build's.
 #[test]
 fn a_rebuild_makes_the_index_again_only_when_a_page_changed() {
     let s = site();
-    let timed = |out: &str| {
-        let o = Command::new(env!("CARGO_BIN_EXE_apparat"))
-            .args(["build", "--output", out])
-            .env("APPARAT_TIMINGS", "1")
-            .current_dir(s.path())
-            .output()
-            .expect("run apparat");
-        assert!(o.status.success(), "{}", stderr(&o));
-        stderr(&o).contains("timing: search index")
-    };
+    let timed = |out: &str| timed_build(&s, out, None).contains("timing: search index");
     assert!(timed("out"), "a first build makes the index");
     assert!(!timed("out"), "nothing changed: the index is kept");
     s.write(
@@ -256,17 +262,7 @@ fn a_rebuild_makes_the_index_again_only_when_a_page_changed() {
 fn a_rebuild_makes_again_only_the_shards_whose_pages_changed() {
     use std::os::unix::fs::MetadataExt;
     let s = site();
-    let build = |out: &str| {
-        let o = Command::new(env!("CARGO_BIN_EXE_apparat"))
-            .args(["build", "--output", out])
-            .env("APPARAT_SEARCH_SHARD", "2")
-            .env("APPARAT_TIMINGS", "1")
-            .current_dir(s.path())
-            .output()
-            .expect("run apparat");
-        assert!(o.status.success(), "{}", stderr(&o));
-        stderr(&o).contains("timing: search index")
-    };
+    let build = |out: &str| timed_build(&s, out, Some("2")).contains("timing: search index");
     // the files of each shard, by path, with their inode numbers
     let shard = |folder: &str| -> Vec<(String, u64)> {
         let dir = s.path().join("out/pagefind").join(folder);
@@ -324,17 +320,7 @@ fn a_rebuild_makes_again_only_the_shards_whose_pages_changed() {
 #[test]
 fn a_shard_made_again_digests_only_the_pages_that_changed() {
     let s = site();
-    let build = |out: &str| {
-        let o = Command::new(env!("CARGO_BIN_EXE_apparat"))
-            .args(["build", "--output", out])
-            .env("APPARAT_SEARCH_SHARD", "2")
-            .env("APPARAT_TIMINGS", "1")
-            .current_dir(s.path())
-            .output()
-            .expect("run apparat");
-        assert!(o.status.success(), "{}", stderr(&o));
-        stderr(&o)
-    };
+    let build = |out: &str| timed_build(&s, out, Some("2"));
     let edit = |n: usize| {
         s.write(
             "content/apropos.md",
