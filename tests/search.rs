@@ -356,6 +356,21 @@ fn a_shard_made_again_digests_only_the_pages_that_changed() {
     assert!(!tree(&s.path().join("out"))
         .iter()
         .any(|(p, _)| p.to_string_lossy().contains("cbor")));
+    // a link in its place is not followed
+    #[cfg(unix)]
+    {
+        let cache = s.path().join(".out.apparat-search/0.cbor");
+        let elsewhere = s.path().join("elsewhere.cbor");
+        std::fs::rename(&cache, &elsewhere).expect("move the cache");
+        std::os::unix::fs::symlink(&elsewhere, &cache).expect("link");
+        edit(4);
+        let err = build("out");
+        assert!(
+            err.contains("(2 pages digested, 0 from the cache)"),
+            "{err}"
+        );
+        same_as_fresh();
+    }
 }
 
 /// A large edition's index is split into shards, indexed in parallel and

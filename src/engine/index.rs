@@ -351,8 +351,10 @@ impl<'a> Shards<'a> {
     fn index(&self, k: usize, read: &ReadPage) -> Result<(usize, Vec<SiteFile>), String> {
         let pages = self.shards.get(k).map_or(&[][..], |s| &s.0[..]);
         let file = self.cache.as_ref().map(|d| d.join(format!("{k}.cbor")));
+        // (a link there is not followed: only a file this binary wrote)
         let cache = file
             .as_ref()
+            .filter(|f| std::fs::symlink_metadata(f).is_ok_and(|m| m.is_file()))
             .and_then(|f| std::fs::read(f).ok())
             .and_then(|b| search::ShardCache::from_bytes(&b, &self.key));
         let (files, next, hits) =
