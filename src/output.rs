@@ -38,6 +38,35 @@ pub struct SiteFile {
     pub bytes: Vec<u8>,
 }
 
+/// A page's bytes as they are read back: whole, or a file to be read a
+/// piece at a time (so that a large page is never held whole).
+pub enum PageBytes {
+    Whole(Vec<u8>),
+    File(fs::File),
+}
+
+impl PageBytes {
+    /// A reader of the bytes.
+    pub fn reader(&mut self) -> Box<dyn io::Read + '_> {
+        match self {
+            PageBytes::Whole(bytes) => Box::new(bytes.as_slice()),
+            PageBytes::File(file) => Box::new(file),
+        }
+    }
+
+    /// The bytes, whole.
+    pub fn whole(self) -> io::Result<Vec<u8>> {
+        match self {
+            PageBytes::Whole(bytes) => Ok(bytes),
+            PageBytes::File(mut file) => {
+                let mut bytes = Vec::new();
+                io::Read::read_to_end(&mut file, &mut bytes)?;
+                Ok(bytes)
+            }
+        }
+    }
+}
+
 /// The file that apparat leaves in every output folder it writes, by which a
 /// later build knows that it may replace the folder.
 pub const MARKER: &str = ".apparat-output";
@@ -488,9 +517,9 @@ impl Staging {
         self.record(rel)
     }
 
-    /// The bytes of a file put or kept in the staging tree.
-    pub fn read(&self, rel: &str) -> io::Result<Vec<u8>> {
-        fs::read(self.tmp.join(rel))
+    /// A file put or kept in the staging tree, to be read.
+    pub fn read(&self, rel: &str) -> io::Result<PageBytes> {
+        fs::File::open(self.tmp.join(rel)).map(PageBytes::File)
     }
 
     /// Whether the output existed: unchanged files are linked from it.

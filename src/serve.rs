@@ -137,7 +137,12 @@ impl Site {
             let paths = self.files.keys().map(String::as_str);
             let read = |p: &str| {
                 let packed = self.files.get(p)?;
-                Some(packed.unpack().map_err(io::Error::other))
+                Some(
+                    packed
+                        .unpack()
+                        .map(apparat::output::PageBytes::Whole)
+                        .map_err(io::Error::other),
+                )
             };
             match apparat::search::index_paths(language, paths, read) {
                 Ok(files) => files

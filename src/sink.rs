@@ -13,7 +13,7 @@
 
 use crate::diagnostics::Diagnostics;
 use crate::manifest;
-use crate::output::{self, SiteFile};
+use crate::output::{self, PageBytes, SiteFile};
 use crate::pack::Packed;
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -60,7 +60,7 @@ pub trait Sink: Sync {
     }
     /// A page's bytes as put or kept, for the search index; `None`: this
     /// sink leaves the index to its reader (serve makes it when asked).
-    fn read_back(&self, _path: &str) -> Option<io::Result<Vec<u8>>> {
+    fn read_back(&self, _path: &str) -> Option<io::Result<PageBytes>> {
         None
     }
     /// Whether [`Sink::read_back`] gives the pages back.
@@ -249,7 +249,7 @@ impl Sink for DiskSink {
         Ok(())
     }
 
-    fn read_back(&self, path: &str) -> Option<io::Result<Vec<u8>>> {
+    fn read_back(&self, path: &str) -> Option<io::Result<PageBytes>> {
         Some(self.staging.read(path))
     }
 

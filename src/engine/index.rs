@@ -235,7 +235,12 @@ impl<'a> Shards<'a> {
                 (Mark::Known(b), _) => Ok(*b),
                 (Mark::Kept, Some(before)) => Ok(before.contains(p.path.as_str())),
                 _ => match read(&p.path) {
-                    Some(html) => html.map(|h| search::Indexer::wants(&h)),
+                    Some(html) => html
+                        .and_then(|h| {
+                            h.whole()
+                                .map_err(|e| format!("{}: cannot read the page back: {e}", p.path))
+                        })
+                        .map(|h| search::Indexer::wants(&h)),
                     None => Ok(false),
                 },
             })

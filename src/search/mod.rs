@@ -22,7 +22,7 @@ mod page;
 mod pagefind_format;
 mod words;
 
-use crate::output::SiteFile;
+use crate::output::{PageBytes, SiteFile};
 use pagefind::api::PagefindIndex;
 use pagefind::options::PagefindServiceConfig;
 
@@ -242,7 +242,7 @@ fn compacts(
             let Some(html) = read(path) else {
                 return Ok(None);
             };
-            let parsed = page::parse(&html?)
+            let parsed = page::parse_from(&mut html?.reader())
                 .map_err(|e| format!("{path}: cannot index the page for search: {e}"))?;
             let page = page::digest(parsed, page_url(path), &language, stemmer.as_ref())?;
             pagefind_format::compact(page).map(Some)
@@ -315,7 +315,14 @@ pub fn shard_pages() -> usize {
 }
 
 /// A page's bytes by path (`None`: the writer leaves the index to its reader).
-pub type ReadPage<'a> = dyn Fn(&str) -> Option<Result<Vec<u8>, String>> + Sync + 'a;
+pub type ReadPage<'a> = dyn Fn(&str) -> Option<Result<PageBytes, String>> + Sync + 'a;
+
+/// A page's bytes read whole.
+fn whole(path: &str, bytes: PageBytes) -> Result<Vec<u8>, String> {
+    bytes
+        .whole()
+        .map_err(|e| format!("{path}: cannot read the page back: {e}"))
+}
 
 /// The folder of shard `k` inside [`BUNDLE`] (shard 0 is the bundle itself).
 fn shard_folder(k: usize) -> String {
@@ -332,7 +339,12 @@ fn marked<'p>(pages: &[&'p str], read: &ReadPage) -> Result<Option<Vec<&'p str>>
     use rayon::prelude::*;
     let marks: Vec<Option<Result<bool, String>>> = pages
         .par_iter()
-        .map(|&p| read(p).map(|r| r.map(|html| Indexer::wants(&html))))
+        .map(|&p| {
+            read(p).map(|r| {
+                r.and_then(|b| whole(p, b))
+                    .map(|html| Indexer::wants(&html))
+            })
+        })
         .collect();
     let mut wanted = Vec::new();
     for (&path, m) in pages.iter().zip(marks) {
@@ -365,7 +377,7 @@ pub fn index_shard_of(
     for &path in chunk {
         match read(path) {
             None => return Ok(None),
-            Some(html) => indexer.add(path, &html?)?,
+            Some(html) => indexer.add(path, &whole(path, html?)?)?,
         }
     }
     indexer.finish().map(Some)
@@ -549,7 +561,7 @@ pub fn index_files<'a>(
     let paths: Vec<&str> = pages.iter().map(|p| p.0).collect();
     let read = |p: &str| {
         let at = paths.binary_search(&p).ok()?;
-        pages.get(at).map(|(_, b)| Ok(b.to_vec()))
+        pages.get(at).map(|(_, b)| Ok(PageBytes::Whole(b.to_vec())))
     };
     index_sharded(language, &paths, &read)
 }
@@ -561,7 +573,7 @@ pub fn index_files<'a>(
 pub fn index_paths<'a>(
     language: &str,
     paths: impl IntoIterator<Item = &'a str>,
-    read: impl Fn(&str) -> Option<std::io::Result<Vec<u8>>> + Sync,
+    read: impl Fn(&str) -> Option<std::io::Result<PageBytes>> + Sync,
 ) -> Result<Vec<SiteFile>, String> {
     let mut pages: Vec<&str> = paths.into_iter().filter(|p| p.ends_with(".html")).collect();
     pages.sort_unstable();

@@ -244,17 +244,33 @@ fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
-fn start(state: &Rc<RefCell<State>>, el: &mut Element, html: &[u8]) -> Result<(), String> {
+/// The piece of the page being parsed: where it starts in the page, and
+/// its bytes.
+type Piece = RefCell<(usize, Vec<u8>)>;
+
+/// How many bytes of a page the HTML pass reads at a time.
+const PIECE: usize = 1 << 16;
+
+fn start(state: &Rc<RefCell<State>>, el: &mut Element, piece: &Piece) -> Result<(), String> {
     let tag = el.tag_name();
     // Most elements carry none of the attributes read here: a look at the
     // start tag's own bytes spares the lookups (a superset: a tag whose
-    // bytes hold the name anywhere is looked up as usual).
-    let (marked, with_id) = match html.get(el.source_location().bytes()) {
-        Some(raw) => (
-            contains_ignore_case(raw, b"data-pagefind"),
-            contains_ignore_case(raw, b"id"),
-        ),
-        None => (true, true),
+    // bytes hold the name anywhere, or that began in an earlier piece, is
+    // looked up as usual).
+    let at = el.source_location().bytes();
+    let (marked, with_id) = {
+        let piece = piece.borrow();
+        let raw = at
+            .start
+            .checked_sub(piece.0)
+            .and_then(|start| piece.1.get(start..at.end - piece.0));
+        match raw {
+            Some(raw) => (
+                contains_ignore_case(raw, b"data-pagefind"),
+                contains_ignore_case(raw, b"id"),
+            ),
+            None => (true, true),
+        }
     };
     let attr = |name: &str| {
         if marked {
@@ -380,6 +396,16 @@ fn start(state: &Rc<RefCell<State>>, el: &mut Element, html: &[u8]) -> Result<()
     Ok(())
 }
 
+/// Reads into `buf`, again if interrupted.
+fn read_some(from: &mut dyn std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match from.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            r => return r,
+        }
+    }
+}
+
 /// What the HTML pass reads from a page, before its words are counted.
 pub struct Parsed {
     digest: String,
@@ -392,17 +418,29 @@ pub struct Parsed {
     pub has_body: bool,
 }
 
-/// The HTML pass over a page.
+/// The HTML pass over a page held whole.
+#[cfg(test)]
 pub fn parse(html: &[u8]) -> Result<Parsed, String> {
+    parse_from(&mut &html[..])
+}
+
+/// The HTML pass over a page, read a piece at a time.
+pub fn parse_from(html: &mut dyn std::io::Read) -> Result<Parsed, String> {
+    parse_pieces(html, PIECE)
+}
+
+fn parse_pieces(html: &mut dyn std::io::Read, size: usize) -> Result<Parsed, String> {
     let state = Rc::new(RefCell::new(State {
         stack: vec![Node::default()],
         ..State::default()
     }));
+    let piece: Rc<Piece> = Rc::new(RefCell::new((0, Vec::with_capacity(size))));
     let settings = Settings {
         element_content_handlers: vec![
             element!("html, html *", {
                 let state = Rc::clone(&state);
-                move |el| start(&state, el, html).map_err(Into::into)
+                let piece = Rc::clone(&piece);
+                move |el| start(&state, el, &piece).map_err(Into::into)
             }),
             element!(HIDDEN, {
                 let state = Rc::clone(&state);
@@ -438,8 +476,25 @@ pub fn parse(html: &[u8]) -> Result<Parsed, String> {
         ..Settings::new()
     };
     let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
-    rewriter.write(html).map_err(|e| e.to_string())?;
+    loop {
+        let read = {
+            let mut p = piece.borrow_mut();
+            let (start, bytes) = &mut *p;
+            *start += bytes.len();
+            bytes.resize(size, 0);
+            let read = read_some(html, bytes);
+            bytes.truncate(*read.as_ref().unwrap_or(&0));
+            read
+        };
+        if read.map_err(|e| e.to_string())? == 0 {
+            break;
+        }
+        rewriter
+            .write(&piece.borrow().1)
+            .map_err(|e| e.to_string())?;
+    }
     rewriter.end().map_err(|e| e.to_string())?;
+    drop(piece);
     let mut st = Rc::try_unwrap(state)
         .map_err(|_| "the HTML pass kept its state".to_string())?
         .into_inner();
@@ -578,8 +633,17 @@ pub fn digest(
     language: &str,
     stemmer: Option<&Stemmer>,
 ) -> Result<Page, String> {
+    let Parsed {
+        digest: text,
+        filters,
+        meta,
+        sort,
+        mut anchor_text,
+        anchor_titles,
+        has_body,
+    } = parsed;
     let mut words: HashMap<String, Positions> = HashMap::default();
-    let mut anchors = Vec::with_capacity(parsed.anchor_text.len());
+    let mut anchors = Vec::with_capacity(anchor_text.len());
     // the fragment's JSON, its text written word by word
     let mut json = FragmentWriter::new()?;
     json.raw(b"{\"url\":")?;
@@ -589,22 +653,26 @@ pub fn digest(
     let mut index: usize = 0;
     let mut last_index = 0;
     let mut weights: Vec<u8> = vec![WEIGHT_SCALE as u8];
-    for word in parsed.digest.split_whitespace() {
+    for word in text.split_whitespace() {
         if word.starts_with('_') {
             if let Some(rest) = word.strip_prefix(ANCHOR) {
                 let rest = rest.replace(ANCHOR, "");
                 if let Some((element, anchor)) = rest.split_once(':') {
                     if let Some((n, id)) = anchor.split_once(':') {
-                        // the anchor numbered `n`, if it has this id
+                        // the anchor numbered `n`, if it has this id (its
+                        // raw text taken: a large page's anchors hold as
+                        // much text as the page)
                         let n = n.parse::<u32>().ok();
                         let own = n.and_then(|n| {
-                            parsed
-                                .anchor_text
-                                .get(n as usize)
+                            anchor_text
+                                .get_mut(n as usize)
                                 .filter(|(own_id, _)| own_id == id)
-                                .map(|(_, text)| (n, text))
+                                .map(|(_, text)| (n, std::mem::take(text)))
                         });
-                        let text = own.map(|(_, t)| normalize_content(t)).unwrap_or_default();
+                        let text = own
+                            .as_ref()
+                            .map(|(_, t)| normalize_content(t))
+                            .unwrap_or_default();
                         // (normalised text holding no `&` is normalised again as it is)
                         let text = if text.contains('&') {
                             normalize_content(&text)
@@ -615,7 +683,7 @@ pub fn digest(
                             element: element.to_string(),
                             id: id.to_string(),
                             text,
-                            title: own.and_then(|(n, _)| parsed.anchor_titles.get(&n).cloned()),
+                            title: own.and_then(|(n, _)| anchor_titles.get(&n).cloned()),
                             location: index as u32,
                         });
                     }
@@ -687,29 +755,38 @@ pub fn digest(
         last_index = index;
         index += 1;
     }
+    drop(text);
+    drop(anchor_text);
     let word_count = last_index + 1;
     json.raw(format!("\",\"word_count\":{word_count},\"filters\":").as_bytes())?;
-    json.json(&parsed.filters)?;
+    json.json(&filters)?;
     json.raw(b",\"meta\":")?;
-    json.json(&parsed.meta)?;
-    json.raw(b",\"anchors\":")?;
-    json.json(&anchors)?;
-    json.raw(b"}")?;
+    json.json(&meta)?;
+    // the anchors one by one, as serde_json writes a list, so that their
+    // JSON is never held whole
+    json.raw(b",\"anchors\":[")?;
+    for (i, anchor) in anchors.iter().enumerate() {
+        if i > 0 {
+            json.raw(b",")?;
+        }
+        json.json(anchor)?;
+    }
+    json.raw(b"]}")?;
     drop(anchors);
     let (name, file) = json.finish(language)?;
-    let meta_words = meta_words(&parsed.meta, language, stemmer);
+    let meta_words = meta_words(&meta, language, stemmer);
     Ok(Page {
         fragment: Fragment {
             name,
             file,
             word_count,
-            filters: parsed.filters,
-            meta: parsed.meta,
+            filters,
+            meta,
         },
         words: super::pagefind_format::pack_words(words),
         meta_words,
-        sort: parsed.sort,
-        has_body: parsed.has_body,
+        sort,
+        has_body,
     })
 }
 
@@ -733,4 +810,42 @@ fn meta_words(
         }
     }
     map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fragment and words of a page parsed in pieces of `size` bytes.
+    fn indexed(html: &str, size: usize) -> (String, Vec<u8>, String) {
+        let parsed = parse_pieces(&mut html.as_bytes(), size).expect("parse");
+        let stemmer = words::stemmer("fr");
+        let page = digest(parsed, "/t/".into(), "fr", stemmer.as_ref()).expect("digest");
+        let mut words: Vec<String> = page.words.iter().map(|w| format!("{w:?}")).collect();
+        words.sort();
+        let meta = format!(
+            "{:?} {:?} {words:?}",
+            page.fragment.filters, page.fragment.meta
+        );
+        (page.fragment.name, page.fragment.file, meta)
+    }
+
+    /// A page read a few bytes at a time (tags cut across pieces, or
+    /// whole inside a later piece) is indexed as when it is read whole.
+    #[test]
+    fn a_page_read_in_pieces_is_indexed_as_a_whole_one() {
+        let html = "<html><head><title>T</title>\
+            <meta data-pagefind-meta=\"kind:texte\"></head>\
+            <body><main id=\"main\" data-pagefind-body><h1 id=\"t\">Mariátegui</h1>\
+            <p id=\"p-1\" data-pagefind-filter=\"langue:fr\">José Carlos <em>Mariátegui</em> écrit.</p>\
+            <p data-pagefind-weight=\"3\" id=\"p-2\">Humbert-Droz, <a id=\"c\" href=\"#n\">1</a>.</p>\
+            <div data-pagefind-ignore><p id=\"x\">caché</p></div>\
+            <section id=\"notes\"><div id=\"n-1\" data-pagefind-meta=\"note:1\">Une note.</div></section>\
+            </main></body></html>";
+        let whole = indexed(html, html.len() + 1);
+        assert!(whole.2.contains("langue"), "{}", whole.2);
+        for size in (1..=40).chain((41..html.len()).step_by(7)) {
+            assert_eq!(indexed(html, size), whole, "pieces of {size} bytes");
+        }
+    }
 }
