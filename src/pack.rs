@@ -50,6 +50,12 @@ impl Packed {
         p.finish()
     }
 
+    /// A hash of the bytes packed (equal bytes, equal packs: see
+    /// [`Packed`]).
+    pub fn hash(&self) -> u64 {
+        crate::hash::hash_of(&(self.len, &self.blocks))
+    }
+
     /// The bytes packed, unpacked whole.
     pub fn unpack(&self) -> Result<Vec<u8>, String> {
         let mut bytes = Vec::with_capacity(self.len);

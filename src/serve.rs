@@ -102,14 +102,23 @@ struct Site {
     /// The search index ([`apparat::search`]), made when a file of it is
     /// first asked for, so that a save does not wait for it.
     search: std::sync::OnceLock<HashMap<String, Bytes>>,
+    /// What the last index made kept for the next (shared by the sites of
+    /// one serve): a save makes again only the shards of the pages it
+    /// changed.
+    kept: Arc<Mutex<apparat::search::Kept>>,
 }
 
 impl Site {
-    fn new(files: Vec<apparat::SharedFile>, language: Option<String>) -> Site {
+    fn new(
+        files: Vec<apparat::SharedFile>,
+        language: Option<String>,
+        kept: Arc<Mutex<apparat::search::Kept>>,
+    ) -> Site {
         Site {
             files: files.into_iter().map(|f| (f.path, f.packed)).collect(),
             language,
             search: std::sync::OnceLock::new(),
+            kept,
         }
     }
 
@@ -133,23 +142,37 @@ impl Site {
             let Some(language) = &self.language else {
                 return HashMap::new();
             };
-            // one page unpacked at a time
-            let paths = self.files.keys().map(String::as_str);
+            let t = Instant::now();
+            let mut pages: Vec<(&str, u64)> = self
+                .files
+                .iter()
+                .filter(|(p, _)| p.ends_with(".html"))
+                .map(|(p, packed)| (p.as_str(), packed.hash()))
+                .collect();
+            pages.sort_unstable();
+            // one page unpacked at a time, and only those that changed
             let read = |p: &str| {
                 let packed = self.files.get(p)?;
-                Some(
-                    packed
-                        .unpack()
-                        .map(apparat::output::PageBytes::Whole)
-                        .map_err(io::Error::other),
-                )
+                Some(packed.unpack().map(apparat::output::PageBytes::Whole))
             };
-            match apparat::search::index_paths(language, paths, read) {
-                Ok(files) => files
-                    .into_iter()
-                    .map(|f| (f.path, Bytes(Arc::new(f.bytes))))
-                    .collect(),
+            let shard = apparat::search::shard_pages();
+            let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+            match kept.index(language, &pages, shard, &read) {
+                Ok(Some(made)) => {
+                    let label = format!(
+                        "search index ({} shards made, {} kept)",
+                        made.made, made.kept
+                    );
+                    apparat::timing(&label, t);
+                    made.files
+                        .into_iter()
+                        .map(|(path, bytes)| (path, Bytes(bytes)))
+                        .collect()
+                }
+                Ok(None) => HashMap::new(),
                 Err(e) => {
+                    // (nothing kept: the next index starts from nothing)
+                    *kept = apparat::search::Kept::default();
                     eprintln!("error: {e}");
                     HashMap::new()
                 }
@@ -999,10 +1022,11 @@ fn build(
     session: &mut Session,
     opts: &BuildOptions,
     changed: &[PathBuf],
+    kept: Arc<Mutex<apparat::search::Kept>>,
 ) -> Result<(Site, apparat::Summary, Diagnostics), Diagnostics> {
     let (files, summary, warnings) = session.render_unordered(opts, changed)?;
     let language = apparat::search::site_search(&opts.root);
-    Ok((Site::new(files, language), summary, warnings))
+    Ok((Site::new(files, language, kept), summary, warnings))
 }
 
 fn summary_line(s: &apparat::Summary, ms: u128) -> String {
@@ -1109,7 +1133,7 @@ Stop the other server, or choose another port with --port (--port 0 picks a free
     let start = Instant::now();
     // the watcher names every changed file: nothing else is looked at
     let mut session = Session::trusting_changes();
-    let state = match build(&mut session, &build_opts, &[]) {
+    let state = match build(&mut session, &build_opts, &[], Arc::default()) {
         Ok((site, summary, warnings)) => {
             if !warnings.is_empty() {
                 eprintln!("{warnings}");
@@ -1328,7 +1352,16 @@ fn add_watches(root: &Path, debouncer: &mut Option<Debouncer>, watched: &mut Has
 /// Rebuilds, swaps the served site on success, and tells the pages.
 fn rebuild(session: &mut Session, build_opts: &BuildOptions, shared: &Shared, changed: &[PathBuf]) {
     let start = Instant::now();
-    let result = build(session, build_opts, changed);
+    // (the search index of the last good site kept what the next reuses)
+    let kept = shared
+        .state
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .site
+        .as_ref()
+        .map(|s| Arc::clone(&s.kept))
+        .unwrap_or_default();
+    let result = build(session, build_opts, changed, kept);
     let mut state = shared.state.write().unwrap_or_else(PoisonError::into_inner);
     let (event, data) = match result {
         Ok((site, summary, warnings)) => {

@@ -60,11 +60,17 @@ fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 impl Serve {
     /// Writes the fixture (then lets `prepare` change it) and starts the server.
     fn start(args: &[&str], prepare: impl FnOnce(&Path)) -> Serve {
+        Serve::start_env(args, &[], prepare)
+    }
+
+    /// [`Serve::start`] with these variables in the server's environment.
+    fn start_env(args: &[&str], env: &[(&str, &str)], prepare: impl FnOnce(&Path)) -> Serve {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = dir.path().join("edition");
         common::write_fixture(&root);
         prepare(&root);
         let mut child = Command::new(BIN)
+            .envs(env.iter().copied())
             .arg("serve")
             .arg("--root")
             .arg(&root)
@@ -786,4 +792,73 @@ fn a_template_error_keeps_the_last_good_site() {
     assert_eq!(page.status, 200);
     assert!(!page.body.contains("apparat-overlay"));
     assert!(s.child_alive());
+}
+
+/// The search index's entry files as served (that of the bundle, the list
+/// of shards and each shard's): each names the hash of its shard's files,
+/// so equal entries are equal indexes.
+fn search_entries(s: &Serve) -> Vec<(String, String)> {
+    let mut entries = Vec::new();
+    for path in ["/pagefind/pagefind-entry.json", "/pagefind/shards.json"] {
+        let got = s.get(path);
+        assert_eq!(got.status, 200, "{path}");
+        entries.push((path.to_string(), got.body));
+    }
+    let shards: Vec<String> = serde_json::from_str(&entries[1].1).expect("list of shards");
+    for folder in shards {
+        let path = format!("/{folder}pagefind-entry.json");
+        let got = s.get(&path);
+        assert_eq!(got.status, 200, "{path}");
+        entries.push((path, got.body));
+    }
+    entries
+}
+
+/// The `search index (…)` timing lines serve printed.
+fn index_lines(s: &Serve) -> Vec<String> {
+    s.err()
+        .lines()
+        .filter(|l| l.contains("search index ("))
+        .map(str::to_string)
+        .collect()
+}
+
+/// After a save, the first search makes again only the shards whose pages
+/// changed (one shard a page here), and the index is the one a server
+/// started on the saved sources makes from nothing.
+#[test]
+fn a_save_makes_the_search_index_again_only_where_pages_changed() {
+    let env = [("APPARAT_SEARCH_SHARD", "1"), ("APPARAT_TIMINGS", "1")];
+    let s = Serve::start_env(&[], &env, |_| {});
+    let mut ev = Events::open(&s, "/");
+    let before = search_entries(&s);
+    let first = wait_for("the first index's line", || {
+        index_lines(&s).first().cloned()
+    });
+    let shards: usize = first
+        .split_once("search index (")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_default();
+    assert!(
+        first.contains(&format!("({shards} shards made, 0 kept)")),
+        "{first}"
+    );
+    assert!(shards >= 3, "{first}");
+
+    let edited = common::TEXT_MD.replace("Premier paragraphe", "Paragraphe révisé");
+    s.write("content/texte.md", &edited);
+    ev.expect("event: reload");
+    let after = search_entries(&s);
+    let second = wait_for("the second index's line", || {
+        index_lines(&s).get(1).cloned()
+    });
+    let kept = format!("(1 shards made, {} kept)", shards - 1);
+    assert!(second.contains(&kept), "{second}, expected {kept}");
+    assert_ne!(after, before);
+
+    let fresh = Serve::start_env(&[], &env, |root| {
+        common::write(root, "content/texte.md", &edited);
+    });
+    assert_eq!(after, search_entries(&fresh));
 }

@@ -18,11 +18,13 @@
 //! The search page (`search/`, template `search.html`) runs
 //! `assets/search.js`, which loads `pagefind.js` on demand.
 
+mod kept;
 mod page;
 mod pagefind_format;
 mod words;
 
 use crate::output::{PageBytes, SiteFile};
+pub use kept::{Kept, Made};
 use pagefind::api::PagefindIndex;
 use pagefind::options::PagefindServiceConfig;
 
@@ -473,12 +475,6 @@ pub fn index_shard_cached(
     Ok((index_compacts(language, compacts)?, next, from_cache))
 }
 
-/// The pages that ask to be indexed (sorted paths), in the shards the
-/// index is split into: [`shard_pages`] pages each, in path order.
-pub fn shards<'a, 'p>(wanted: &'a [&'p str]) -> std::slice::Chunks<'a, &'p str> {
-    wanted.chunks(shard_pages())
-}
-
 /// Shard `k`'s files (as [`index_shard_of`] gives them) moved into its
 /// folder, when every shard before it has files: shard 0 is the bundle
 /// itself, shard `k` is in `shard-k/`.
@@ -515,13 +511,23 @@ pub fn shard_list(count: usize) -> Result<SiteFile, String> {
 /// no index at all). The files of every shard, under [`BUNDLE`], and the
 /// list of shards ([`SHARDS_FILE`]).
 fn index_sharded(language: &str, pages: &[&str], read: &ReadPage) -> Result<Vec<SiteFile>, String> {
+    index_sharded_by(language, pages, read, shard_pages())
+}
+
+/// [`index_sharded`] in shards of `shard` pages.
+fn index_sharded_by(
+    language: &str,
+    pages: &[&str],
+    read: &ReadPage,
+    shard: usize,
+) -> Result<Vec<SiteFile>, String> {
     use rayon::prelude::*;
     // the pages that ask to be indexed, so that the shards' bounds depend
     // on them alone (not on the other HTML files beside them)
     let Some(wanted) = marked(pages, read)? else {
         return Ok(Vec::new());
     };
-    let chunks: Vec<&[&str]> = shards(&wanted).collect();
+    let chunks: Vec<&[&str]> = wanted.chunks(shard.max(1)).collect();
     let made: Vec<Option<Vec<SiteFile>>> = chunks
         .par_iter()
         .map(|chunk| index_shard_of(language, chunk, read))
