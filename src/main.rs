@@ -110,6 +110,7 @@ fn print_diags(d: &apparat::diagnostics::Diagnostics) {
 }
 
 fn main() -> ExitCode {
+    let _ = apparat::pack::ON_LARGE_BODY.set(allocator::purge_at_once);
     let cli = Cli::parse();
     match cli.command {
         Command::Build {
@@ -240,3 +241,34 @@ fn main() -> ExitCode {
 /// (tera values, HTML pieces); glibc's malloc took a quarter of its time.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mimalloc's options, set while the process runs (`MIMALLOC_*` in the
+/// environment are read when it starts, and win: an option is set only if
+/// it holds mimalloc's default).
+mod allocator {
+    use libmimalloc_sys::{mi_option_get, mi_option_set, mi_option_t, mi_version};
+
+    // (the index of mimalloc 3's `mi_option_purge_delay`, which the Rust
+    // bindings do not name; checked against the major version and the
+    // default. Arenas committed as used: `.cargo/config.toml`)
+    const PURGE_DELAY: mi_option_t = 15;
+
+    /// Sets `option` to `value` if it holds mimalloc 3's default.
+    fn set(option: mi_option_t, default: std::os::raw::c_long, value: std::os::raw::c_long) {
+        // SAFETY: plain calls into mimalloc's option table, which takes any
+        // option index and value; the index is used only with the major
+        // version whose enum it comes from.
+        unsafe {
+            if mi_version() / 10_000 == 3 && mi_option_get(option) == default {
+                mi_option_set(option, value);
+            }
+        }
+    }
+
+    /// Freed memory returned to the system at once (by default, after a
+    /// second): slower by a tenth, but a page of tens of megabytes is
+    /// parsed, rendered and indexed in about ten times its size.
+    pub fn purge_at_once() {
+        set(PURGE_DELAY, 1000, 0);
+    }
+}

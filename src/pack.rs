@@ -14,14 +14,26 @@ pub const LARGE_BODY: usize = 1 << 20;
 /// the threshold, so that tests can take both paths on small pages.
 pub fn is_large(len: usize) -> bool {
     static MIN: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    static MET: std::sync::Once = std::sync::Once::new();
     let min = MIN.get_or_init(|| {
         std::env::var("APPARAT_LARGE_BODY")
             .ok()
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(LARGE_BODY)
     });
-    len >= *min
+    let large = len >= *min;
+    if large {
+        if let Some(f) = ON_LARGE_BODY.get() {
+            MET.call_once(f);
+        }
+    }
+    large
 }
+
+/// Called once, the first time a large body is met ([`is_large`]): a
+/// binary may then trade speed for memory (apparat's makes its allocator
+/// return freed memory to the system at once).
+pub static ON_LARGE_BODY: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
 
 /// Text compressed in blocks of at most [`Packed::BLOCK`] bytes (LZ4), so
 /// that it can be read back one block at a time (see [`crate::stream`]).

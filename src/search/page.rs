@@ -87,6 +87,8 @@ struct Node {
     weight: Option<String>,
     /// The anchors (by number) whose text this element's text adds to.
     anchors: Option<Rc<Vec<u32>>>,
+    /// Its own anchor, if it is one.
+    own_anchor: Option<u32>,
 }
 
 impl Node {
@@ -109,8 +111,28 @@ struct State {
     meta: BTreeMap<String, String>,
     default_meta: BTreeMap<String, String>,
     /// Each anchor's id and text, by number (the `n` of its marker).
-    anchor_text: Vec<(String, String)>,
+    anchor_text: Vec<AnchorText>,
     anchor_titles: BTreeMap<u32, String>,
+}
+
+/// An anchor's id and text: raw while its element is open, then
+/// normalised (`settled`), so that a page's anchors never hold their raw
+/// text all at once.
+#[derive(Default)]
+struct AnchorText {
+    id: String,
+    text: String,
+    settled: bool,
+}
+
+impl AnchorText {
+    fn settle(&mut self) {
+        if !self.settled {
+            self.text = normalize_content(&self.text);
+            self.text.shrink_to_fit();
+            self.settled = true;
+        }
+    }
 }
 
 impl State {
@@ -148,6 +170,13 @@ impl State {
         let Some(mut node) = self.stack.pop() else {
             return;
         };
+        // (no more text reaches its anchor)
+        if let Some(a) = node
+            .own_anchor
+            .and_then(|a| self.anchor_text.get_mut(a as usize))
+        {
+            a.settle();
+        }
         if node.status == Status::Excluded {
             return;
         }
@@ -324,7 +353,10 @@ fn start(state: &Rc<RefCell<State>>, el: &mut Element, piece: &Piece) -> Result<
         if parent.status != Status::ParentOfBody || status == Status::Body {
             let n = u32::try_from(st.anchor_text.len()).unwrap_or(u32::MAX);
             parent.text.push_str(&format!(" {ANCHOR}{tag}:{n}:{id} "));
-            st.anchor_text.push((id, String::new()));
+            st.anchor_text.push(AnchorText {
+                id,
+                ..AnchorText::default()
+            });
             anchor = Some(n);
         }
     }
@@ -357,6 +389,7 @@ fn start(state: &Rc<RefCell<State>>, el: &mut Element, piece: &Piece) -> Result<
         }
     }
     node.anchors = anchors;
+    node.own_anchor = anchor;
     node.status = if parent.status == Status::Excluded {
         Status::Excluded
     } else {
@@ -412,7 +445,8 @@ pub struct Parsed {
     filters: BTreeMap<String, Vec<String>>,
     meta: BTreeMap<String, String>,
     pub sort: BTreeMap<String, String>,
-    anchor_text: Vec<(String, String)>,
+    /// Each anchor's id and normalised text.
+    anchor_text: Vec<AnchorText>,
     anchor_titles: BTreeMap<u32, String>,
     /// The page has an element marked `data-pagefind-body`.
     pub has_body: bool,
@@ -463,8 +497,8 @@ fn parse_pieces(html: &mut dyn std::io::Read, size: usize) -> Result<Parsed, Str
                     node.text.push_str(chunk);
                     if !matches!(node.status, Status::Ignored | Status::Excluded) {
                         for &a in node.anchors.iter().flat_map(|v| v.iter()) {
-                            if let Some((_, t)) = st.anchor_text.get_mut(a as usize) {
-                                t.push_str(chunk);
+                            if let Some(t) = st.anchor_text.get_mut(a as usize) {
+                                t.text.push_str(chunk);
                             }
                         }
                     }
@@ -539,7 +573,11 @@ fn parse_pieces(html: &mut dyn std::io::Read, size: usize) -> Result<Parsed, Str
         filters,
         meta: all_meta,
         sort: st.sort,
-        anchor_text: st.anchor_text,
+        anchor_text: {
+            // (those whose element was never closed)
+            st.anchor_text.iter_mut().for_each(AnchorText::settle);
+            st.anchor_text
+        },
         anchor_titles: st.anchor_titles,
         has_body: root.status == Status::ParentOfBody,
     })
@@ -584,14 +622,15 @@ pub struct MetaPosition {
     pub original: Option<Arc<str>>,
 }
 
-#[derive(Serialize, Debug, Clone)]
-pub struct Anchor {
-    pub element: String,
-    pub id: String,
-    pub text: String,
+/// An anchor of a fragment, as Pagefind writes it.
+#[derive(Serialize)]
+struct Anchor<'a> {
+    element: &'a str,
+    id: &'a str,
+    text: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    pub location: u32,
+    title: Option<&'a str>,
+    location: u32,
 }
 
 /// A page's fragment: what the search page shows of it, as its file
@@ -643,7 +682,11 @@ pub fn digest(
         has_body,
     } = parsed;
     let mut words: HashMap<String, Positions> = HashMap::default();
-    let mut anchors = Vec::with_capacity(anchor_text.len());
+    // the anchors' JSON, written as they come and packed (LZ4): a page of
+    // 50,000 notes has 180,000 anchors, 20 MB of JSON
+    let mut anchors = crate::pack::Packer::default();
+    let mut any_anchor = false;
+    let mut scratch = Vec::new();
     // the fragment's JSON, its text written word by word
     let mut json = FragmentWriter::new()?;
     json.raw(b"{\"url\":")?;
@@ -660,32 +703,38 @@ pub fn digest(
                 if let Some((element, anchor)) = rest.split_once(':') {
                     if let Some((n, id)) = anchor.split_once(':') {
                         // the anchor numbered `n`, if it has this id (its
-                        // raw text taken: a large page's anchors hold as
-                        // much text as the page)
+                        // text taken: a large page's anchors hold as much
+                        // text as the page)
                         let n = n.parse::<u32>().ok();
                         let own = n.and_then(|n| {
                             anchor_text
                                 .get_mut(n as usize)
-                                .filter(|(own_id, _)| own_id == id)
-                                .map(|(_, text)| (n, std::mem::take(text)))
+                                .filter(|a| a.id == id)
+                                .map(|a| (n, std::mem::take(&mut a.text)))
                         });
-                        let text = own
-                            .as_ref()
-                            .map(|(_, t)| normalize_content(t))
-                            .unwrap_or_default();
-                        // (normalised text holding no `&` is normalised again as it is)
+                        let title = own.as_ref().and_then(|(n, _)| anchor_titles.get(n));
+                        // (normalised when its element ended; normalised
+                        // text holding no `&` is normalised again as it is)
+                        let text = own.map(|(_, t)| t).unwrap_or_default();
                         let text = if text.contains('&') {
                             normalize_content(&text)
                         } else {
                             text
                         };
-                        anchors.push(Anchor {
-                            element: element.to_string(),
-                            id: id.to_string(),
-                            text,
-                            title: own.and_then(|(n, _)| anchor_titles.get(&n).cloned()),
+                        if std::mem::replace(&mut any_anchor, true) {
+                            anchors.push_bytes(b",");
+                        }
+                        let anchor = Anchor {
+                            element,
+                            id,
+                            text: &text,
+                            title: title.map(String::as_str),
                             location: index as u32,
-                        });
+                        };
+                        scratch.clear();
+                        serde_json::to_writer(&mut scratch, &anchor)
+                            .map_err(|e| format!("cannot encode the search index: {e}"))?;
+                        anchors.push_bytes(&scratch);
                     }
                 }
                 continue;
@@ -762,17 +811,15 @@ pub fn digest(
     json.json(&filters)?;
     json.raw(b",\"meta\":")?;
     json.json(&meta)?;
-    // the anchors one by one, as serde_json writes a list, so that their
-    // JSON is never held whole
+    // (the list as serde_json writes one, its pieces no larger than the
+    // writer's buffer)
     json.raw(b",\"anchors\":[")?;
-    for (i, anchor) in anchors.iter().enumerate() {
-        if i > 0 {
-            json.raw(b",")?;
+    for block in anchors.finish().blocks() {
+        for piece in block?.chunks(1 << 16) {
+            json.raw(piece)?;
         }
-        json.json(anchor)?;
     }
     json.raw(b"]}")?;
-    drop(anchors);
     let (name, file) = json.finish(language)?;
     let meta_words = meta_words(&meta, language, stemmer);
     Ok(Page {
