@@ -1100,10 +1100,16 @@ impl<'a> Body<'a, '_> {
 
     /// A note call: the note itself at its first call, a pointer to it at the others.
     fn call(&mut self, label: &str) {
-        let Some(def) = self.defs.get(label) else {
-            return;
+        // a note's definition is taken when it is first called (later
+        // calls point to it): a long text's notes are not all held to its end
+        let def = if self.calls.contains_key(label) {
+            Vec::new()
+        } else {
+            match self.defs.remove(label) {
+                Some(def) => def,
+                None => return,
+            }
         };
-        let def = def.clone();
         let k = {
             let c = self.calls.entry(label.to_string()).or_default();
             *c += 1;

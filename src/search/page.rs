@@ -622,6 +622,41 @@ pub struct MetaPosition {
     pub original: Option<Arc<str>>,
 }
 
+/// A page's anchors' JSON as it is written: packed (LZ4) a megabyte at a
+/// time, so that a page of 180,000 anchors does not hold 20 MB of it; a
+/// page with less is never packed.
+#[derive(Default)]
+struct AnchorJson {
+    packed: Option<crate::pack::Packer>,
+    pending: Vec<u8>,
+}
+
+impl AnchorJson {
+    fn push_bytes(&mut self, bytes: &[u8]) {
+        self.pending.extend_from_slice(bytes);
+        if self.pending.len() >= crate::pack::Packed::BLOCK {
+            let packer = self.packed.get_or_insert_with(Default::default);
+            packer.push_bytes(&self.pending);
+            self.pending.clear();
+        }
+    }
+
+    /// Writes it all to `json`, in pieces no larger than its buffer.
+    fn write_to(self, json: &mut FragmentWriter) -> Result<(), String> {
+        if let Some(packer) = self.packed {
+            for block in packer.finish().blocks() {
+                for piece in block?.chunks(1 << 16) {
+                    json.raw(piece)?;
+                }
+            }
+        }
+        for piece in self.pending.chunks(1 << 16) {
+            json.raw(piece)?;
+        }
+        Ok(())
+    }
+}
+
 /// An anchor of a fragment, as Pagefind writes it.
 #[derive(Serialize)]
 struct Anchor<'a> {
@@ -684,7 +719,7 @@ pub fn digest(
     let mut words: HashMap<String, Positions> = HashMap::default();
     // the anchors' JSON, written as they come and packed (LZ4): a page of
     // 50,000 notes has 180,000 anchors, 20 MB of JSON
-    let mut anchors = crate::pack::Packer::default();
+    let mut anchors = AnchorJson::default();
     let mut any_anchor = false;
     let mut scratch = Vec::new();
     // the fragment's JSON, its text written word by word
@@ -814,11 +849,7 @@ pub fn digest(
     // (the list as serde_json writes one, its pieces no larger than the
     // writer's buffer)
     json.raw(b",\"anchors\":[")?;
-    for block in anchors.finish().blocks() {
-        for piece in block?.chunks(1 << 16) {
-            json.raw(piece)?;
-        }
-    }
+    anchors.write_to(&mut json)?;
     json.raw(b"]}")?;
     let (name, file) = json.finish(language)?;
     let meta_words = meta_words(&meta, language, stemmer);
