@@ -236,10 +236,7 @@ impl<'a> Shards<'a> {
                 (Mark::Kept, Some(before)) => Ok(before.contains(p.path.as_str())),
                 _ => match read(&p.path) {
                     Some(html) => html
-                        .and_then(|h| {
-                            h.whole()
-                                .map_err(|e| format!("{}: cannot read the page back: {e}", p.path))
-                        })
+                        .and_then(|h| search::whole(&p.path, h))
                         .map(|h| search::Indexer::wants(&h)),
                     None => Ok(false),
                 },

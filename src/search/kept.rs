@@ -3,7 +3,8 @@
 //! keeps its mark (`data-pagefind-body`), and a shard whose pages did not
 //! change keeps its files, so that the first search after a page is saved
 //! in a large edition makes one shard of the index again, not all of them.
-//! The files are those [`super::index_files`] makes of the same pages.
+//! With nothing kept, it is how [`super::index_files`] and
+//! [`super::index_paths`] make an index.
 
 use super::{index_shard_of, shard_folder, whole, Indexer, ReadPage, BUNDLE, SHARDS_FILE};
 use std::collections::HashMap;

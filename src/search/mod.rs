@@ -320,7 +320,7 @@ pub fn shard_pages() -> usize {
 pub type ReadPage<'a> = dyn Fn(&str) -> Option<Result<PageBytes, String>> + Sync + 'a;
 
 /// A page's bytes read whole.
-fn whole(path: &str, bytes: PageBytes) -> Result<Vec<u8>, String> {
+pub(crate) fn whole(path: &str, bytes: PageBytes) -> Result<Vec<u8>, String> {
     bytes
         .whole()
         .map_err(|e| format!("{path}: cannot read the page back: {e}"))
@@ -333,33 +333,6 @@ fn shard_folder(k: usize) -> String {
     } else {
         format!("shard-{k}/")
     }
-}
-
-/// The pages of `pages` that ask to be indexed, read with `read`, in
-/// order; `None` if `read` leaves the index to its reader.
-fn marked<'p>(pages: &[&'p str], read: &ReadPage) -> Result<Option<Vec<&'p str>>, String> {
-    use rayon::prelude::*;
-    let marks: Vec<Option<Result<bool, String>>> = pages
-        .par_iter()
-        .map(|&p| {
-            read(p).map(|r| {
-                r.and_then(|b| whole(p, b))
-                    .map(|html| Indexer::wants(&html))
-            })
-        })
-        .collect();
-    let mut wanted = Vec::new();
-    for (&path, m) in pages.iter().zip(marks) {
-        match m {
-            None => return Ok(None),
-            Some(m) => {
-                if m? {
-                    wanted.push(path);
-                }
-            }
-        }
-    }
-    Ok(Some(wanted))
 }
 
 /// The index of one shard's pages (sorted paths of pages that ask to be
@@ -521,35 +494,22 @@ fn index_sharded_by(
     read: &ReadPage,
     shard: usize,
 ) -> Result<Vec<SiteFile>, String> {
-    use rayon::prelude::*;
-    // the pages that ask to be indexed, so that the shards' bounds depend
-    // on them alone (not on the other HTML files beside them)
-    let Some(wanted) = marked(pages, read)? else {
-        return Ok(Vec::new());
+    // (what serve does after a save, with nothing kept from before)
+    let pages: Vec<(&str, u64)> = pages.iter().map(|&p| (p, 0)).collect();
+    let made = {
+        let mut nothing = Kept::default();
+        nothing.index(language, &pages, shard, read)?
     };
-    let chunks: Vec<&[&str]> = wanted.chunks(shard.max(1)).collect();
-    let made: Vec<Option<Vec<SiteFile>>> = chunks
-        .par_iter()
-        .map(|chunk| index_shard_of(language, chunk, read))
-        .collect::<Result<_, String>>()?;
-    let Some(made) = made.into_iter().collect::<Option<Vec<_>>>() else {
-        return Ok(Vec::new());
-    };
-    // (a shard of pages none of which has a body to index has no files:
-    // the shards with files are numbered in order)
-    let made: Vec<Vec<SiteFile>> = made.into_iter().filter(|f| !f.is_empty()).collect();
-    if made.is_empty() {
-        return Ok(Vec::new());
-    }
-    let count = made.len();
-    let mut out: Vec<SiteFile> = made
+    Ok(made
+        .map(|m| m.files)
+        .unwrap_or_default()
         .into_iter()
-        .enumerate()
-        .flat_map(|(k, files)| in_folder(k, files))
-        .collect();
-    out.push(shard_list(count)?);
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(out)
+        .map(|(path, bytes)| SiteFile {
+            path,
+            // (the only holder now: no copy)
+            bytes: std::sync::Arc::try_unwrap(bytes).unwrap_or_else(|b| b.to_vec()),
+        })
+        .collect())
 }
 
 /// The search index of a site held in memory: every page of `files` that
