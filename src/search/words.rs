@@ -118,8 +118,12 @@ pub fn split(word: &str, language: &str, stemmer: Option<&Stemmer>) -> Rc<Split>
         if map.len() >= CACHE_WORDS {
             map.clear();
         }
-        let words = indexable_words(word, stemmer);
-        let tails = dotted_tails(word, stemmer, &words);
+        let mut words = indexable_words(word, stemmer);
+        let mut tails = dotted_tails(word, stemmer, &words);
+        // (held for every distinct word: most have one form, and a vector
+        // grown by one push holds four)
+        words.shrink_to_fit();
+        tails.shrink_to_fit();
         let s = Rc::new(Split { words, tails });
         map.insert(word.to_string(), Rc::clone(&s));
         s
