@@ -27,8 +27,14 @@ export function forcedEvents(traceEvents, origin) {
   return out;
 }
 
+// A script put in the page at the end, which forces one layout: the trace must show it, so
+// that a trace without stacks (another Chromium) cannot pass the gate by counting nothing.
+const PROBE = 'apparatLayoutProbe';
+const PROBE_SCRIPT = `function ${PROBE}() { var b = document.body; b.style.paddingTop = '1px'; void b.offsetHeight; b.style.paddingTop = ''; } ${PROBE}();`;
+
 /** Loads `url` in a new context of `browser` (playwright) with `options`, runs `use(page)`
- *  (the interactions to include), and returns the layout work scripts forced meanwhile. */
+ *  (the interactions to include), and returns the layout work scripts forced meanwhile, and
+ *  how many layouts the probe forced (at least one when the trace shows them). */
 export async function forcedLayouts(browser, url, options, use) {
   const ctx = await browser.newContext(options);
   try {
@@ -43,10 +49,16 @@ export async function forcedLayouts(browser, url, options, use) {
       await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
       if (use) await use(page);
       await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      // served from the page's origin by the test, so that its stack names a URL there
+      const probeUrl = new URL(`${PROBE}.js`, page.url()).href;
+      await page.route(probeUrl, (route) => route.fulfill({ contentType: 'text/javascript', body: PROBE_SCRIPT }));
+      await page.addScriptTag({ url: probeUrl });
     } finally {
       buf = await browser.stopTracing();
     }
-    return forcedEvents(JSON.parse(buf.toString()).traceEvents || [], new URL(url).origin);
+    const all = forcedEvents(JSON.parse(buf.toString()).traceEvents || [], new URL(page.url()).origin);
+    const events = all.filter((e) => !e.fn.startsWith(PROBE));
+    return Object.assign(events, { probe: all.filter((e) => e.fn.startsWith(PROBE) && e.name === 'Layout').length });
   } finally {
     await ctx.close();
   }
@@ -108,6 +120,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       for (const [label, opts] of [['1280×900', { viewport: { width: 1280, height: 900 } }], ['390×844', { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true }]]) {
         const ev = await forcedLayouts(browser, url, opts, useArticle);
         const bad = problems(ev);
+        if (!ev.probe) bad.push('the trace does not show the probe\'s forced layout');
         console.log(`${url} ${label}: ${ev.length} forced (${ev.reduce((a, e) => a + e.ms, 0).toFixed(1)} ms)${ev.length ? ': ' + describe(ev) : ''}${bad.length ? ' — TOO MANY: ' + bad.join('; ') : ''}`);
       }
     }

@@ -567,6 +567,7 @@ if (!skip.has('layout')) {
       try {
         const ev = await forcedLayouts(browser, `${ORIGIN}${BASE}${rel}`, opts, use);
         info(`${label}: scripts forced ${ev.length} layouts and style recalculations (${ev.reduce((a, e) => a + e.ms, 0).toFixed(1)} ms)${ev.length ? ': ' + describeForced(ev) : ''}`);
+        check(`${label}: the trace shows a layout forced on purpose`, ev.probe > 0, `${ev.probe}`);
         const bad = layoutProblems(ev);
         check(`${label}: no layout forced in a loop`, bad.length === 0, bad.join('; '));
       } catch (e) {
