@@ -40,6 +40,24 @@ fn definition<'a>(it: &mut impl Iterator<Item = Ev<'a>>) -> Vec<Ev<'a>> {
     inner
 }
 
+/// Reads `it` to its end: each note definition (label, offset, inner
+/// events) goes to `def`, every other event to `rest`.
+fn take_definitions<'a>(
+    it: &mut impl Iterator<Item = Ev<'a>>,
+    def: &mut impl FnMut(String, usize, Vec<Ev<'a>>),
+    mut rest: impl FnMut(Ev<'a>),
+) {
+    while let Some((ev, range)) = it.next() {
+        if let Event::Start(Tag::FootnoteDefinition(label)) = &ev {
+            let label = label.to_string();
+            let inner = definition(it);
+            def(label, range.start, inner);
+        } else {
+            rest((ev, range));
+        }
+    }
+}
+
 /// The parser's events for a body, note definitions left out.
 struct Flow<'a> {
     it: pulldown_cmark::OffsetIter<'a, pulldown_cmark::DefaultBrokenLinkCallback>,
@@ -112,18 +130,12 @@ pub(crate) fn first_pass_in<'a>(
     let keep = piece.is_none();
     let mut main = Vec::new();
     let mut it = Parser::new_ext(body, markdown_options()).into_offset_iter();
-    while let Some((ev, range)) = it.next() {
-        if let Event::Start(Tag::FootnoteDefinition(label)) = &ev {
-            let label = label.to_string();
-            let inner = definition(&mut it);
-            def(label, range.start, inner);
-        } else {
-            other(&ev, &range);
-            if keep {
-                main.push((ev, range));
-            }
+    take_definitions(&mut it, &mut def, |(ev, range)| {
+        other(&ev, &range);
+        if keep {
+            main.push((ev, range));
         }
-    }
+    });
     // the parser's tree of the whole body goes before a second one is made
     drop(it);
     let src = if keep {
@@ -295,15 +307,7 @@ impl Plan {
         for i in 0..self.bounds.len() - 1 {
             let (text, at) = self.text(body, i);
             let mut it = in_body(body, &text, at, self.bounds[i]);
-            while let Some((ev, range)) = it.next() {
-                if let Event::Start(Tag::FootnoteDefinition(label)) = &ev {
-                    let label = label.to_string();
-                    let inner = definition(&mut it);
-                    def(label, range.start, inner);
-                } else {
-                    other(&ev, &range);
-                }
-            }
+            take_definitions(&mut it, def, |(ev, range)| other(&ev, &range));
         }
     }
 }
