@@ -36,14 +36,32 @@ pub fn is_large(len: usize) -> bool {
 pub static ON_LARGE_BODY: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
 
 /// Text compressed in blocks of at most [`Packed::BLOCK`] bytes (LZ4), so
-/// that it can be read back one block at a time (see [`crate::stream`]).
-/// Packing is deterministic: two packs are equal when their bytes are.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// that it can be read back one block at a time (see [`crate::stream`]),
+/// each block against the pack's [`Dictionary`] if it has one.
+/// Two packs are equal when their bytes are (by length and a hash of the
+/// bytes, whatever their dictionaries and however they were pushed).
+#[derive(Debug, Clone, Default)]
 pub struct Packed {
     /// The length of the text.
     pub len: usize,
+    /// A hash of the bytes, block by block.
+    digest: u64,
+    dictionary: Option<Dictionary>,
     blocks: Vec<Box<[u8]>>,
 }
+
+impl PartialEq for Packed {
+    fn eq(&self, other: &Packed) -> bool {
+        (self.len, self.digest) == (other.len, other.digest)
+    }
+}
+
+impl Eq for Packed {}
+
+/// Bytes that the files of one kind share (the markup of their template),
+/// against which each is compressed: a page of a large site then takes
+/// about a third less memory packed (see [`Dictionaries`]).
+pub type Dictionary = std::sync::Arc<[u8]>;
 
 impl Packed {
     pub const BLOCK: usize = 1 << 20;
@@ -55,17 +73,23 @@ impl Packed {
     }
 
     /// Any bytes packed (a file of a site kept in memory, see
-    /// [`crate::sink::SharedFile`]).
-    pub fn from_bytes(bytes: &[u8]) -> Packed {
-        let mut p = Packer::default();
+    /// [`crate::sink::SharedFile`]), against `dictionary` if there is one.
+    pub fn from_bytes(bytes: &[u8], dictionary: Option<Dictionary>) -> Packed {
+        let mut p = Packer {
+            packed: Packed {
+                dictionary,
+                ..Packed::default()
+            },
+            pending: Vec::new(),
+        };
         p.push_bytes(bytes);
         p.finish()
     }
 
-    /// A hash of the bytes packed (equal bytes, equal packs: see
+    /// A hash of the bytes packed (equal bytes, equal hashes: see
     /// [`Packed`]).
     pub fn hash(&self) -> u64 {
-        crate::hash::hash_of(&(self.len, &self.blocks))
+        crate::hash::hash_of(&(self.len, self.digest))
     }
 
     /// The bytes packed, unpacked whole.
@@ -80,9 +104,13 @@ impl Packed {
     /// The blocks in order, each unpacked when it is reached (a block may
     /// end inside a character).
     pub fn blocks(&self) -> impl Iterator<Item = Result<Vec<u8>, String>> + '_ {
-        self.blocks
-            .iter()
-            .map(|b| lz4_flex::decompress_size_prepended(b).map_err(|e| e.to_string()))
+        self.blocks.iter().map(|b| {
+            match &self.dictionary {
+                Some(d) => lz4_flex::block::decompress_size_prepended_with_dict(b, d),
+                None => lz4_flex::decompress_size_prepended(b),
+            }
+            .map_err(|e| e.to_string())
+        })
     }
 }
 
@@ -121,10 +149,15 @@ impl Packer {
     }
 
     fn seal(&mut self, block: &[u8]) {
-        self.packed.len += block.len();
-        self.packed
-            .blocks
-            .push(lz4_flex::compress_prepend_size(block).into());
+        let p = &mut self.packed;
+        p.len += block.len();
+        // (blocks are cut at the same places however the bytes come)
+        p.digest = crate::hash::hash_of(&(p.digest, block));
+        let packed = match &p.dictionary {
+            Some(d) => lz4_flex::block::compress_prepend_size_with_dict(block, d),
+            None => lz4_flex::compress_prepend_size(block),
+        };
+        p.blocks.push(packed.into());
     }
 
     /// The text packed.
@@ -137,9 +170,83 @@ impl Packer {
     }
 }
 
+/// The [`Dictionary`] of each kind of file of a site: the first
+/// [`Dictionaries::SIZE`] bytes of the first file of that kind met, kept
+/// for every later one (a serve session keeps them from one build to the
+/// next). A file's kind is its first folder, its depth and its name
+/// (`textes/*/index.html`, `textes/*/source/index.html`,
+/// `textes/*/tei.xml`…), so files made by the same template usually share
+/// one. Which file gives a kind its dictionary may vary from run to run;
+/// the bytes unpacked never do.
+#[derive(Debug, Default)]
+pub struct Dictionaries(std::sync::Mutex<std::collections::HashMap<String, Dictionary>>);
+
+impl Dictionaries {
+    /// At most this many bytes: LZ4 looks back 64 KiB.
+    pub const SIZE: usize = 1 << 16;
+
+    /// The dictionary for the file at `path`, made of `bytes` if its kind
+    /// has none yet. None for a file too short to gain from one.
+    pub fn for_file(&self, path: &str, bytes: &[u8]) -> Option<Dictionary> {
+        if bytes.len() < 1024 {
+            return None;
+        }
+        let mut parts = path.split('/');
+        let first = parts.next().unwrap_or_default();
+        let name = path.rsplit('/').next().unwrap_or_default();
+        let kind = format!("{first}|{}|{name}", path.matches('/').count());
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let d = map
+            .entry(kind)
+            .or_insert_with(|| bytes[..bytes.len().min(Self::SIZE)].into());
+        Some(std::sync::Arc::clone(d))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Packed, Packer};
+    use super::{Dictionaries, Packed, Packer};
+
+    #[test]
+    fn files_of_a_kind_are_packed_against_the_first_and_unpack_the_same() {
+        let page = |i: usize| {
+            let words: String = (0..400)
+                .map(|w| format!("w{} ", (w * 7919 + i) % 1000))
+                .collect();
+            format!("<!doctype html><html><head><title>T{i}</title><style>{}</style></head><body><p>{words}</p></body></html>", "a{b:c} ".repeat(300))
+        };
+        let dicts = Dictionaries::default();
+        let first = page(0);
+        let d0 = dicts.for_file("textes/t0/index.html", first.as_bytes());
+        assert!(d0.is_some());
+        let second = page(1);
+        let d1 = dicts.for_file("textes/t1/index.html", second.as_bytes());
+        // the kind's dictionary is the first file's, whatever comes next
+        assert_eq!(d1.as_deref(), Some(first.as_bytes()));
+        // another kind, another dictionary; a short file, none
+        let other = dicts.for_file("textes/t1/tei.xml", second.as_bytes());
+        assert_eq!(other.as_deref(), Some(second.as_bytes()));
+        assert!(dicts.for_file("textes/t1/x.txt", b"short").is_none());
+
+        let with = Packed::from_bytes(second.as_bytes(), d1);
+        let without = Packed::from_bytes(second.as_bytes(), None);
+        assert_eq!(with.unpack().expect("unpack"), second.as_bytes());
+        assert_eq!(without.unpack().expect("unpack"), second.as_bytes());
+        // equal bytes, equal packs, whatever the dictionary
+        assert_eq!(with, without);
+        assert_eq!(with.hash(), without.hash());
+        assert_ne!(with, Packed::from_bytes(first.as_bytes(), None));
+        let size = |p: &Packed| p.blocks.iter().map(|b| b.len()).sum::<usize>();
+        assert!(
+            size(&with) < size(&without),
+            "{} {}",
+            size(&with),
+            size(&without)
+        );
+    }
 
     #[test]
     fn text_packed_in_pieces_is_packed_as_when_whole() {
