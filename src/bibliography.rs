@@ -76,8 +76,8 @@ pub fn load(
         reg.failed = true;
         return (reg, Works::default());
     };
-    let parsed = hayagriva::io::from_yaml_str(&sm.text).and_then(|lib| {
-        let extra: BTreeMap<String, Extra> = serde_yaml::from_str(&sm.text)?;
+    let parsed = hayagriva::io::from_yaml_str(&sm.text()).and_then(|lib| {
+        let extra: BTreeMap<String, Extra> = serde_yaml::from_str(&sm.text())?;
         Ok((lib, extra))
     });
     let (library, mut extra) = match parsed {
@@ -99,7 +99,7 @@ pub fn load(
             return (reg, Works::default());
         }
     };
-    let offsets = key_offsets(&sm.text);
+    let offsets = key_offsets(&sm.text());
     for entry in library.iter() {
         let id = entry.key().to_string();
         let at = offsets.get(&id).copied().unwrap_or(0);

@@ -169,7 +169,7 @@ fn count(map: &mut BTreeMap<String, usize>, key: &str) {
 
 /// Reads the Markdown body of `page` (see the module documentation).
 fn scan(page: &Page) -> Scanned {
-    let text = &page.src.text;
+    let text = &page.src.text();
     let mut s = Scanned {
         flows: vec![Vec::new()],
         ..Default::default()
@@ -187,7 +187,11 @@ fn scan(page: &Page) -> Scanned {
     let mut in_parallel = false;
     let mut after_blank = false;
     let mut pos = page.body_start;
-    for line in text[page.body_start..].split_inclusive('\n') {
+    for line in text
+        .get(page.body_start..)
+        .unwrap_or_default()
+        .split_inclusive('\n')
+    {
         let start = pos;
         pos += line.len();
         let content = line.trim_end_matches(['\n', '\r']);
@@ -526,7 +530,8 @@ fn superscript_to_digit(s: &str) -> String {
 /// A position in the front matter for a witness error: the first occurrence
 /// of `needle` there, else the `[witness]` table.
 fn fm_offset(page: &Page, needle: &str) -> usize {
-    let fm = &page.src.text[..page.body_start.min(page.src.text.len())];
+    let src = page.src.text();
+    let fm = src.get(..page.body_start).unwrap_or(&src);
     fm.find(needle).or_else(|| fm.find("witness")).unwrap_or(0)
 }
 
@@ -633,7 +638,7 @@ pub fn check_settings(root: &Path, settings: &Settings, diags: &mut Diagnostics)
     let sm = SourceMap::new(rel, text);
     for n in &settings.normalize {
         if !NORMALISATIONS.iter().any(|(k, _)| k == n) {
-            let at = sm.text.find(&format!("\"{n}\"")).unwrap_or(0);
+            let at = sm.text().find(&format!("\"{n}\"")).unwrap_or(0);
             let known: Vec<&str> = NORMALISATIONS.iter().map(|(k, _)| *k).collect();
             diags.push(sm.error(
                 at,
@@ -646,7 +651,7 @@ pub fn check_settings(root: &Path, settings: &Settings, diags: &mut Diagnostics)
     }
     for r in &settings.replace {
         if r.witness.trim().is_empty() || r.name.trim().is_empty() {
-            let at = sm.text.find("[[collation.replace]]").unwrap_or(0);
+            let at = sm.text().find("[[collation.replace]]").unwrap_or(0);
             diags.push(sm.error(
                 at,
                 "a [[collation.replace]] rule needs a `name` and a non-empty `witness` reading",

@@ -149,7 +149,7 @@ impl Config {
             }
         };
         let sm = SourceMap::new(path, crate::text::replace_nul(text));
-        match toml::from_str::<Config>(&sm.text) {
+        match toml::from_str::<Config>(&sm.text()) {
             Ok(mut c) => {
                 for field in [&mut c.title, &mut c.subtitle, &mut c.description] {
                     *field = field.replace('\'', "’");
@@ -159,7 +159,7 @@ impl Config {
                 }
                 if !crate::lang::is_known(&c.language) {
                     diags.push(sm.error(
-                        key_offset(&sm.text, None, "language"),
+                        key_offset(&sm.text(), None, "language"),
                         format!("unknown language tag `{}`", c.language),
                     ));
                 }
@@ -182,14 +182,14 @@ impl Config {
         match &self.ui_language {
             Some(l) if crate::i18n::supported(l).is_some() => {}
             Some(l) => diags.push(sm.error(
-                key_offset(&sm.text, None, "ui_language"),
+                key_offset(&sm.text(), None, "ui_language"),
                 format!("unsupported ui_language `{l}`: the interface languages are {supported}"),
             )),
             None if crate::i18n::supported(&self.language).is_none()
                 && crate::lang::is_known(&self.language) =>
             {
                 diags.push(sm.warning(
-                    key_offset(&sm.text, None, "language"),
+                    key_offset(&sm.text(), None, "language"),
                     format!(
                         "no interface strings for language `{}`: the interface is in `en` \
                          (set ui_language to one of {supported}, and translate strings in [ui])",
@@ -202,7 +202,7 @@ impl Config {
         for key in self.ui.keys() {
             if !crate::i18n::is_key(key) {
                 diags.push(sm.error(
-                    key_offset(&sm.text, Some("ui"), key),
+                    key_offset(&sm.text(), Some("ui"), key),
                     format!("unknown interface string `{key}` in [ui]"),
                 ));
             }
@@ -357,7 +357,7 @@ impl Config {
         let mut from = 0;
         for r in &self.registers {
             // the declaration's own `id = …` line, in order
-            let at = find_key_from(&sm.text, from, "id").unwrap_or(0);
+            let at = find_key_from(&sm.text(), from, "id").unwrap_or(0);
             from = at + 1;
             let ok = r.id.starts_with(|c: char| c.is_ascii_lowercase())
                 && r.id

@@ -101,8 +101,13 @@ pub struct Page {
 }
 
 impl Page {
-    pub fn body(&self) -> &str {
-        &self.src.text[self.body_start..]
+    /// The Markdown body (unpacked if the source is packed).
+    pub fn body(&self) -> std::borrow::Cow<'_, str> {
+        use std::borrow::Cow;
+        match self.src.text() {
+            Cow::Borrowed(t) => Cow::Borrowed(t.get(self.body_start..).unwrap_or_default()),
+            Cow::Owned(t) => Cow::Owned(t.get(self.body_start..).unwrap_or_default().to_string()),
+        }
     }
 
     /// The folder whose section lists this page (`` for the root).
@@ -548,7 +553,7 @@ fn load_register(root: &Path, rel: &Path, reg: &mut Register, diags: &mut Diagno
         reg.failed = true;
         return;
     };
-    match toml::from_str::<RegisterFile>(&sm.text) {
+    match toml::from_str::<RegisterFile>(&sm.text()) {
         Ok(file) => {
             for p in &file.person {
                 let id = p.id.get_ref();
@@ -728,7 +733,7 @@ pub fn parse_page(sm: SourceMap, diags: &mut Diagnostics) -> Option<Page> {
             return None;
         }
     };
-    let text = &sm.text;
+    let text = &sm.text();
     if text.trim().is_empty() {
         diags.push(sm.error(
             0,

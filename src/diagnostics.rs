@@ -62,10 +62,14 @@ impl fmt::Display for Diagnostic {
 }
 
 /// A source text with a line index, to turn byte offsets into `line:col`.
+/// Once a build has read what it needs of it, a large edition's page keeps
+/// its text packed ([`SourceMap::pack`]); [`SourceMap::text`] gives it back.
 #[derive(Debug, Clone)]
 pub struct SourceMap {
     pub path: PathBuf,
-    pub text: String,
+    /// The text, unless it is packed.
+    text: String,
+    packed: Option<crate::pack::Packed>,
     line_starts: Vec<usize>,
 }
 
@@ -76,34 +80,69 @@ impl SourceMap {
         SourceMap {
             path: path.into(),
             text,
+            packed: None,
             line_starts,
+        }
+    }
+
+    /// The text (unpacked if it is packed).
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match &self.packed {
+            None => self.text.as_str().into(),
+            // (packed from a String: valid UTF-8, whole)
+            Some(p) => p
+                .unpack()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default()
+                .into(),
+        }
+    }
+
+    /// The text's length in bytes.
+    pub fn len(&self) -> usize {
+        self.packed.as_ref().map_or(self.text.len(), |p| p.len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Keeps the text LZ4-compressed ([`crate::pack::Packed`]).
+    pub fn pack(&mut self) {
+        if self.packed.is_none() {
+            self.packed = Some(crate::pack::Packed::new(&std::mem::take(&mut self.text)));
         }
     }
 
     /// 1-based line and column (counted in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
+        let text = self.text();
+        let offset = offset.min(text.len());
         let line = match self.line_starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
         let start = self.line_starts[line];
         let mut end = offset;
-        while !self.text.is_char_boundary(end) {
+        while !text.is_char_boundary(end) {
             end -= 1;
         }
-        let col = self.text[start..end].chars().count() + 1;
+        let col = text.get(start..end).map_or(0, |t| t.chars().count()) + 1;
         (line + 1, col)
     }
 
     fn line_text(&self, line: usize) -> String {
+        let text = self.text();
         let start = self.line_starts[line - 1];
         let end = self
             .line_starts
             .get(line)
             .map(|e| e - 1)
-            .unwrap_or(self.text.len());
-        self.text[start..end].trim_end_matches('\r').to_string()
+            .unwrap_or(text.len());
+        text.get(start..end)
+            .unwrap_or_default()
+            .trim_end_matches('\r')
+            .to_string()
     }
 
     pub fn diag(

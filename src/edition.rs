@@ -350,10 +350,13 @@ pub fn parse_page(config: &Config, page: Page, diags: &mut Diagnostics) -> Entry
 /// ([`Entry::packed`]).
 fn parse_page_with(config: &Config, page: Page, pack: bool, diags: &mut Diagnostics) -> Entry {
     let opts = parse_options(config, &page);
-    let mut doc = markup::parse_with(page.body(), page.body_start, &page.src, &opts, pack, diags);
+    let mut doc = markup::parse_with(&page.body(), page.body_start, &page.src, &opts, pack, diags);
     doc.html.shrink_to_fit();
+    // (kept until the next change: no room for more)
+    doc.mentions.shrink_to_fit();
+    doc.links.shrink_to_fit();
     let packed = doc.packed.take();
-    let hash = hash_of(&(&page.src.path, &page.src.text));
+    let hash = hash_of(&(&page.src.path, &page.src.text()));
     let occurrences: Vec<Arc<Occurrence>> = doc
         .mentions
         .iter()
@@ -529,6 +532,11 @@ pub fn load_and_parse(
                             e.packed = Some(Packed::new(&html));
                         }
                     }
+                    // past the budget, the source is kept packed too: the
+                    // source view and the TEI export read it once more
+                    if e.packed.is_some() {
+                        e.page.src.pack();
+                    }
                     Arc::new(e)
                 });
             Some(CachedFile {
@@ -622,7 +630,7 @@ pub fn resolve_with(
     let mut by_order: Vec<usize> = (0..entries.len()).collect();
     by_order.sort_by_key(|&i| order[i]);
     let index_hash = hash_of(&(
-        register.src.as_ref().map(|s| s.text.as_str()),
+        register.src.as_ref().map(|s| s.text()),
         ui,
         langs,
         by_order
@@ -799,11 +807,7 @@ pub(crate) fn build_index(
     use rayon::prelude::*;
     // a person's line is reused when the register is the same and its
     // occurrences are the same (by their content), in the same order
-    let register_key = hash_of(&(
-        register.src.as_ref().map(|s| s.text.as_str()),
-        ui,
-        (lang, default),
-    ));
+    let register_key = hash_of(&(register.src.as_ref().map(|s| s.text()), ui, (lang, default)));
     let previous = previous.filter(|p| p.register_key == register_key);
     // each person's occurrences in text order, and their identity (the
     // first entry of a duplicated id takes them)

@@ -360,7 +360,7 @@ impl Run<'_> {
                 && self.claims.get(&crate::tei::text_path(&e.page.url)) == Some(&i)
         });
         text.and_then(|e| {
-            if e.page.src.text.len() < crate::stream::STREAM_MIN {
+            if e.page.src.len() < crate::stream::STREAM_MIN {
                 return crate::tei::text_file(
                     self.config,
                     e,

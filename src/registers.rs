@@ -81,7 +81,7 @@ fn load(root: &std::path::Path, decl: &RegisterDecl, diags: &mut Diagnostics) ->
         reg.failed = true;
         return reg;
     };
-    match toml::from_str::<RegisterFile>(&sm.text) {
+    match toml::from_str::<RegisterFile>(&sm.text()) {
         Ok(file) => {
             for e in &file.entry {
                 let id = e.id.get_ref();

@@ -94,10 +94,10 @@ pub fn read_templates(root: &Path, diags: &mut Diagnostics) -> TemplateSources {
                 named.extend(
                     BUILTIN
                         .iter()
-                        .filter(|(n, _)| sm.text.contains(&format!("apparat/{n}")))
+                        .filter(|(n, _)| sm.text().contains(&format!("apparat/{n}")))
                         .map(|(n, s)| (*n, *s)),
                 );
-                sources.insert(name, (rel, sm.text));
+                sources.insert(name, (rel, sm.text().into_owned()));
             }
         }
         for (n, s) in named {
@@ -408,7 +408,7 @@ impl<'a> Body<'a> {
 
 /// Source code to highlight in place of the insert marker.
 pub struct Highlight<'a> {
-    pub code: &'a str,
+    pub code: std::borrow::Cow<'a, str>,
     pub lang: &'static str,
 }
 
@@ -1384,10 +1384,10 @@ impl<'a> Renderer<'a> {
                     // a template that does not print the marker exactly once
                     // (or escapes it) gets the source rendered in place
                     let (html, insert) = if html.matches(&marker).count() == 1 {
-                        let code = entry.page.src.text.as_str();
+                        let code = entry.page.src.text();
                         (html, Some(Highlight { code, lang: "md" }))
                     } else {
-                        let source = crate::highlight::highlight(&page.src.text, "md");
+                        let source = crate::highlight::highlight(&page.src.text(), "md");
                         ctx.insert("source_html", &source);
                         match self.templates.render("source.html", &ctx) {
                             Ok(html) => (html, None),

@@ -53,12 +53,12 @@ pub fn write_page(
         {
             let io = |e| StreamError::Io(e);
             out.write_all(head.as_bytes()).map_err(io)?;
-            crate::highlight::highlight_to(h.code, h.lang, out).map_err(io)?;
+            crate::highlight::highlight_to(&h.code, h.lang, out).map_err(io)?;
             return out.write_all(tail.as_bytes()).map_err(io);
         }
         // (the marker is not there once: the comment handler puts it in place)
         let opts = RewriteOptions {
-            insert: Some(crate::highlight::highlight(h.code, h.lang)),
+            insert: Some(crate::highlight::highlight(&h.code, h.lang)),
             ..opts.clone()
         };
         return rewrite::rewrite_into(url, &opts, out, &mut |w| w(f.html.as_bytes()));

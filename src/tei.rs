@@ -390,8 +390,9 @@ pub fn write_text_tei(
         NotesBy::Author => author_ref.clone(),
         NotesBy::Editor | NotesBy::Translator => editors.clone(),
     };
+    let src = page.body();
     let mut body = Body {
-        src: page.body(),
+        src: &src,
         x: Xml::new(),
         defs: HashMap::new(),
         calls: HashMap::new(),
@@ -414,7 +415,7 @@ pub fn write_text_tei(
         resp: (author_resp, editors.clone()),
         langs: BTreeSet::new(),
         translation_langs: false,
-        pack: crate::pack::is_large(page.body().len()).then(crate::pack::Packer::default),
+        pack: crate::pack::is_large(src.len()).then(crate::pack::Packer::default),
     };
     body.langs.insert(lang.clone());
     body.run();

@@ -48,7 +48,8 @@ pub fn ui_lang_of(config: &Config, page: &Page) -> String {
 /// Byte offset of the value of front-matter key `key` in the page source
 /// (0 if absent), for diagnostics.
 fn key_offset(page: &Page, key: &str) -> usize {
-    let head = page.src.text.get(..page.body_start).unwrap_or("");
+    let src = page.src.text();
+    let head = src.get(..page.body_start).unwrap_or("");
     let mut at = 0;
     for line in head.split_inclusive('\n') {
         let trimmed = line.trim_start();

@@ -253,3 +253,25 @@ fn a_rebuild_renders_only_what_changed() {
     assert_same(&out, &fresh);
     assert!(leftovers(&out).is_empty());
 }
+
+#[test]
+fn the_bundled_editions_build_the_same_with_every_page_kept_packed() {
+    // a budget of 0 keeps every page's body HTML and Markdown source packed
+    // after parse: the source views, the TEI exports, the translations'
+    // parallel views and the collations read them back from there
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for root in [
+        manifest.to_path_buf(),
+        manifest.join("examples/edition-en-es"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        build(&opts(&root, &a)).expect("build");
+        let packed = BuildOptions {
+            html_budget: Some(0),
+            ..opts(&root, &b)
+        };
+        build(&packed).expect("build with every page packed");
+        assert_same(&a, &b);
+    }
+}

@@ -90,7 +90,7 @@ fn run(text: String) {
     let body = SourceMap::new("content/raw.md", text);
     let opts =
         apparat::edition::parse_options(&config(), content.pages.first().unwrap_or(&dummy()));
-    let _ = apparat::markup::parse(&body.text, 0, &body, &opts, &mut diags);
+    let _ = apparat::markup::parse(&body.text(), 0, &body, &opts, &mut diags);
     let entries = parse_all(&config(), content.pages, &mut diags);
     let ed = resolve(&config(), &content.register, entries, &mut diags);
     // every diagnostic formats

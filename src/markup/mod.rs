@@ -684,7 +684,7 @@ impl<'a, 's> Emitter<'a, 's> {
             return;
         };
         if !self.defs.contains_key(&label) {
-            let at = self.src.text.find("title_note").unwrap_or(0);
+            let at = self.src.text().find("title_note").unwrap_or(0);
             let d = self.src.error(
                 at,
                 format!(
