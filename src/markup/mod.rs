@@ -1550,18 +1550,20 @@ impl<'a, 's> Emitter<'a, 's> {
 /// French typography: the space before `: ; ! ? »` and after `«` becomes
 /// no-break (U+00A0 before a colon, U+202F otherwise), so no line starts with them.
 pub fn french_spacing(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    // every space is ASCII: copy the runs between spaces as they are
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len() + 8);
+    // every space is ASCII: copy the runs between spaces as they are (the
+    // bytes around a space are compared as bytes: `«` and `»` are two)
     let mut start = 0;
-    for (i, _) in s.match_indices(' ') {
-        let next = s[i + 1..].chars().next();
-        let prev = s[..i].chars().next_back();
-        let nbsp = if next == Some(':') {
-            '\u{a0}'
-        } else if matches!(next, Some(';' | '!' | '?' | '»')) || prev == Some('«') {
-            '\u{202f}'
-        } else {
-            continue;
+    for i in memchr::memchr_iter(b' ', b) {
+        let next = b.get(i + 1..).unwrap_or_default();
+        let nbsp = match next.first() {
+            Some(b':') => '\u{a0}',
+            Some(b';' | b'!' | b'?') => '\u{202f}',
+            _ if next.starts_with("»".as_bytes()) || b[..i].ends_with("«".as_bytes()) => {
+                '\u{202f}'
+            }
+            _ => continue,
         };
         out.push_str(&s[start..i]);
         out.push(nbsp);
@@ -1932,6 +1934,50 @@ mod tests {
             "«\u{202f}Oui\u{a0}: non\u{202f}; si\u{202f}!\u{202f}»"
         );
         assert_eq!(french_spacing("a: b"), "a: b");
+    }
+
+    /// The rule as first written, char by char: what [`french_spacing`]
+    /// must do.
+    fn french_spacing_by_chars(s: &str) -> String {
+        let mut out = String::new();
+        let mut start = 0;
+        for (i, _) in s.match_indices(' ') {
+            let next = s[i + 1..].chars().next();
+            let prev = s[..i].chars().next_back();
+            let nbsp = if next == Some(':') {
+                '\u{a0}'
+            } else if matches!(next, Some(';' | '!' | '?' | '»')) || prev == Some('«') {
+                '\u{202f}'
+            } else {
+                continue;
+            };
+            out.push_str(&s[start..i]);
+            out.push(nbsp);
+            start = i + 1;
+        }
+        out.push_str(&s[start..]);
+        out
+    }
+
+    #[test]
+    fn french_spacing_is_the_rule_char_by_char() {
+        // every string of up to four of these pieces
+        let pieces = [
+            " ", ":", ";", "!", "?", "«", "»", "a", "é", "\u{a0}", "«»", "  ",
+        ];
+        let mut strings = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = strings
+                .iter()
+                .flat_map(|s| pieces.iter().map(move |p| format!("{s}{p}")))
+                .collect();
+            strings.extend(longer);
+            strings.dedup();
+        }
+        assert!(strings.len() > 20_000, "{}", strings.len());
+        for s in &strings {
+            assert_eq!(french_spacing(s), french_spacing_by_chars(s), "{s:?}");
+        }
     }
 
     #[test]
