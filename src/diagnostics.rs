@@ -61,6 +61,13 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// The byte offset of each line's start in `text` (the first: 0).
+fn line_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+    starts
+}
+
 /// A source text with a line index, to turn byte offsets into `line:col`.
 /// Once a build has read what it needs of it, a large edition's page keeps
 /// its text packed ([`SourceMap::pack`]); [`SourceMap::text`] gives it back.
@@ -75,13 +82,11 @@ pub struct SourceMap {
 
 impl SourceMap {
     pub fn new(path: impl Into<PathBuf>, text: String) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         SourceMap {
             path: path.into(),
+            line_starts: line_starts(&text),
             text,
             packed: None,
-            line_starts,
         }
     }
 
@@ -107,22 +112,34 @@ impl SourceMap {
         self.len() == 0
     }
 
-    /// Keeps the text LZ4-compressed ([`crate::pack::Packed`]).
+    /// Keeps the text LZ4-compressed ([`crate::pack::Packed`]), and no
+    /// line index (made again from the text for a diagnostic).
     pub fn pack(&mut self) {
         if self.packed.is_none() {
             self.packed = Some(crate::pack::Packed::new(&std::mem::take(&mut self.text)));
+            self.line_starts = Vec::new();
+        }
+    }
+
+    /// The byte offset of each line's start.
+    fn starts(&self, text: &str) -> std::borrow::Cow<'_, [usize]> {
+        if self.line_starts.is_empty() {
+            line_starts(text).into()
+        } else {
+            self.line_starts.as_slice().into()
         }
     }
 
     /// 1-based line and column (counted in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let text = self.text();
+        let starts = self.starts(&text);
         let offset = offset.min(text.len());
-        let line = match self.line_starts.binary_search(&offset) {
+        let line = match starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let start = self.line_starts[line];
+        let start = starts[line];
         let mut end = offset;
         while !text.is_char_boundary(end) {
             end -= 1;
@@ -133,12 +150,9 @@ impl SourceMap {
 
     fn line_text(&self, line: usize) -> String {
         let text = self.text();
-        let start = self.line_starts[line - 1];
-        let end = self
-            .line_starts
-            .get(line)
-            .map(|e| e - 1)
-            .unwrap_or(text.len());
+        let starts = self.starts(&text);
+        let start = starts[line - 1];
+        let end = starts.get(line).map(|e| e - 1).unwrap_or(text.len());
         text.get(start..end)
             .unwrap_or_default()
             .trim_end_matches('\r')
@@ -257,6 +271,30 @@ pub fn toml_message(e: &toml::de::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_packed_source_gives_the_same_line_col_and_snippet() {
+        let text =
+            "---\ntitle: T\n---\n\nPremière ligne.\r\nDeuxième — ligne, ici.\nfin".to_string();
+        let plain = SourceMap::new("content/t.md", text.clone());
+        let mut packed = plain.clone();
+        packed.pack();
+        assert!(packed.line_starts.is_empty() && packed.text.is_empty());
+        assert_eq!(packed.text(), text.as_str());
+        assert_eq!(packed.len(), text.len());
+        for offset in (0..=text.len() + 3).filter(|&o| o > text.len() || text.is_char_boundary(o)) {
+            let (a, b) = (plain.error(offset, "x"), packed.error(offset, "x"));
+            assert_eq!(
+                (a.line, a.col, &a.snippet),
+                (b.line, b.col, &b.snippet),
+                "{offset}"
+            );
+        }
+        let at = text.find("ici").unwrap_or_default();
+        let d = packed.error(at, "x");
+        assert_eq!((d.line, d.col), (6, 19));
+        assert_eq!(d.snippet.as_deref(), Some("Deuxième — ligne, ici."));
+    }
 
     #[test]
     fn line_col_counts_characters() {

@@ -97,7 +97,8 @@ pub use crate::hash::{hash_of, FINGERPRINTS};
 /// One occurrence of a person in the index.
 #[derive(Debug, Clone, Hash, Serialize)]
 pub struct Occurrence {
-    pub page_title: String,
+    /// (one string for all the occurrences of a page, see [`occurrences`])
+    pub page_title: Arc<str>,
     /// URL of the mention (`/paris-1978/#m-humbert-droz-3`).
     pub url: String,
     pub para: Option<u32>,
@@ -326,10 +327,23 @@ pub fn parse_options(config: &Config, page: &Page) -> ParseOptions {
     }
 }
 
-/// The index occurrence of mention `m` on `page`.
-pub(crate) fn occurrence(page: &Page, m: &markup::Mention) -> Occurrence {
+/// The index occurrences of `mentions` on `page`, which share one copy
+/// of the page's title.
+pub(crate) fn occurrences<'m>(
+    page: &Page,
+    mentions: impl IntoIterator<Item = &'m markup::Mention>,
+) -> Vec<Arc<Occurrence>> {
+    let title: Arc<str> = page.front.title.as_str().into();
+    mentions
+        .into_iter()
+        .map(|m| Arc::new(occurrence(page, m, &title)))
+        .collect()
+}
+
+/// The index occurrence of mention `m` on `page` (titled `title`).
+pub(crate) fn occurrence(page: &Page, m: &markup::Mention, title: &Arc<str>) -> Occurrence {
     let mut o = Occurrence {
-        page_title: page.front.title.clone(),
+        page_title: Arc::clone(title),
         url: format!("{}#{}", page.url, m.anchor),
         para: m.para,
         note: m.note.clone(),
@@ -357,11 +371,7 @@ fn parse_page_with(config: &Config, page: Page, pack: bool, diags: &mut Diagnost
     doc.links.shrink_to_fit();
     let packed = doc.packed.take();
     let hash = hash_of(&(&page.src.path, &page.src.text()));
-    let occurrences: Vec<Arc<Occurrence>> = doc
-        .mentions
-        .iter()
-        .map(|m| Arc::new(occurrence(&page, m)))
-        .collect();
+    let occurrences = occurrences(&page, &doc.mentions);
     let persons: Vec<&str> = doc.mentions.iter().map(|m| m.person.as_str()).collect();
     let indexed = page.front.translation_of.is_none();
     let index_hash = hash_of(&(page.front.kind, indexed, persons, &occurrences));

@@ -194,6 +194,7 @@ fn resolve_one(
     let mut made: Vec<(usize, usize, Arc<Occurrence>)> = Vec::new();
     for (ei, e) in entries.iter().enumerate() {
         let indexed = e.page.front.translation_of.is_none();
+        let title: Arc<str> = e.page.front.title.as_str().into();
         for m in e
             .doc
             .register_mentions
@@ -204,7 +205,7 @@ fn resolve_one(
                 Some(&pos) => {
                     mentioned[pos] = true;
                     if indexed {
-                        made.push((pos, ei, Arc::new(edition::occurrence(&e.page, m))));
+                        made.push((pos, ei, Arc::new(edition::occurrence(&e.page, m, &title))));
                     }
                 }
                 None if register.failed => {}
