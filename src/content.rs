@@ -106,7 +106,15 @@ impl Page {
         use std::borrow::Cow;
         match self.src.text() {
             Cow::Borrowed(t) => Cow::Borrowed(t.get(self.body_start..).unwrap_or_default()),
-            Cow::Owned(t) => Cow::Owned(t.get(self.body_start..).unwrap_or_default().to_string()),
+            // (the unpacked text itself, its front matter cut off)
+            Cow::Owned(mut t) => {
+                if t.is_char_boundary(self.body_start) {
+                    t.drain(..self.body_start);
+                } else {
+                    t.clear();
+                }
+                Cow::Owned(t)
+            }
         }
     }
 

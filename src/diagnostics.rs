@@ -97,7 +97,10 @@ impl SourceMap {
             // (packed from a String: valid UTF-8, whole)
             Some(p) => p
                 .unpack()
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .map(|b| {
+                    String::from_utf8(b)
+                        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+                })
                 .unwrap_or_default()
                 .into(),
         }
@@ -133,30 +136,32 @@ impl SourceMap {
     /// 1-based line and column (counted in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let text = self.text();
-        let starts = self.starts(&text);
+        let (line, col, _) = self.locate(&text, offset);
+        (line, col)
+    }
+
+    /// Line, column and the line's text of a byte offset of `text` (this
+    /// map's text, unpacked once by the caller).
+    fn locate(&self, text: &str, offset: usize) -> (usize, usize, String) {
+        let starts = self.starts(text);
         let offset = offset.min(text.len());
         let line = match starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
         let start = starts[line];
-        let mut end = offset;
-        while !text.is_char_boundary(end) {
-            end -= 1;
+        let mut at = offset;
+        while !text.is_char_boundary(at) {
+            at -= 1;
         }
-        let col = text.get(start..end).map_or(0, |t| t.chars().count()) + 1;
-        (line + 1, col)
-    }
-
-    fn line_text(&self, line: usize) -> String {
-        let text = self.text();
-        let starts = self.starts(&text);
-        let start = starts[line - 1];
-        let end = starts.get(line).map(|e| e - 1).unwrap_or(text.len());
-        text.get(start..end)
+        let col = text.get(start..at).map_or(0, |t| t.chars().count()) + 1;
+        let end = starts.get(line + 1).map(|e| e - 1).unwrap_or(text.len());
+        let snippet = text
+            .get(start..end)
             .unwrap_or_default()
             .trim_end_matches('\r')
-            .to_string()
+            .to_string();
+        (line + 1, col, snippet)
     }
 
     pub fn diag(
@@ -165,14 +170,14 @@ impl SourceMap {
         offset: usize,
         message: impl Into<String>,
     ) -> Diagnostic {
-        let (line, col) = self.line_col(offset);
+        let (line, col, snippet) = self.locate(&self.text(), offset);
         Diagnostic {
             severity,
             path: self.path.clone(),
             line,
             col,
             message: message.into(),
-            snippet: Some(self.line_text(line)),
+            snippet: Some(snippet),
         }
     }
 
