@@ -25,6 +25,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::rc::Rc;
 use std::sync::{Arc, LazyLock};
 
@@ -36,9 +37,12 @@ const INLINE_TAGS: &[&str] = &[
     "img", "input", "kbd", "label", "map", "object", "output", "q", "samp", "script", "select",
     "small", "span", "strong", "sub", "sup", "textarea", "time", "tt", "var",
 ];
-/// Never text, wherever they are.
-const HIDDEN: &str = "html head, html style, html script, html noscript, html label, \
-                      html form, html svg, html footer, html nav, html iframe, html template";
+/// Never text, wherever they are (inside `html`: Pagefind's selectors are
+/// `html head`, `html style`…).
+const HIDDEN: &[&str] = &[
+    "head", "style", "script", "noscript", "label", "form", "svg", "footer", "nav", "iframe",
+    "template",
+];
 
 const ANCHOR: &str = "___PAGEFIND_ANCHOR___";
 const WEIGHT: &str = "___PAGEFIND_WEIGHT___";
@@ -92,6 +96,23 @@ struct Node {
 }
 
 impl Node {
+    /// Whether its text is read: it goes up to its parent, or its own
+    /// filters, metadata or title read it.
+    fn wants_text(&self) -> bool {
+        match self.status {
+            Status::Excluded => false,
+            Status::Ignored => {
+                self.filter.is_some()
+                    || self.meta.is_some()
+                    || self.default_meta.is_some()
+                    || self.sort.is_some()
+                    || self.tag == "h1"
+                    || self.tag == "title"
+            }
+            _ => true,
+        }
+    }
+
     /// `name:value`, or `name` with this element's text as the value.
     fn pair(&self, spec: &str) -> Option<(String, String)> {
         match spec.split_once(':') {
@@ -161,7 +182,7 @@ impl State {
     }
 
     /// The element at `depth` ends.
-    fn end(&mut self, depth: usize, end_tag: &str) {
+    fn end(&mut self, depth: usize) {
         if self.stack.len() <= depth {
             return;
         }
@@ -193,6 +214,7 @@ impl State {
         if node.status == Status::Ignored {
             return;
         }
+        let end_tag = node.tag.as_str();
         if SENTENCE_TAGS.contains(&end_tag) {
             node.text.insert(0, ' ');
             if ends_sentence(&node.text) {
@@ -228,6 +250,7 @@ fn give(parent: &mut Node, node: Node) {
         return;
     }
     match node.status {
+        Status::Indexing if !parent.wants_text() => {}
         Status::Indexing if parent.text.is_empty() => parent.text = node.text,
         Status::Indexing => parent.text.push_str(&node.text),
         Status::Body | Status::ParentOfBody => {
@@ -332,7 +355,6 @@ fn start(state: &Rc<RefCell<State>>, el: &mut Element, piece: &Piece) -> Result<
         .filter(|t| !t.is_empty());
     let spec = |name: &str| attr(name).map(|v| parse_specs(&v, el));
     let mut node = Node {
-        tag: tag.clone(),
         filter: spec("data-pagefind-filter"),
         meta: spec("data-pagefind-meta"),
         default_meta: spec("data-pagefind-default-meta"),
@@ -352,7 +374,8 @@ fn start(state: &Rc<RefCell<State>>, el: &mut Element, piece: &Piece) -> Result<
     if let (Some(id), Status::Indexing | Status::Body) = (id, status) {
         if parent.status != Status::ParentOfBody || status == Status::Body {
             let n = u32::try_from(st.anchor_text.len()).unwrap_or(u32::MAX);
-            parent.text.push_str(&format!(" {ANCHOR}{tag}:{n}:{id} "));
+            // (writing to a String cannot fail)
+            let _ = write!(parent.text, " {ANCHOR}{tag}:{n}:{id} ");
             st.anchor_text.push(AnchorText {
                 id,
                 ..AnchorText::default()
@@ -395,13 +418,21 @@ fn start(state: &Rc<RefCell<State>>, el: &mut Element, piece: &Piece) -> Result<
     } else {
         status
     };
+    let hidden = HIDDEN.contains(&tag.as_str());
+    if hidden {
+        node.status = Status::Ignored;
+    }
+    let img = tag == "img";
+    node.tag = tag;
     let depth = st.stack.len();
     st.stack.push(node);
 
     if let Some(handlers) = el.end_tag_handlers() {
         let state = Rc::clone(state);
         handlers.push(Box::new(move |end| {
-            state.borrow_mut().end(depth, &end.name());
+            // (its end tag: the same name as its tag)
+            let _ = end;
+            state.borrow_mut().end(depth);
             Ok(())
         }));
         return Ok(());
@@ -410,11 +441,18 @@ fn start(state: &Rc<RefCell<State>>, el: &mut Element, piece: &Piece) -> Result<
     let Some(node) = st.stack.pop() else {
         return Ok(());
     };
+    if hidden {
+        // (as Pagefind's selector for hidden elements, run after this
+        // one, marks the element on top: now its parent)
+        if let Some(parent) = st.stack.last_mut() {
+            parent.status = Status::Ignored;
+        }
+    }
     if node.status == Status::Excluded {
         return Ok(());
     }
     st.collect(&node);
-    if tag == "img"
+    if img
         && !st.meta.contains_key("auto_image")
         && (st.meta.contains_key("auto_title") || st.meta.contains_key("title"))
     {
@@ -476,15 +514,6 @@ fn parse_pieces(html: &mut dyn std::io::Read, size: usize) -> Result<Parsed, Str
                 let piece = Rc::clone(&piece);
                 move |el| start(&state, el, &piece).map_err(Into::into)
             }),
-            element!(HIDDEN, {
-                let state = Rc::clone(&state);
-                move |_el| {
-                    if let Some(node) = state.borrow_mut().stack.last_mut() {
-                        node.status = Status::Ignored;
-                    }
-                    Ok(())
-                }
-            }),
             text!("html", {
                 let state = Rc::clone(&state);
                 move |t| {
@@ -494,7 +523,9 @@ fn parse_pieces(html: &mut dyn std::io::Read, size: usize) -> Result<Parsed, Str
                         return Ok(());
                     };
                     let chunk = t.as_str();
-                    node.text.push_str(chunk);
+                    if node.wants_text() {
+                        node.text.push_str(chunk);
+                    }
                     if !matches!(node.status, Status::Ignored | Status::Excluded) {
                         for &a in node.anchors.iter().flat_map(|v| v.iter()) {
                             if let Some(t) = st.anchor_text.get_mut(a as usize) {
@@ -569,7 +600,12 @@ fn parse_pieces(html: &mut dyn std::io::Read, size: usize) -> Result<Parsed, Str
     filters.values_mut().flatten().for_each(unmark);
     all_meta.values_mut().for_each(unmark);
     Ok(Parsed {
-        digest: normalize_content(&root.text),
+        // (only its words are read, split at white space: of Pagefind's
+        // normalisation, only the entities' decoding changes them)
+        digest: match html_escape::decode_html_entities(&root.text) {
+            std::borrow::Cow::Borrowed(_) => root.text,
+            std::borrow::Cow::Owned(decoded) => decoded,
+        },
         filters,
         meta: all_meta,
         sort: st.sort,
@@ -716,7 +752,6 @@ pub fn digest(
         anchor_titles,
         has_body,
     } = parsed;
-    let mut words: HashMap<String, Positions> = HashMap::default();
     // the anchors' JSON, written as they come and packed (LZ4): a page of
     // 50,000 notes has 180,000 anchors, 20 MB of JSON
     let mut anchors = AnchorJson::default();
@@ -731,114 +766,141 @@ pub fn digest(
     let mut index: usize = 0;
     let mut last_index = 0;
     let mut weights: Vec<u8> = vec![WEIGHT_SCALE as u8];
-    for word in text.split_whitespace() {
-        if word.starts_with('_') {
-            if let Some(rest) = word.strip_prefix(ANCHOR) {
-                let rest = rest.replace(ANCHOR, "");
-                if let Some((element, anchor)) = rest.split_once(':') {
-                    if let Some((n, id)) = anchor.split_once(':') {
-                        // the anchor numbered `n`, if it has this id (its
-                        // text taken: a large page's anchors hold as much
-                        // text as the page)
-                        let n = n.parse::<u32>().ok();
-                        let own = n.and_then(|n| {
-                            anchor_text
-                                .get_mut(n as usize)
-                                .filter(|a| a.id == id)
-                                .map(|a| (n, std::mem::take(&mut a.text)))
-                        });
-                        let title = own.as_ref().and_then(|(n, _)| anchor_titles.get(n));
-                        // (normalised when its element ended; normalised
-                        // text holding no `&` is normalised again as it is)
-                        let text = own.map(|(_, t)| t).unwrap_or_default();
-                        let text = if text.contains('&') {
-                            normalize_content(&text)
-                        } else {
-                            text
-                        };
-                        if std::mem::replace(&mut any_anchor, true) {
-                            anchors.push_bytes(b",");
+    // (most pages hold no zero-width space: one look for the whole text)
+    let zero_width = memchr::memmem::find(text.as_bytes(), "\u{200B}".as_bytes()).is_some();
+    // the page's words: (stem number, occurrences)
+    let mut entries: Vec<(u32, Positions)> = Vec::new();
+    let words = words::with_splits(language, |splits| -> Result<_, String> {
+        let page = splits.page();
+        for word in words::words_of(&text) {
+            if word.starts_with('_') {
+                if let Some(rest) = word.strip_prefix(ANCHOR) {
+                    let rest = rest.replace(ANCHOR, "");
+                    if let Some((element, anchor)) = rest.split_once(':') {
+                        if let Some((n, id)) = anchor.split_once(':') {
+                            // the anchor numbered `n`, if it has this id (its
+                            // text taken: a large page's anchors hold as much
+                            // text as the page)
+                            let n = n.parse::<u32>().ok();
+                            let own = n.and_then(|n| {
+                                anchor_text
+                                    .get_mut(n as usize)
+                                    .filter(|a| a.id == id)
+                                    .map(|a| (n, std::mem::take(&mut a.text)))
+                            });
+                            let title = own.as_ref().and_then(|(n, _)| anchor_titles.get(n));
+                            // (normalised when its element ended; normalised
+                            // text holding no `&` is normalised again as it is)
+                            let text = own.map(|(_, t)| t).unwrap_or_default();
+                            let text = if text.contains('&') {
+                                normalize_content(&text)
+                            } else {
+                                text
+                            };
+                            if std::mem::replace(&mut any_anchor, true) {
+                                anchors.push_bytes(b",");
+                            }
+                            let anchor = Anchor {
+                                element,
+                                id,
+                                text: &text,
+                                title: title.map(String::as_str),
+                                location: index as u32,
+                            };
+                            scratch.clear();
+                            serde_json::to_writer(&mut scratch, &anchor)
+                                .map_err(|e| format!("cannot encode the search index: {e}"))?;
+                            anchors.push_bytes(&scratch);
                         }
-                        let anchor = Anchor {
-                            element,
-                            id,
-                            text: &text,
-                            title: title.map(String::as_str),
-                            location: index as u32,
-                        };
-                        scratch.clear();
-                        serde_json::to_writer(&mut scratch, &anchor)
-                            .map_err(|e| format!("cannot encode the search index: {e}"))?;
-                        anchors.push_bytes(&scratch);
+                    }
+                    continue;
+                }
+                if let Some(rest) = word.strip_prefix(WEIGHT) {
+                    let w = marker_weight(&rest.replace(WEIGHT, ""));
+                    weights.push(if w <= 0.0 {
+                        0
+                    } else {
+                        ((w.clamp(0.0, WEIGHT_MAX) * WEIGHT_SCALE) as u8).max(1)
+                    });
+                    continue;
+                }
+                if let Some(rest) = word.strip_prefix(AUTO_WEIGHT) {
+                    let w = if weights.len() == 1 {
+                        (marker_weight(&rest.replace(AUTO_WEIGHT, "")).clamp(0.0, WEIGHT_MAX)
+                            * WEIGHT_SCALE) as u8
+                    } else {
+                        weights.last().copied().unwrap_or_default()
+                    };
+                    weights.push(w);
+                    continue;
+                }
+                if word.starts_with(END_WEIGHT) {
+                    weights.pop();
+                    continue;
+                }
+            }
+            let base: std::borrow::Cow<str> = if zero_width && word.contains('\u{200B}') {
+                word.replace('\u{200B}', "").into()
+            } else {
+                word.into()
+            };
+            if base.is_empty() {
+                continue;
+            }
+            if !first {
+                json.raw(b" ")?;
+            }
+            first = false;
+            json.escaped(&base)?;
+            let weight = weights.last().copied().unwrap_or(1);
+            let (cached, marks) = splits.get(&base, stemmer);
+            let split = &cached.split;
+            let parts = split
+                .words
+                .iter()
+                .chain(&split.tails)
+                .filter(|w| w.compound_part)
+                .count();
+            let part_weight = if parts > 0 && weight > 0 {
+                (weight / u8::try_from(parts).unwrap_or(u8::MAX)).max(1)
+            } else {
+                0
+            };
+            // (each stem's mark: this page and its place in `entries`)
+            for (w, &n) in split
+                .words
+                .iter()
+                .chain(&split.tails)
+                .zip(cached.ids.iter())
+            {
+                let weight = if w.compound_part { part_weight } else { weight };
+                let at = (index as u32, weight);
+                let Some(mark) = marks.get_mut(n as usize) else {
+                    continue;
+                };
+                match *mark {
+                    (p, k) if p == page => {
+                        if let Some((_, p)) = entries.get_mut(k as usize) {
+                            p.push(at, w.original.as_ref());
+                        }
+                    }
+                    _ => {
+                        let mut p = Positions::default();
+                        p.push(at, w.original.as_ref());
+                        *mark = (page, u32::try_from(entries.len()).unwrap_or(u32::MAX));
+                        entries.push((n, p));
                     }
                 }
-                continue;
             }
-            if let Some(rest) = word.strip_prefix(WEIGHT) {
-                let w = marker_weight(&rest.replace(WEIGHT, ""));
-                weights.push(if w <= 0.0 {
-                    0
-                } else {
-                    ((w.clamp(0.0, WEIGHT_MAX) * WEIGHT_SCALE) as u8).max(1)
-                });
-                continue;
-            }
-            if let Some(rest) = word.strip_prefix(AUTO_WEIGHT) {
-                let w = if weights.len() == 1 {
-                    (marker_weight(&rest.replace(AUTO_WEIGHT, "")).clamp(0.0, WEIGHT_MAX)
-                        * WEIGHT_SCALE) as u8
-                } else {
-                    weights.last().copied().unwrap_or_default()
-                };
-                weights.push(w);
-                continue;
-            }
-            if word.starts_with(END_WEIGHT) {
-                weights.pop();
-                continue;
-            }
+            last_index = index;
+            index += 1;
         }
-        let base: std::borrow::Cow<str> = if word.contains('\u{200B}') {
-            word.replace('\u{200B}', "").into()
-        } else {
-            word.into()
-        };
-        if base.is_empty() {
-            continue;
-        }
-        if !first {
-            json.raw(b" ")?;
-        }
-        first = false;
-        json.escaped(&base)?;
-        let weight = weights.last().copied().unwrap_or(1);
-        let split = words::split(&base, language, stemmer);
-        let parts = split
-            .words
-            .iter()
-            .chain(&split.tails)
-            .filter(|w| w.compound_part)
-            .count();
-        let part_weight = if parts > 0 && weight > 0 {
-            (weight / u8::try_from(parts).unwrap_or(u8::MAX)).max(1)
-        } else {
-            0
-        };
-        for w in split.words.iter().chain(&split.tails) {
-            let weight = if w.compound_part { part_weight } else { weight };
-            let at = (index as u32, weight);
-            match words.get_mut(w.stem.as_str()) {
-                Some(p) => p.push(at, w.original.as_ref()),
-                None => {
-                    let mut p = Positions::default();
-                    p.push(at, w.original.as_ref());
-                    words.insert(w.stem.clone(), p);
-                }
-            }
-        }
-        last_index = index;
-        index += 1;
-    }
+        // the words by stem
+        Ok(entries
+            .into_iter()
+            .map(|(n, p)| (splits.stem(n).to_string(), p))
+            .collect::<HashMap<String, Positions>>())
+    })?;
     drop(text);
     drop(anchor_text);
     let word_count = last_index + 1;

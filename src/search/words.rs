@@ -94,40 +94,107 @@ pub fn stemmer(language: &str) -> Option<Stemmer> {
 }
 
 /// Past this many distinct words a thread's cache starts afresh (a bound
-/// on memory for a very large vocabulary or a long `serve` session).
+/// on memory for a very large vocabulary or a long `serve` session); it is
+/// emptied only between pages, so that a page's stem numbers hold.
 const CACHE_WORDS: usize = 1 << 20;
 
+/// A word's split, and the number of each of its words' stems (in the
+/// order of `words`, then `tails`) in the thread's table of stems.
+pub struct Cached {
+    pub split: Rc<Split>,
+    pub ids: Box<[u32]>,
+}
+
+/// One thread's splits and stems, for one language: each distinct word is
+/// split and stemmed once, and each stem numbered, so that a page counts
+/// its words by number (a mark per stem), not by hashing each stem again.
+#[derive(Default)]
+pub struct Splits {
+    language: String,
+    words: HashMap<String, Cached>,
+    /// Stem → its number, and number → stem.
+    numbers: HashMap<Rc<str>, u32>,
+    stems: Vec<Rc<str>>,
+    /// A mark for each stem (by number), for a page's use: the page's
+    /// number (see [`Splits::page`]) and a place; a mark left by another
+    /// page counts as none.
+    marks: Vec<(u32, u32)>,
+    /// The number of the page being digested.
+    page: u32,
+}
+
+impl Splits {
+    /// A new page: its number, which no mark holds yet.
+    pub fn page(&mut self) -> u32 {
+        self.page = self.page.wrapping_add(1);
+        if self.page == 0 {
+            self.marks.iter_mut().for_each(|m| *m = (0, 0));
+            self.page = 1;
+        }
+        self.page
+    }
+
+    /// The split of `word`, made once; and the stems' marks.
+    pub fn get(&mut self, word: &str, stemmer: Option<&Stemmer>) -> (&Cached, &mut [(u32, u32)]) {
+        if !self.words.contains_key(word) {
+            let mut words = indexable_words(word, stemmer);
+            let mut tails = dotted_tails(word, stemmer, &words);
+            // (held for every distinct word: most have one form, and a
+            // vector grown by one push holds four)
+            words.shrink_to_fit();
+            tails.shrink_to_fit();
+            let ids = words
+                .iter()
+                .chain(&tails)
+                .map(|w| self.number(&w.stem))
+                .collect();
+            let split = Rc::new(Split { words, tails });
+            self.words.insert(word.to_string(), Cached { split, ids });
+        }
+        // (present: inserted above if it was not)
+        (&self.words[word], &mut self.marks)
+    }
+
+    fn number(&mut self, stem: &str) -> u32 {
+        if let Some(&n) = self.numbers.get(stem) {
+            return n;
+        }
+        let n = u32::try_from(self.stems.len()).unwrap_or(u32::MAX);
+        let stem: Rc<str> = Rc::from(stem);
+        self.stems.push(Rc::clone(&stem));
+        self.marks.push((0, 0));
+        self.numbers.insert(stem, n);
+        n
+    }
+
+    /// The stem numbered `n`.
+    pub fn stem(&self, n: u32) -> &str {
+        self.stems.get(n as usize).map_or("", |s| s)
+    }
+}
+
 thread_local! {
-    static CACHE: RefCell<(String, HashMap<String, Rc<Split>>)> =
-        RefCell::new((String::new(), HashMap::default()));
+    static CACHE: RefCell<Splits> = RefCell::new(Splits::default());
+}
+
+/// `f` given this thread's splits in `language` (emptied first if the
+/// language changed or past [`CACHE_WORDS`]).
+pub fn with_splits<R>(language: &str, f: impl FnOnce(&mut Splits) -> R) -> R {
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.language != language || cache.words.len() >= CACHE_WORDS {
+            *cache = Splits {
+                language: language.to_string(),
+                ..Splits::default()
+            };
+        }
+        f(&mut cache)
+    })
 }
 
 /// The split of `word` in `language`, from this thread's cache.
 pub fn split(word: &str, language: &str, stemmer: Option<&Stemmer>) -> Rc<Split> {
-    CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        let (lang, map) = &mut *cache;
-        if lang != language {
-            lang.clear();
-            lang.push_str(language);
-            map.clear();
-        }
-        if let Some(s) = map.get(word) {
-            return Rc::clone(s);
-        }
-        if map.len() >= CACHE_WORDS {
-            map.clear();
-        }
-        let mut words = indexable_words(word, stemmer);
-        let mut tails = dotted_tails(word, stemmer, &words);
-        // (held for every distinct word: most have one form, and a vector
-        // grown by one push holds four)
-        words.shrink_to_fit();
-        tails.shrink_to_fit();
-        let s = Rc::new(Split { words, tails });
-        map.insert(word.to_string(), Rc::clone(&s));
-        s
-    })
+    with_splits(language, |s| Rc::clone(&s.get(word, stemmer).0.split))
 }
 
 /// Letters, digits and [`WORD_SYMBOLS`], lowercased.
@@ -295,9 +362,108 @@ fn decomposes(word: &str) -> bool {
     })
 }
 
+/// The length in bytes of the white-space character (`char::is_whitespace`)
+/// at the start of `b`, or 0. Byte tests, so that a page's text is not
+/// decoded character by character: every white-space character is ASCII or
+/// starts with one of four bytes.
+#[inline]
+fn space_at(b: &[u8]) -> usize {
+    match b {
+        [b'\t'..=b'\r' | b' ', ..] => 1,
+        // U+0085, U+00A0
+        [0xC2, 0x85 | 0xA0, ..] => 2,
+        // U+1680
+        [0xE1, 0x9A, 0x80, ..] => 3,
+        // U+2000–U+200A, U+2028, U+2029, U+202F; U+205F
+        [0xE2, 0x80, 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF, ..] | [0xE2, 0x81, 0x9F, ..] => 3,
+        // U+3000
+        [0xE3, 0x80, 0x80, ..] => 3,
+        _ => 0,
+    }
+}
+
+/// Whether a byte may start a white-space character.
+#[inline]
+fn may_start_space(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | b' ' | 0xC2 | 0xE1 | 0xE2 | 0xE3)
+}
+
+/// The words of `text` between white space, as `str::split_whitespace`
+/// gives them.
+pub fn words_of(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        // (white space first, then the word up to the next)
+        loop {
+            let n = bytes.get(at..).map_or(0, space_at);
+            if n == 0 {
+                break;
+            }
+            at += n;
+        }
+        if at >= bytes.len() {
+            return None;
+        }
+        let start = at;
+        while at < bytes.len() {
+            if may_start_space(bytes[at]) && space_at(&bytes[at..]) > 0 {
+                break;
+            }
+            at += 1;
+        }
+        text.get(start..at)
+    })
+}
+
 /// Text as Pagefind keeps it: HTML entities decoded, trimmed, a run of
 /// white space (or a line break) made one space.
 pub fn normalize_content(text: &str) -> String {
+    let text = if text.as_bytes().contains(&b'&') {
+        html_escape::decode_html_entities(text)
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
+    let text = text.trim();
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    // `text[done..at]` is kept as it is; it is copied when a run of white
+    // space must change (a single white-space character other than a line
+    // break stays, so most of a text is copied in a few long pieces)
+    let (mut done, mut at) = (0, 0);
+    while at < bytes.len() {
+        if !may_start_space(bytes[at]) {
+            at += 1;
+            continue;
+        }
+        let first = space_at(&bytes[at..]);
+        if first == 0 {
+            at += 1;
+            continue;
+        }
+        let mut end = at + first;
+        loop {
+            let n = bytes.get(end..).map_or(0, space_at);
+            if n == 0 {
+                break;
+            }
+            end += n;
+        }
+        if end != at + first || bytes[at] == b'\n' {
+            out.push_str(&text[done..at]);
+            out.push(' ');
+            done = end;
+        }
+        at = end;
+    }
+    out.push_str(&text[done..]);
+    out
+}
+
+/// [`normalize_content`] as it was written first, character by character
+/// (the reference of the tests).
+#[cfg(test)]
+fn normalize_content_chars(text: &str) -> String {
     let text = html_escape::decode_html_entities(text);
     let text = text.trim();
     let mut out = String::with_capacity(text.len());
@@ -309,7 +475,6 @@ pub fn normalize_content(text: &str) -> String {
             .find(|c: char| !c.is_whitespace())
             .unwrap_or(spaces.len());
         let run = &spaces[..end];
-        // one white-space character stays as it is, unless a line break
         let mut chars = run.chars();
         match (chars.next(), chars.next()) {
             (Some(c), None) if c != '\n' => out.push(c),
@@ -332,6 +497,42 @@ mod tests {
             "a b c\u{a0}d&e"
         );
         assert_eq!(normalize_content("a\tb\nc\r\nd"), "a\tb c d");
+    }
+
+    /// The byte tests find the same white space as `char::is_whitespace`:
+    /// every character is tried alone, and strings of letters, white space
+    /// and entities are normalised and split as character by character.
+    #[test]
+    fn white_space_is_found_as_char_is_whitespace_finds_it() {
+        let all = (0..=0x10FFFFu32).filter_map(char::from_u32);
+        for c in all {
+            assert_eq!(
+                space_at(c.to_string().as_bytes()) > 0,
+                c.is_whitespace(),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+        let pieces = [
+            "a", "é", " ", "\n", "\t", "\u{a0}", "\u{2009}", "\u{3000}", "\u{85}", "\u{200b}",
+            "\u{2028}", "&amp;", "&", "\u{e2}", "\u{1680}", "\u{205f}", "\r\n",
+        ];
+        let mut seed = 7u64;
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            for _ in 0..(seed % 9) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                s.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            assert_eq!(normalize_content(&s), normalize_content_chars(&s), "{s:?}");
+            let split: Vec<&str> = s.split_whitespace().collect();
+            assert_eq!(words_of(&s).collect::<Vec<_>>(), split, "{s:?}");
+        }
     }
 
     #[test]
