@@ -65,9 +65,55 @@ struct PackedPage {
     #[n(0)]
     page_number: usize,
     #[n(1)]
-    locs: Vec<i32>,
+    locs: Ints,
     #[n(2)]
     meta_locs: Vec<i32>,
+}
+
+/// A list of integers as the index holds it: its CBOR array, encoded once
+/// (when its page is digested) and copied as it is from then on; and its
+/// length.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Ints {
+    len: usize,
+    /// The CBOR array (empty for an empty list).
+    cbor: Vec<u8>,
+}
+
+impl Ints {
+    fn of(v: &[i32]) -> Ints {
+        if v.is_empty() {
+            return Ints::default();
+        }
+        let mut e = minicbor::Encoder::new(Vec::with_capacity(v.len() * 2 + 3));
+        // (writing to a vector cannot fail)
+        let _ = e.encode(v);
+        Ints {
+            len: v.len(),
+            cbor: e.into_writer(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl<C> Encode<C> for Ints {
+    fn encode<W: minicbor::encode::Write>(
+        &self,
+        e: &mut minicbor::Encoder<W>,
+        _: &mut C,
+    ) -> Result<(), minicbor::encode::Error<W::Error>> {
+        if self.cbor.is_empty() {
+            e.array(0)?;
+        } else {
+            e.writer_mut()
+                .write_all(&self.cbor)
+                .map_err(minicbor::encode::Error::write)?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Encode)]
@@ -319,7 +365,7 @@ pub fn pack_words(words: HashMap<String, Positions>) -> HashMap<String, PackedWo
         } else {
             vec![PackedPage {
                 page_number: 0,
-                locs: packed_locs(plain),
+                locs: Ints::of(&packed_locs(plain)),
                 meta_locs: Vec::new(),
             }]
         };
@@ -331,7 +377,7 @@ pub fn pack_words(words: HashMap<String, Positions>) -> HashMap<String, PackedWo
                 form: form.to_string(),
                 pages: vec![PackedPage {
                     page_number: 0,
-                    locs: packed_locs(positions),
+                    locs: Ints::of(&packed_locs(positions)),
                     meta_locs: Vec::new(),
                 }],
             })
@@ -370,7 +416,7 @@ fn page_words(
     };
     let empty = || PackedPage {
         page_number,
-        locs: Vec::new(),
+        locs: Ints::default(),
         meta_locs: Vec::new(),
     };
     for (word, positions) in meta_words {
@@ -518,7 +564,9 @@ fn encode_words(words: HashMap<String, PackedWord>) -> Vec<u8> {
     let pages = |out: &mut Vec<u8>, pages: &[PackedPage]| {
         put_uint(out, pages.len() as u64);
         for p in pages {
-            put_ints(out, &p.locs);
+            put_uint(out, p.locs.len as u64);
+            put_uint(out, p.locs.cbor.len() as u64);
+            out.extend_from_slice(&p.locs.cbor);
             put_ints(out, &p.meta_locs);
         }
     };
@@ -542,42 +590,61 @@ struct Reader<'a> {
 
 const CORRUPT: &str = "the search index's page data is corrupt";
 
-impl Reader<'_> {
-    fn uint(&mut self) -> Result<u64, String> {
+/// Bytes that [`encode_words`] did not write (said as [`CORRUPT`]).
+#[derive(Debug)]
+struct Corrupt;
+
+impl<'a> Reader<'a> {
+    #[inline]
+    fn uint(&mut self) -> Result<u64, Corrupt> {
+        // (most numbers are one byte)
+        match self.bytes.split_first() {
+            Some((&b, rest)) if b < 0x80 => {
+                self.bytes = rest;
+                Ok(u64::from(b))
+            }
+            _ => self.long_uint(),
+        }
+    }
+
+    fn long_uint(&mut self) -> Result<u64, Corrupt> {
         let mut n = 0u64;
-        for shift in (0..64).step_by(7) {
-            let (&b, rest) = self.bytes.split_first().ok_or(CORRUPT)?;
+        let mut shift = 0;
+        while shift < 64 {
+            let (&b, rest) = self.bytes.split_first().ok_or(Corrupt)?;
             self.bytes = rest;
             n |= u64::from(b & 0x7f) << shift;
             if b < 0x80 {
                 return Ok(n);
             }
+            shift += 7;
         }
-        Err(CORRUPT.into())
+        Err(Corrupt)
     }
 
-    fn len(&mut self) -> Result<usize, String> {
-        usize::try_from(self.uint()?).map_err(|_| CORRUPT.to_string())
+    fn len(&mut self) -> Result<usize, Corrupt> {
+        usize::try_from(self.uint()?).map_err(|_| Corrupt)
     }
 
-    fn int(&mut self) -> Result<i32, String> {
-        let z = u32::try_from(self.uint()?).map_err(|_| CORRUPT.to_string())?;
+    #[inline]
+    fn int(&mut self) -> Result<i32, Corrupt> {
+        let z = u32::try_from(self.uint()?).map_err(|_| Corrupt)?;
         Ok(((z >> 1) as i32) ^ -((z & 1) as i32))
     }
 
-    fn string(&mut self) -> Result<String, String> {
+    fn str(&mut self) -> Result<&'a str, Corrupt> {
         let n = self.len()?;
         if n > self.bytes.len() {
-            return Err(CORRUPT.into());
+            return Err(Corrupt);
         }
         let (s, rest) = self.bytes.split_at(n);
         self.bytes = rest;
-        String::from_utf8(s.to_vec()).map_err(|_| CORRUPT.to_string())
+        std::str::from_utf8(s).map_err(|_| Corrupt)
     }
 
     /// Positions, or metadata positions whose field markers are renumbered
     /// by `fields` (the page's field ranks among the shard's).
-    fn ints(&mut self, fields: Option<&[u16]>) -> Result<Vec<i32>, String> {
+    fn ints(&mut self, fields: Option<&[u16]>) -> Result<Vec<i32>, Corrupt> {
         let n = self.len()?;
         let mut v = Vec::with_capacity(n.min(self.bytes.len()));
         for _ in 0..n {
@@ -585,7 +652,7 @@ impl Reader<'_> {
             v.push(match fields {
                 Some(ids) if x < 0 => {
                     let own = usize::try_from(-(i64::from(x)) - 1).unwrap_or(usize::MAX);
-                    -i32::from(ids.get(own).copied().ok_or(CORRUPT)?) - 1
+                    -i32::from(ids.get(own).copied().ok_or(Corrupt)?) - 1
                 }
                 _ => x,
             });
@@ -593,11 +660,21 @@ impl Reader<'_> {
         Ok(v)
     }
 
-    fn pages(&mut self, page_number: usize, fields: &[u16]) -> Result<Vec<PackedPage>, String> {
+    fn pages(&mut self, page_number: usize, fields: &[u16]) -> Result<Vec<PackedPage>, Corrupt> {
         let n = self.len()?;
         let mut v = Vec::with_capacity(n.min(self.bytes.len()));
         for _ in 0..n {
-            let locs = self.ints(None)?;
+            let len = self.len()?;
+            let bytes = self.len()?;
+            if bytes > self.bytes.len() {
+                return Err(Corrupt);
+            }
+            let (cbor, rest) = self.bytes.split_at(bytes);
+            self.bytes = rest;
+            let locs = Ints {
+                len,
+                cbor: cbor.to_vec(),
+            };
             let meta_locs = self.ints(Some(fields))?;
             v.push(PackedPage {
                 page_number,
@@ -610,31 +687,31 @@ impl Reader<'_> {
 }
 
 /// Each word of `bytes` (see [`encode_words`]) as page `page_number` gives
-/// it, its metadata fields renumbered by `fields`, handed to `each`.
-fn decode_words(
-    bytes: &[u8],
+/// it, its metadata fields renumbered by `fields`, handed to `each`: the
+/// word (borrowed from `bytes`), its pages and its variants.
+fn decode_words<'b>(
+    bytes: &'b [u8],
     page_number: usize,
     fields: &[u16],
-    mut each: impl FnMut(PackedWord),
+    mut each: impl FnMut(&'b str, Vec<PackedPage>, Vec<PackedVariant>),
 ) -> Result<(), String> {
     let mut r = Reader { bytes };
-    for _ in 0..r.len()? {
-        let word = r.string()?;
-        let pages = r.pages(page_number, fields)?;
-        let n = r.len()?;
-        let mut additional_variants = Vec::with_capacity(n.min(r.bytes.len()));
-        for _ in 0..n {
-            let form = r.string()?;
+    let mut read = || -> Result<(), Corrupt> {
+        for _ in 0..r.len()? {
+            let word = r.str()?;
             let pages = r.pages(page_number, fields)?;
-            additional_variants.push(PackedVariant { form, pages });
+            let n = r.len()?;
+            let mut additional_variants = Vec::with_capacity(n.min(r.bytes.len()));
+            for _ in 0..n {
+                let form = r.str()?.to_string();
+                let pages = r.pages(page_number, fields)?;
+                additional_variants.push(PackedVariant { form, pages });
+            }
+            each(word, pages, additional_variants);
         }
-        each(PackedWord {
-            word,
-            pages,
-            additional_variants,
-        });
-    }
-    Ok(())
+        Ok(())
+    };
+    read().map_err(|_| CORRUPT.to_string())
 }
 
 /// The words, in byte order, cut into chunks of about [`CHUNK_LOCATIONS`].
@@ -777,23 +854,30 @@ pub fn write(pages: Vec<Compact>, language: &str, version: &str) -> Result<Index
             .iter()
             .map(|k| meta_fields.binary_search(k).unwrap_or(0) as u16)
             .collect();
-        decode_words(&page.words, n, &field_ids, |packed| {
-            match words.entry(packed.word.clone()) {
-                std::collections::hash_map::Entry::Occupied(mut e) => {
-                    let e = e.get_mut();
-                    e.pages.extend(packed.pages);
-                    for v in packed.additional_variants {
+        decode_words(
+            &page.words,
+            n,
+            &field_ids,
+            |word, pages, variants| match words.get_mut(word) {
+                Some(e) => {
+                    e.pages.extend(pages);
+                    for v in variants {
                         match e.additional_variants.iter_mut().find(|x| x.form == v.form) {
                             Some(x) => x.pages.extend(v.pages),
                             None => e.additional_variants.push(v),
                         }
                     }
                 }
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(packed);
+                None => {
+                    let packed = PackedWord {
+                        word: word.to_string(),
+                        pages,
+                        additional_variants: variants,
+                    };
+                    words.insert(word.to_string(), packed);
                 }
-            }
-        })?;
+            },
+        )?;
         for (filter, values) in page.filters {
             let by_value = filters.entry(filter).or_default();
             for value in values {
@@ -964,7 +1048,14 @@ mod tests {
         let c = compact(p).expect("compact");
         assert_eq!(c.meta_keys, ["kind", "title"]);
         let mut got = Vec::new();
-        decode_words(&c.words, 7, &ids, |w| got.push(w)).expect("decode");
+        decode_words(&c.words, 7, &ids, |word, pages, additional_variants| {
+            got.push(PackedWord {
+                word: word.to_string(),
+                pages,
+                additional_variants,
+            })
+        })
+        .expect("decode");
         assert_eq!(sorted(got), sorted(expected.into_values().collect()));
     }
 
@@ -972,7 +1063,7 @@ mod tests {
     fn corrupt_page_data_is_an_error_not_a_panic() {
         let c = compact(page()).expect("compact");
         for cut in [1, c.words.len() / 2, c.words.len() - 1] {
-            assert!(decode_words(&c.words[..cut], 0, &[0, 1], |_| {}).is_err());
+            assert!(decode_words(&c.words[..cut], 0, &[0, 1], |_, _, _| {}).is_err());
         }
     }
 }
