@@ -290,10 +290,16 @@ fn parse_specs(input: &str, el: &Element) -> Vec<String> {
         .collect()
 }
 
-/// Whether `hay` contains `needle` (ASCII lowercase), ignoring ASCII case.
+/// Whether `hay` contains `needle` (ASCII lowercase, not empty), ignoring
+/// ASCII case.
 fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), hay).any(|i| {
+        hay.get(i..i + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+    })
 }
 
 /// The piece of the page being parsed: where it starts in the page, and

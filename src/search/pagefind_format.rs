@@ -81,17 +81,20 @@ struct Ints {
 }
 
 impl Ints {
-    fn of(v: &[i32]) -> Ints {
-        if v.is_empty() {
+    /// The list of `len` integers `items`.
+    fn of(len: usize, items: impl Iterator<Item = i32>) -> Ints {
+        if len == 0 {
             return Ints::default();
         }
-        let mut e = minicbor::Encoder::new(Vec::with_capacity(v.len() * 2 + 3));
-        // (writing to a vector cannot fail)
-        let _ = e.encode(v);
-        Ints {
-            len: v.len(),
-            cbor: e.into_writer(),
+        let mut cbor = Vec::with_capacity(len * 2 + 5);
+        cbor_head(&mut cbor, 4, len as u64);
+        for n in items {
+            match u64::try_from(n) {
+                Ok(n) => cbor_head(&mut cbor, 0, n),
+                Err(_) => cbor_head(&mut cbor, 1, (-1 - i64::from(n)) as u64),
+            }
         }
+        Ints { len, cbor }
     }
 
     fn len(&self) -> usize {
@@ -293,6 +296,26 @@ impl FragmentWriter {
     }
 }
 
+/// A CBOR head of major type `major` and argument `n`, in its shortest form
+/// (as minicbor writes it).
+fn cbor_head(out: &mut Vec<u8>, major: u8, n: u64) {
+    let m = major << 5;
+    if n < 24 {
+        out.push(m | n as u8);
+    } else if n <= u64::from(u8::MAX) {
+        out.extend_from_slice(&[m | 24, n as u8]);
+    } else if n <= u64::from(u16::MAX) {
+        out.push(m | 25);
+        out.extend_from_slice(&(n as u16).to_be_bytes());
+    } else if n <= u64::from(u32::MAX) {
+        out.push(m | 26);
+        out.extend_from_slice(&(n as u32).to_be_bytes());
+    } else {
+        out.push(m | 27);
+        out.extend_from_slice(&n.to_be_bytes());
+    }
+}
+
 fn cbor<T: Encode<()>>(value: &T) -> Result<Vec<u8>, String> {
     minicbor::to_vec(value).map_err(|e| format!("cannot encode the search index: {e}"))
 }
@@ -312,22 +335,34 @@ pub fn gzip(data: &[u8]) -> Result<Vec<u8>, String> {
 
 /// A page's positions of one word: by weight (the default weight first),
 /// then by position, weights changed inline.
-fn packed_locs(mut positions: Vec<(u32, u8)>) -> Vec<i32> {
+fn packed_locs(mut positions: Vec<(u32, u8)>) -> Ints {
     positions.sort_unstable_by_key(|&(p, w)| (if w == 25 { 0 } else { w }, p));
+    // (a weight that changes takes two numbers: the weight, then the
+    // position)
+    let mut len = positions.len();
+    let mut weight = 25;
+    for &(_, w) in &positions {
+        if w != weight {
+            len += 1;
+            weight = w;
+        }
+    }
+    let mut cbor = Vec::with_capacity(len * 2 + 5);
+    cbor_head(&mut cbor, 4, len as u64);
     let mut weight = 25;
     let mut last = 0;
-    let mut out = Vec::with_capacity(positions.len() + 2);
     for (position, w) in positions {
         if w != weight {
-            out.push(-(w as i32) - 1);
-            out.push(position as i32);
+            // -(w + 1)
+            cbor_head(&mut cbor, 1, u64::from(w));
+            cbor_head(&mut cbor, 0, u64::from(position));
             weight = w;
         } else {
-            out.push((position - last) as i32);
+            cbor_head(&mut cbor, 0, u64::from(position.wrapping_sub(last)));
         }
         last = position;
     }
-    out
+    Ints { len, cbor }
 }
 
 /// A page's positions of one word in its metadata, by field then position.
@@ -365,7 +400,7 @@ pub fn pack_words(words: HashMap<String, Positions>) -> HashMap<String, PackedWo
         } else {
             vec![PackedPage {
                 page_number: 0,
-                locs: Ints::of(&packed_locs(plain)),
+                locs: packed_locs(plain),
                 meta_locs: Vec::new(),
             }]
         };
@@ -377,7 +412,7 @@ pub fn pack_words(words: HashMap<String, Positions>) -> HashMap<String, PackedWo
                 form: form.to_string(),
                 pages: vec![PackedPage {
                     page_number: 0,
-                    locs: Ints::of(&packed_locs(positions)),
+                    locs: packed_locs(positions),
                     meta_locs: Vec::new(),
                 }],
             })
@@ -1018,6 +1053,25 @@ mod tests {
         assert_eq!(String::from_utf8_lossy(&w.buf), expected);
         let (name, _) = w.finish("fr").expect("finish");
         assert_eq!(name, format!("fr_{}", full_hash(expected.as_bytes())));
+    }
+
+    /// A list of integers is encoded as minicbor encodes it: every size of
+    /// head, both signs, lists of every size of length.
+    #[test]
+    fn integers_are_encoded_as_minicbor_encodes_them() {
+        let edges: Vec<i32> = [0i64, 1, 23, 24, 255, 256, 65_535, 65_536, i32::MAX as i64]
+            .iter()
+            .flat_map(|&n| [n - 1, n, n + 1, -n - 1, -n, -n + 1])
+            .filter_map(|n| i32::try_from(n).ok())
+            .chain([i32::MIN, i32::MIN + 1])
+            .collect();
+        for len in [0, 1, 23, 24, 25, 255, 256, 300, 70_000] {
+            let v: Vec<i32> = edges.iter().copied().cycle().take(len).collect();
+            let ours = Ints::of(v.len(), v.iter().copied());
+            let theirs = minicbor::to_vec(&v).expect("cbor");
+            let ours = minicbor::to_vec(&ours).expect("cbor");
+            assert_eq!(ours, theirs, "{len} integers");
+        }
     }
 
     fn sorted(mut words: Vec<PackedWord>) -> String {
