@@ -81,7 +81,9 @@ struct Ints {
 }
 
 impl Ints {
-    /// The list of `len` integers `items`.
+    /// The list of `len` integers `items` (the reference of the tests for
+    /// [`packed_locs`], which writes its list directly).
+    #[cfg(test)]
     fn of(len: usize, items: impl Iterator<Item = i32>) -> Ints {
         if len == 0 {
             return Ints::default();
