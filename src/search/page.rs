@@ -901,11 +901,11 @@ pub fn digest(
             last_index = index;
             index += 1;
         }
-        // the words by stem
-        Ok(entries
-            .into_iter()
-            .map(|(n, p)| (splits.stem(n).to_string(), p))
-            .collect::<HashMap<String, Positions>>())
+        // the words by stem, packed
+        Ok(super::pagefind_format::pack_words(
+            entries.len(),
+            entries.into_iter().map(|(n, p)| (splits.stem(n), p)),
+        ))
     })?;
     drop(text);
     drop(anchor_text);
@@ -929,7 +929,7 @@ pub fn digest(
             filters,
             meta,
         },
-        words: super::pagefind_format::pack_words(words),
+        words,
         meta_words,
         sort,
         has_body,

@@ -387,9 +387,12 @@ fn packed_meta_locs(mut positions: Vec<(u16, u32)>) -> Vec<i32> {
 
 /// One page's words packed (page number 0 until the page is numbered):
 /// its entries in the index.
-pub fn pack_words(words: HashMap<String, Positions>) -> HashMap<String, PackedWord> {
+pub fn pack_words<'w>(
+    count: usize,
+    words: impl Iterator<Item = (&'w str, Positions)>,
+) -> HashMap<String, PackedWord> {
     let mut out: HashMap<String, PackedWord> =
-        HashMap::with_capacity_and_hasher(words.len(), Default::default());
+        HashMap::with_capacity_and_hasher(count, Default::default());
     for (word, positions) in words {
         let Positions {
             plain,
@@ -420,11 +423,11 @@ pub fn pack_words(words: HashMap<String, Positions>) -> HashMap<String, PackedWo
             })
             .collect();
         let entry = PackedWord {
-            word: word.clone(),
+            word: word.to_string(),
             pages,
             additional_variants,
         };
-        out.insert(word, entry);
+        out.insert(word.to_string(), entry);
     }
     out
 }

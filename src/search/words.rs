@@ -111,7 +111,9 @@ pub struct Cached {
 #[derive(Default)]
 pub struct Splits {
     language: String,
-    words: HashMap<String, Cached>,
+    /// Word → its place in `cached`.
+    words: HashMap<String, u32>,
+    cached: Vec<Cached>,
     /// Stem → its number, and number → stem.
     numbers: HashMap<Rc<str>, u32>,
     stems: Vec<Rc<str>>,
@@ -136,23 +138,31 @@ impl Splits {
 
     /// The split of `word`, made once; and the stems' marks.
     pub fn get(&mut self, word: &str, stemmer: Option<&Stemmer>) -> (&Cached, &mut [(u32, u32)]) {
-        if !self.words.contains_key(word) {
-            let mut words = indexable_words(word, stemmer);
-            let mut tails = dotted_tails(word, stemmer, &words);
-            // (held for every distinct word: most have one form, and a
-            // vector grown by one push holds four)
-            words.shrink_to_fit();
-            tails.shrink_to_fit();
-            let ids = words
-                .iter()
-                .chain(&tails)
-                .map(|w| self.number(&w.stem))
-                .collect();
-            let split = Rc::new(Split { words, tails });
-            self.words.insert(word.to_string(), Cached { split, ids });
-        }
-        // (present: inserted above if it was not)
-        (&self.words[word], &mut self.marks)
+        let place = match self.words.get(word) {
+            Some(&place) => place,
+            None => self.add(word, stemmer),
+        };
+        (&self.cached[place as usize], &mut self.marks)
+    }
+
+    /// `word`'s split, made: its place.
+    fn add(&mut self, word: &str, stemmer: Option<&Stemmer>) -> u32 {
+        let mut words = indexable_words(word, stemmer);
+        let mut tails = dotted_tails(word, stemmer, &words);
+        // (held for every distinct word: most have one form, and a
+        // vector grown by one push holds four)
+        words.shrink_to_fit();
+        tails.shrink_to_fit();
+        let ids = words
+            .iter()
+            .chain(&tails)
+            .map(|w| self.number(&w.stem))
+            .collect();
+        let split = Rc::new(Split { words, tails });
+        let place = u32::try_from(self.cached.len()).unwrap_or(u32::MAX);
+        self.cached.push(Cached { split, ids });
+        self.words.insert(word.to_string(), place);
+        place
     }
 
     fn number(&mut self, stem: &str) -> u32 {
