@@ -34,9 +34,19 @@ pub struct Entry {
     /// The body HTML, LZ4-compressed, when a build's budget took it out of
     /// `doc.html` (see [`ParseCache::html_budget`]).
     pub packed: Option<Packed>,
+    /// The body HTML was let go past the budget (see
+    /// [`ParseCache::drop_bodies`]): [`Entry::body_again`] makes it again.
+    pub dropped: bool,
 }
 
 impl Entry {
+    /// The body HTML of an entry whose body was let go, made again from
+    /// its source as parse made it (its diagnostics were given then).
+    pub fn body_again(&self, config: &Config) -> String {
+        let mut scratch = Diagnostics::default();
+        parse_page(config, self.page.clone(), &mut scratch).doc.html
+    }
+
     /// The body HTML when the entry holds it compressed (`None`: it is in
     /// `doc.html`).
     pub fn unpacked_html(&self) -> Option<String> {
@@ -386,6 +396,7 @@ fn parse_page_with(config: &Config, page: Page, pack: bool, diags: &mut Diagnost
         ids_hash,
         resolved: Resolved::default(),
         packed,
+        dropped: false,
     }
 }
 
@@ -455,6 +466,11 @@ pub struct ParseCache {
     /// about a quarter of the size), unpacked when the page is rendered: a
     /// build parses every page once and still never holds every body at once.
     pub html_budget: Option<Arc<std::sync::atomic::AtomicUsize>>,
+    /// Past the budget, let the body HTML go instead of packing it: a
+    /// rebuild renders few pages, and each one that is rendered parses its
+    /// source again ([`Entry::body_again`]) instead of every page packing
+    /// a body nobody reads.
+    pub drop_bodies: bool,
 }
 
 impl ParseCache {
@@ -510,6 +526,7 @@ pub fn load_and_parse(
     }
     let old = &cache.files;
     let budget = cache.html_budget.clone();
+    let drop_bodies = cache.drop_bodies;
     let trust = cache.trust_changes;
     // `None`: unchanged, reuse the cached file
     let loaded: Vec<Option<CachedFile>> = pages
@@ -539,12 +556,16 @@ pub fn load_and_parse(
                             .is_err()
                         {
                             let html = std::mem::take(&mut e.doc.html);
-                            e.packed = Some(Packed::new(&html));
+                            if drop_bodies {
+                                e.dropped = true;
+                            } else {
+                                e.packed = Some(Packed::new(&html));
+                            }
                         }
                     }
                     // past the budget, the source is kept packed too: the
                     // source view and the TEI export read it once more
-                    if e.packed.is_some() {
+                    if e.packed.is_some() || e.dropped {
                         e.page.src.pack();
                     }
                     Arc::new(e)

@@ -141,9 +141,10 @@ pub fn timing(phase: &str, since: Instant) {
 
 /// load → parse → resolve, and the templates compiled: every check, nothing written.
 pub fn check(opts: &BuildOptions) -> (Option<(config::Config, edition::Edition)>, Diagnostics) {
-    // (bodies past the budget packed, as in a build: check never reads them)
+    // (bodies past the budget let go: check never reads them)
     let mut cache = edition::ParseCache::default();
     cache.html_budget = Some(budget(opts));
+    cache.drop_bodies = true;
     let mut links = linkcheck::LinkCache::default();
     let (checked, mut diags) = engine::check_with(opts, &HashSet::new(), (&mut cache, &mut links));
     if let Some((config, ed)) = &checked {
@@ -213,6 +214,11 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         config::Config::load(&opts.root, &mut Diagnostics::default())
             .map(|c| opts.root.join(&c.output_dir))
     });
+    // a rebuild by the same binary renders few pages: the bodies past the
+    // budget are let go, not packed, and made again for the pages rendered
+    let rebuild = out.as_deref().is_some_and(|o| {
+        manifest::Manifest::written_by(&manifest::path_for(o), &manifest::build_key())
+    });
     let refused = out.and_then(|o| {
         output::claim(&opts.root, &o, opts.force)
             .err()
@@ -222,6 +228,7 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
     // hold it compressed, unpacked when rendered and freed with them
     let mut state = engine::State::default();
     state.parse.html_budget = Some(budget(opts));
+    state.parse.drop_bodies = rebuild;
     let prepared = match (engine::prepare(opts, &HashSet::new(), &mut state), refused) {
         (Ok(p), None) => p,
         (Ok(engine::Prepared { diags: mut d, .. }) | Err(mut d), Some((out, e))) => {

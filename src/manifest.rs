@@ -102,6 +102,20 @@ impl Manifest {
         }
     }
 
+    /// Whether the manifest at `path` was written by the binary `key`
+    /// (its first bytes read, not the whole).
+    pub fn written_by(path: &Path, key: &str) -> bool {
+        use std::io::Read;
+        let Ok(head) = serde_json::to_string(key) else {
+            return false;
+        };
+        let head = format!("{{\"key\":{head}");
+        let mut bytes = vec![0; head.len()];
+        fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut bytes))
+            .is_ok_and(|()| bytes == head.as_bytes())
+    }
+
     /// The manifest at `path`, if it was written by the binary `key`.
     pub fn load(path: &Path, key: &str) -> Option<Manifest> {
         let text = fs::read(path).ok()?;

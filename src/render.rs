@@ -1279,6 +1279,9 @@ impl<'a> Renderer<'a> {
         let body = match (content, &entry.packed) {
             (Some(c), _) => Body::Text(c.into()),
             (None, Some(p)) => Body::Packed(p),
+            (None, None) if entry.dropped => {
+                Body::Text(entry.body_again(self.settings.config).into())
+            }
             (None, None) => Body::Text(entry.doc.html.as_str().into()),
         };
         // a large body is held apart from the context if the templates

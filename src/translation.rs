@@ -405,13 +405,12 @@ pub fn parallel_context(
     tr: &Entry,
     tr_html: &str,
 ) -> Result<(), String> {
-    // a build past its HTML budget holds no body HTML: parse it again
+    // a build past its HTML budget holds the body packed, or let it go
     let reparsed;
-    let orig_html = if orig.doc.html.is_empty() && orig.doc.paragraphs > 0 {
-        let mut scratch = Diagnostics::default();
-        reparsed = crate::edition::parse_page(config, orig.page.clone(), &mut scratch)
-            .doc
-            .html;
+    let orig_html = if orig.dropped || orig.packed.is_some() {
+        reparsed = orig
+            .unpacked_html()
+            .unwrap_or_else(|| orig.body_again(config));
         reparsed.as_str()
     } else {
         orig.doc.html.as_str()

@@ -275,3 +275,33 @@ fn the_bundled_editions_build_the_same_with_every_page_kept_packed() {
         assert_same(&a, &b);
     }
 }
+
+#[test]
+fn a_rebuild_that_lets_the_bodies_go_renders_them_the_same() {
+    // a rebuild by the same binary lets the body HTML past the budget go
+    // and parses a page again when it is rendered: with a budget of 0 and
+    // every file of the output touched (so that every page is rendered
+    // again), the output is the same as a fresh build's
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for root in [
+        manifest.to_path_buf(),
+        manifest.join("examples/edition-en-es"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        build(&opts(&root, &a)).expect("build");
+        let dropped = BuildOptions {
+            html_budget: Some(0),
+            ..opts(&root, &b)
+        };
+        build(&dropped).expect("first build");
+        for (rel, bytes) in tree(&b) {
+            if let Some(bytes) = bytes {
+                fs::write(b.join(rel), bytes).expect("touch");
+            }
+        }
+        let again = build(&dropped).expect("rebuild").0;
+        assert_eq!(again.rendered, again.pages, "{again:?}");
+        assert_same(&a, &b);
+    }
+}
