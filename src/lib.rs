@@ -214,10 +214,11 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         config::Config::load(&opts.root, &mut Diagnostics::default())
             .map(|c| opts.root.join(&c.output_dir))
     });
-    // a rebuild by the same binary renders few pages: the bodies past the
-    // budget are let go, not packed, and made again for the pages rendered
+    // a rebuild by the same binary of an output still there renders few
+    // pages: the bodies past the budget are let go, not packed, and made
+    // again for the pages rendered
     let rebuild = out.as_deref().is_some_and(|o| {
-        manifest::Manifest::written_by(&manifest::path_for(o), &manifest::build_key())
+        o.is_dir() && manifest::Manifest::written_by(&manifest::path_for(o), &manifest::build_key())
     });
     let refused = out.and_then(|o| {
         output::claim(&opts.root, &o, opts.force)
