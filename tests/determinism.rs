@@ -56,6 +56,15 @@ fn assert_same(a: &Path, b: &Path) {
     }
 }
 
+/// The editions in the repository: the Paris edition and the English–Spanish example.
+fn bundled() -> [PathBuf; 2] {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    [
+        manifest.to_path_buf(),
+        manifest.join("examples/edition-en-es"),
+    ]
+}
+
 fn opts(root: &Path, out: &Path) -> BuildOptions {
     BuildOptions {
         root: root.to_path_buf(),
@@ -259,11 +268,7 @@ fn the_bundled_editions_build_the_same_with_every_page_kept_packed() {
     // a budget of 0 keeps every page's body HTML and Markdown source packed
     // after parse: the source views, the TEI exports, the translations'
     // parallel views and the collations read them back from there
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for root in [
-        manifest.to_path_buf(),
-        manifest.join("examples/edition-en-es"),
-    ] {
+    for root in bundled() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (a, b) = (dir.path().join("a"), dir.path().join("b"));
         build(&opts(&root, &a)).expect("build");
@@ -282,11 +287,7 @@ fn a_rebuild_that_lets_the_bodies_go_renders_them_the_same() {
     // and parses a page again when it is rendered: with a budget of 0 and
     // every file of the output touched (so that every page is rendered
     // again), the output is the same as a fresh build's
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for root in [
-        manifest.to_path_buf(),
-        manifest.join("examples/edition-en-es"),
-    ] {
+    for root in bundled() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (a, b) = (dir.path().join("a"), dir.path().join("b"));
         build(&opts(&root, &a)).expect("build");

@@ -682,19 +682,18 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(s).map_err(|_| Corrupt)
     }
 
-    /// Positions, or metadata positions whose field markers are renumbered
-    /// by `fields` (the page's field ranks among the shard's).
-    fn ints(&mut self, fields: Option<&[u16]>) -> Result<Vec<i32>, Corrupt> {
+    /// Metadata positions, their field markers renumbered by `fields` (the
+    /// page's field ranks among the shard's).
+    fn meta_ints(&mut self, fields: &[u16]) -> Result<Vec<i32>, Corrupt> {
         let n = self.len()?;
         let mut v = Vec::with_capacity(n.min(self.bytes.len()));
         for _ in 0..n {
             let x = self.int()?;
-            v.push(match fields {
-                Some(ids) if x < 0 => {
-                    let own = usize::try_from(-(i64::from(x)) - 1).unwrap_or(usize::MAX);
-                    -i32::from(ids.get(own).copied().ok_or(Corrupt)?) - 1
-                }
-                _ => x,
+            v.push(if x < 0 {
+                let own = usize::try_from(-(i64::from(x)) - 1).unwrap_or(usize::MAX);
+                -i32::from(fields.get(own).copied().ok_or(Corrupt)?) - 1
+            } else {
+                x
             });
         }
         Ok(v)
@@ -715,7 +714,7 @@ impl<'a> Reader<'a> {
                 len,
                 cbor: cbor.to_vec(),
             };
-            let meta_locs = self.ints(Some(fields))?;
+            let meta_locs = self.meta_ints(fields)?;
             v.push(PackedPage {
                 page_number,
                 locs,

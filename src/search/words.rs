@@ -398,6 +398,17 @@ fn may_start_space(b: u8) -> bool {
     matches!(b, b'\t'..=b'\r' | b' ' | 0xC2 | 0xE1 | 0xE2 | 0xE3)
 }
 
+/// Where the run of white space at `at` ends (`at` if there is none).
+fn past_spaces(bytes: &[u8], mut at: usize) -> usize {
+    loop {
+        let n = bytes.get(at..).map_or(0, space_at);
+        if n == 0 {
+            return at;
+        }
+        at += n;
+    }
+}
+
 /// The words of `text` between white space, as `str::split_whitespace`
 /// gives them.
 pub fn words_of(text: &str) -> impl Iterator<Item = &str> {
@@ -405,13 +416,7 @@ pub fn words_of(text: &str) -> impl Iterator<Item = &str> {
     let mut at = 0;
     std::iter::from_fn(move || {
         // (white space first, then the word up to the next)
-        loop {
-            let n = bytes.get(at..).map_or(0, space_at);
-            if n == 0 {
-                break;
-            }
-            at += n;
-        }
+        at = past_spaces(bytes, at);
         if at >= bytes.len() {
             return None;
         }
@@ -451,14 +456,7 @@ pub fn normalize_content(text: &str) -> String {
             at += 1;
             continue;
         }
-        let mut end = at + first;
-        loop {
-            let n = bytes.get(end..).map_or(0, space_at);
-            if n == 0 {
-                break;
-            }
-            end += n;
-        }
+        let end = past_spaces(bytes, at + first);
         if end != at + first || bytes[at] == b'\n' {
             out.push_str(&text[done..at]);
             out.push(' ');
