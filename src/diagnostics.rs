@@ -118,8 +118,14 @@ impl SourceMap {
     /// Keeps the text LZ4-compressed ([`crate::pack::Packed`]), and no
     /// line index (made again from the text for a diagnostic).
     pub fn pack(&mut self) {
+        self.pack_in(None);
+    }
+
+    /// [`SourceMap::pack`], the text set aside in `spill` if there is one.
+    pub fn pack_in(&mut self, spill: Option<&std::sync::Arc<crate::pack::Spill>>) {
         if self.packed.is_none() {
-            self.packed = Some(crate::pack::Packed::new(&std::mem::take(&mut self.text)));
+            let text = std::mem::take(&mut self.text);
+            self.packed = Some(crate::pack::Packed::new_in(&text, spill));
             self.line_starts = Vec::new();
         }
     }

@@ -471,6 +471,9 @@ pub struct ParseCache {
     /// source again ([`Entry::body_again`]) instead of every page packing
     /// a body nobody reads.
     pub drop_bodies: bool,
+    /// Where what is packed past the budget is set aside (`None`: it is
+    /// held in memory).
+    pub spill: Option<Arc<crate::pack::Spill>>,
 }
 
 impl ParseCache {
@@ -527,6 +530,7 @@ pub fn load_and_parse(
     let old = &cache.files;
     let budget = cache.html_budget.clone();
     let drop_bodies = cache.drop_bodies;
+    let spill = cache.spill.clone();
     let trust = cache.trust_changes;
     // `None`: unchanged, reuse the cached file
     let loaded: Vec<Option<CachedFile>> = pages
@@ -559,14 +563,14 @@ pub fn load_and_parse(
                             if drop_bodies {
                                 e.dropped = true;
                             } else {
-                                e.packed = Some(Packed::new(&html));
+                                e.packed = Some(Packed::new_in(&html, spill.as_ref()));
                             }
                         }
                     }
                     // past the budget, the source is kept packed too: the
                     // source view and the TEI export read it once more
                     if e.packed.is_some() || e.dropped {
-                        e.page.src.pack();
+                        e.page.src.pack_in(spill.as_ref());
                     }
                     Arc::new(e)
                 });

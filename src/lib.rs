@@ -220,16 +220,21 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
     let rebuild = out.as_deref().is_some_and(|o| {
         o.is_dir() && manifest::Manifest::written_by(&manifest::path_for(o), &manifest::build_key())
     });
-    let refused = out.and_then(|o| {
-        output::claim(&opts.root, &o, opts.force)
+    let refused = out.as_ref().and_then(|o| {
+        output::claim(&opts.root, o, opts.force)
             .err()
-            .map(|e| (o, e))
+            .map(|e| (o.clone(), e))
     });
     // memory: the edition holds body HTML up to a budget; the other pages
-    // hold it compressed, unpacked when rendered and freed with them
+    // hold it compressed, set aside beside the output, unpacked when
+    // rendered and freed with them
     let mut state = engine::State::default();
     state.parse.html_budget = Some(budget(opts));
     state.parse.drop_bodies = rebuild;
+    state.parse.spill = out
+        .filter(|_| refused.is_none())
+        .and_then(|o| pack::Spill::beside(&o));
+    let spill = state.parse.spill.clone();
     let prepared = match (engine::prepare(opts, &HashSet::new(), &mut state), refused) {
         (Ok(p), None) => p,
         (Ok(engine::Prepared { diags: mut d, .. }) | Err(mut d), Some((out, e))) => {
@@ -256,6 +261,10 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         .name("apparat-free".into())
         .spawn(move || drop(state));
     engine::search_index(ran.search, &sink, &mut ran.diags)?;
+    if let Some(e) = spill.and_then(|s| s.failure()) {
+        ran.diags.file_error(&out, e);
+        return Err(ran.diags);
+    }
     let t = Instant::now();
     let files = sink.commit().map_err(|e| {
         let mut diags = ran.diags.clone();

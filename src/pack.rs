@@ -47,7 +47,108 @@ pub struct Packed {
     /// A hash of the bytes, block by block.
     digest: u64,
     dictionary: Option<Dictionary>,
-    blocks: Vec<Box<[u8]>>,
+    blocks: Vec<Block>,
+    /// Where the blocks set aside are ([`Block::Aside`]).
+    spill: Option<Arc<Spill>>,
+}
+
+/// A compressed block: held, or set aside in the pack's [`Spill`].
+#[derive(Debug, Clone)]
+enum Block {
+    Held(Box<[u8]>),
+    Aside { at: u64, len: usize },
+}
+
+#[cfg(test)]
+impl Block {
+    fn len(&self) -> usize {
+        match self {
+            Block::Held(b) => b.len(),
+            Block::Aside { len, .. } => *len,
+        }
+    }
+}
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// An unnamed file beside a build's output, where the build sets aside the
+/// packed text it does not render at once (each page's body HTML and
+/// source past the budget), so that its memory holds what resolve needs
+/// rather than every page: the kernel keeps the file in its cache or
+/// writes it to disk as memory allows. The file has no name (unlinked as
+/// it is made, or deleted when closed): a build that ends or is killed
+/// leaves nothing behind.
+///
+/// A block that cannot be written stays in memory. A block that cannot be
+/// read back is unpacked as nothing, and [`Spill::failure`] says why: the
+/// build then reports it and writes nothing.
+#[derive(Debug)]
+pub struct Spill {
+    /// The file, and where the next block goes.
+    file: Mutex<(std::fs::File, u64)>,
+    failure: Mutex<Option<String>>,
+}
+
+impl Spill {
+    /// A spill file in the folder that holds the output folder `out`
+    /// (`None`: none can be made there).
+    pub fn beside(out: &std::path::Path) -> Option<Arc<Spill>> {
+        let folder = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => std::path::Path::new("."),
+        };
+        let file = tempfile::tempfile_in(folder).ok()?;
+        Some(Arc::new(Spill {
+            file: Mutex::new((file, 0)),
+            failure: Mutex::new(None),
+        }))
+    }
+
+    /// Appends `bytes`; where they are, if they could be written.
+    fn put(&self, bytes: &[u8]) -> Option<u64> {
+        let mut guard = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        let (file, end) = &mut *guard;
+        let at = *end;
+        // (a write that failed half-way is written over by the next one)
+        file.seek(SeekFrom::Start(at)).ok()?;
+        file.write_all(bytes).ok()?;
+        *end = at + bytes.len() as u64;
+        Some(at)
+    }
+
+    /// The `len` bytes at `at`.
+    fn get(&self, at: u64, len: usize) -> Result<Vec<u8>, String> {
+        let read = || -> std::io::Result<Vec<u8>> {
+            let mut guard = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+            let file = &mut guard.0;
+            file.seek(SeekFrom::Start(at))?;
+            let mut bytes = vec![0; len];
+            file.read_exact(&mut bytes)?;
+            Ok(bytes)
+        };
+        read().map_err(|e| {
+            self.fail(format!(
+                "cannot read back the text set aside beside the output: {e}"
+            ))
+        })
+    }
+
+    /// Records why a block could not be read back (the first reason is
+    /// kept), and gives it back.
+    fn fail(&self, why: String) -> String {
+        let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
+        failure.get_or_insert_with(|| why.clone());
+        why
+    }
+
+    /// Why a block could not be read back, if one could not.
+    pub fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
 }
 
 impl PartialEq for Packed {
@@ -67,7 +168,12 @@ impl Packed {
     pub const BLOCK: usize = 1 << 20;
 
     pub fn new(text: &str) -> Packed {
-        let mut p = Packer::default();
+        Packed::new_in(text, None)
+    }
+
+    /// [`Packed::new`], its blocks set aside in `spill` if there is one.
+    pub fn new_in(text: &str, spill: Option<&Arc<Spill>>) -> Packed {
+        let mut p = Packer::into(spill);
         p.push(text);
         p.finish()
     }
@@ -104,12 +210,27 @@ impl Packed {
     /// The blocks in order, each unpacked when it is reached (a block may
     /// end inside a character).
     pub fn blocks(&self) -> impl Iterator<Item = Result<Vec<u8>, String>> + '_ {
-        self.blocks.iter().map(|b| {
+        self.blocks.iter().map(|block| {
+            let aside;
+            let b: &[u8] = match (block, &self.spill) {
+                (Block::Held(b), _) => b,
+                (&Block::Aside { at, len }, Some(spill)) => {
+                    aside = spill.get(at, len)?;
+                    &aside
+                }
+                (Block::Aside { .. }, None) => return Err("a block set aside is lost".into()),
+            };
             match &self.dictionary {
                 Some(d) => lz4_flex::block::decompress_size_prepended_with_dict(b, d),
                 None => lz4_flex::decompress_size_prepended(b),
             }
-            .map_err(|e| e.to_string())
+            .map_err(|e| match (block, &self.spill) {
+                // (read back, but not as it was written)
+                (Block::Aside { .. }, Some(spill)) => spill.fail(format!(
+                    "the text set aside beside the output was read back damaged: {e}"
+                )),
+                _ => e.to_string(),
+            })
         })
     }
 }
@@ -123,6 +244,17 @@ pub struct Packer {
 }
 
 impl Packer {
+    /// A packer whose blocks are set aside in `spill`, if there is one.
+    pub fn into(spill: Option<&Arc<Spill>>) -> Packer {
+        Packer {
+            packed: Packed {
+                spill: spill.cloned(),
+                ..Packed::default()
+            },
+            pending: Vec::new(),
+        }
+    }
+
     /// Appends `text`.
     pub fn push(&mut self, text: &str) {
         self.push_bytes(text.as_bytes());
@@ -157,7 +289,14 @@ impl Packer {
             Some(d) => lz4_flex::block::compress_prepend_size_with_dict(block, d),
             None => lz4_flex::compress_prepend_size(block),
         };
-        p.blocks.push(packed.into());
+        let aside = p.spill.as_ref().and_then(|s| s.put(&packed));
+        p.blocks.push(match aside {
+            Some(at) => Block::Aside {
+                at,
+                len: packed.len(),
+            },
+            None => Block::Held(packed.into()),
+        });
     }
 
     /// The text packed.
@@ -246,6 +385,36 @@ mod tests {
             size(&with),
             size(&without)
         );
+    }
+
+    #[test]
+    fn text_set_aside_unpacks_the_same_and_a_lost_block_is_reported() {
+        let dir = tempfile::tempdir().expect("dir");
+        let spill = super::Spill::beside(&dir.path().join("public")).expect("spill");
+        let texts: Vec<String> = (0..50)
+            .map(|i| format!("<p>page {i}</p>").repeat(i * 997))
+            .collect();
+        let packs: Vec<Packed> = texts
+            .iter()
+            .map(|t| Packed::new_in(t, Some(&spill)))
+            .collect();
+        for (t, p) in texts.iter().zip(&packs) {
+            assert_eq!(p.unpack().expect("unpack"), t.as_bytes());
+            assert_eq!(*p, Packed::new(t));
+            assert!(p
+                .blocks
+                .iter()
+                .all(|b| matches!(b, super::Block::Aside { .. })));
+        }
+        // nothing named in the folder, and no failure yet
+        assert_eq!(std::fs::read_dir(dir.path()).expect("read").count(), 0);
+        assert_eq!(spill.failure(), None);
+        // the file cut short: the block cannot be read back, and the spill says so
+        spill.file.lock().expect("lock").0.set_len(1).expect("cut");
+        assert!(packs[49].unpack().is_err());
+        assert!(spill
+            .failure()
+            .is_some_and(|e| e.contains("cannot read back")));
     }
 
     #[test]

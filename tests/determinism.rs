@@ -130,6 +130,48 @@ fn two_builds_of_50_texts_are_byte_identical() {
 }
 
 #[test]
+fn text_set_aside_beside_the_output_is_read_back_and_leaves_nothing_there() {
+    let (dir, root) = corpus(12, corpus::Nav::Editorial);
+    let names = |folder: &Path| -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(folder)
+            .expect("read folder")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    // every page held as it is, and every page set aside packed (budget 0)
+    let (held, aside) = (dir.path().join("held"), dir.path().join("aside"));
+    for (folder, budget) in [(&held, None), (&aside, Some(0))] {
+        fs::create_dir(folder).expect("folder");
+        let o = BuildOptions {
+            html_budget: budget,
+            ..opts(&root, &folder.join("site"))
+        };
+        build(&o).expect("build");
+        // a rebuild that renders every page again reads it all back too
+        for (path, _) in tree(&folder.join("site")) {
+            let file = folder.join("site").join(&path);
+            if file.is_file() {
+                fs::write(&file, b"x").expect("touch");
+            }
+        }
+        build(&o).expect("rebuild");
+    }
+    assert_same(&held.join("site"), &aside.join("site"));
+    // the spill file has no name: beside the output, only the writer's own
+    // folders and files
+    assert_eq!(names(&held), names(&aside));
+    for name in names(&aside) {
+        assert!(
+            name == "site" || name.starts_with(".site.apparat"),
+            "{name} left beside the output"
+        );
+    }
+}
+
+#[test]
 fn the_streamed_build_writes_what_render_site_renders() {
     // built-in templates: every page's context holds the list of texts
     let (dir, root) = corpus(12, corpus::Nav::Builtin);
