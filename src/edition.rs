@@ -109,6 +109,10 @@ pub use crate::hash::{hash_of, FINGERPRINTS};
 pub struct Occurrence {
     /// (one string for all the occurrences of a page, see [`occurrences`])
     pub page_title: Arc<str>,
+    /// The page's URL (one string for all the occurrences of a page: the
+    /// index's groups by text share it).
+    #[serde(skip)]
+    pub page_url: Arc<str>,
     /// URL of the mention (`/paris-1978/#m-humbert-droz-3`).
     pub url: String,
     pub para: Option<u32>,
@@ -154,8 +158,9 @@ pub struct IndexEntry {
 
 #[derive(Debug, Clone, Hash, Serialize)]
 pub struct TextOccurrences {
-    pub title: String,
-    pub url: String,
+    /// (the strings of the page's occurrences, shared)
+    pub title: Arc<str>,
+    pub url: Arc<str>,
     /// `text` or `page` (an editorial page: home, section, any other).
     pub kind: Kind,
     pub occurrences: Vec<Arc<Occurrence>>,
@@ -343,17 +348,28 @@ pub(crate) fn occurrences<'m>(
     page: &Page,
     mentions: impl IntoIterator<Item = &'m markup::Mention>,
 ) -> Vec<Arc<Occurrence>> {
-    let title: Arc<str> = page.front.title.as_str().into();
+    let shared = page_strings(page);
     mentions
         .into_iter()
-        .map(|m| Arc::new(occurrence(page, m, &title)))
+        .map(|m| Arc::new(occurrence(page, m, &shared)))
         .collect()
 }
 
-/// The index occurrence of mention `m` on `page` (titled `title`).
-pub(crate) fn occurrence(page: &Page, m: &markup::Mention, title: &Arc<str>) -> Occurrence {
+/// A page's title and URL, as its occurrences share them.
+pub(crate) fn page_strings(page: &Page) -> (Arc<str>, Arc<str>) {
+    (page.front.title.as_str().into(), page.url.as_str().into())
+}
+
+/// The index occurrence of mention `m` on `page` (its title and URL shared:
+/// [`page_strings`]).
+pub(crate) fn occurrence(
+    page: &Page,
+    m: &markup::Mention,
+    (title, url): &(Arc<str>, Arc<str>),
+) -> Occurrence {
     let mut o = Occurrence {
         page_title: Arc::clone(title),
+        page_url: Arc::clone(url),
         url: format!("{}#{}", page.url, m.anchor),
         para: m.para,
         note: m.note.clone(),
@@ -808,10 +824,10 @@ fn group_by_text(
     for &(ei, o) in occ {
         let page = &entries[ei].page;
         match texts.last_mut() {
-            Some(t) if t.url == page.url => t.occurrences.push(Arc::clone(o)),
+            Some(t) if *t.url == *page.url => t.occurrences.push(Arc::clone(o)),
             _ => texts.push(TextOccurrences {
-                title: page.front.title.clone(),
-                url: page.url.clone(),
+                title: Arc::clone(&o.page_title),
+                url: Arc::clone(&o.page_url),
                 kind: o.kind,
                 occurrences: vec![Arc::clone(o)],
             }),

@@ -194,7 +194,7 @@ fn resolve_one(
     let mut made: Vec<(usize, usize, Arc<Occurrence>)> = Vec::new();
     for (ei, e) in entries.iter().enumerate() {
         let indexed = e.page.front.translation_of.is_none();
-        let title: Arc<str> = e.page.front.title.as_str().into();
+        let shared = edition::page_strings(&e.page);
         for m in e
             .doc
             .register_mentions
@@ -205,7 +205,7 @@ fn resolve_one(
                 Some(&pos) => {
                     mentioned[pos] = true;
                     if indexed {
-                        made.push((pos, ei, Arc::new(edition::occurrence(&e.page, m, &title))));
+                        made.push((pos, ei, Arc::new(edition::occurrence(&e.page, m, &shared))));
                     }
                 }
                 None if register.failed => {}
