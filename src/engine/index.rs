@@ -359,16 +359,18 @@ impl<'a> Shards<'a> {
             .filter(|f| std::fs::symlink_metadata(f).is_ok_and(|m| m.is_file()))
             .and_then(|f| std::fs::read(f).ok())
             .and_then(|b| search::ShardCache::from_bytes(&b, &self.key));
-        let (files, next, hits) =
-            search::index_shard_cached(self.language, pages, read, cache, &self.key)?;
+        let keep = |next: search::ShardCache| {
+            if let Some(file) = file.as_ref().filter(|_| self.write_cache) {
+                if save(file, &next).is_err() {
+                    let _ = std::fs::remove_file(file);
+                }
+            }
+        };
+        let (files, hits) =
+            search::index_shard_cached(self.language, pages, read, cache, (&self.key, &keep))?;
         self.digested
             .fetch_add(pages.len() - hits, Ordering::Relaxed);
         self.cached.fetch_add(hits, Ordering::Relaxed);
-        if let Some(file) = file.as_ref().filter(|_| self.write_cache) {
-            if save(file, &next).is_err() {
-                let _ = std::fs::remove_file(file);
-            }
-        }
         files
             .map(|files| (k, files))
             .ok_or_else(|| "cannot read the pages back for the search index".to_string())

@@ -402,19 +402,20 @@ impl ShardCache {
 
 /// [`index_shard_of`] for pages with their fingerprints, each page's
 /// compact form taken from `cache` when its fingerprint there is the same;
-/// also the shard's cache for the next build (`key`: this binary's) and how
-/// many pages came from `cache`. With `APPARAT_SEARCH_INDEXER=pagefind`, no
-/// cache.
+/// also how many pages came from `cache`. The shard's cache for the next
+/// build (`key`: this binary's) is handed to `save` while the shard is
+/// merged. With `APPARAT_SEARCH_INDEXER=pagefind`, no cache.
 pub fn index_shard_cached(
     language: &str,
     pages: &[(&str, u64)],
     read: &ReadPage,
     cache: Option<ShardCache>,
-    key: &str,
-) -> Result<(Option<Vec<SiteFile>>, ShardCache, usize), String> {
+    (key, save): (&str, &(dyn Fn(ShardCache) + Sync)),
+) -> Result<(Option<Vec<SiteFile>>, usize), String> {
     let paths: Vec<&str> = pages.iter().map(|(p, _)| *p).collect();
     if std::env::var("APPARAT_SEARCH_INDEXER").is_ok_and(|v| v == "pagefind") {
-        return index_shard_of(language, &paths, read).map(|f| (f, ShardCache::default(), 0));
+        save(ShardCache::default());
+        return index_shard_of(language, &paths, read).map(|f| (f, 0));
     }
     let mut old: std::collections::HashMap<(String, u64), pagefind_format::Compact> = cache
         .map(|c| c.pages)
@@ -430,7 +431,8 @@ pub fn index_shard_cached(
     let from_cache = hits.iter().flatten().count();
     let ready = |i: usize| hits.get(i).cloned().flatten();
     let Some(compacts) = compacts(language, &paths, read, &ready)? else {
-        return Ok((None, ShardCache::default(), 0));
+        save(ShardCache::default());
+        return Ok((None, 0));
     };
     drop(hits);
     let next = ShardCache {
@@ -445,7 +447,9 @@ pub fn index_shard_cached(
             })
             .collect(),
     };
-    Ok((index_compacts(language, compacts)?, next, from_cache))
+    // (a shard merges on one thread: the cache is written beside it)
+    let ((), files) = rayon::join(|| save(next), || index_compacts(language, compacts));
+    Ok((files?, from_cache))
 }
 
 /// Shard `k`'s files (as [`index_shard_of`] gives them) moved into its
