@@ -445,6 +445,9 @@ pub struct Renderer<'a> {
     by_original: HashMap<&'a str, Vec<usize>>,
     /// Per template: does it (with its parents, macros, includes) name `texts`, `nav`?
     uses: HashMap<String, (bool, bool)>,
+    /// Per template: may its index lines be left to the rewrite stage
+    /// ([`apart::lines_are_opaque`], decided once, not per page)?
+    lines_opaque: HashMap<String, bool>,
     /// The person index divided by letter, in large editions.
     split: Vec<LetterPage>,
     /// Where each person's entry is, when the index is divided (and each
@@ -731,20 +734,19 @@ impl<'a> Renderer<'a> {
                 by_original.entry(t).or_default().push(i);
             }
         }
-        let uses = templates
+        let (uses, lines_opaque) = templates
             .tera
             .get_template_names()
             .map(|n| {
                 let sources = templates.context_sources(n);
-                (
-                    n.to_string(),
-                    (
-                        sources.iter().any(|t| names(t, "texts")),
-                        sources.iter().any(|t| names(t, "nav")),
-                    ),
-                )
+                let reads = (
+                    sources.iter().any(|t| names(t, "texts")),
+                    sources.iter().any(|t| names(t, "nav")),
+                );
+                let opaque = apart::lines_are_opaque(sources);
+                ((n.to_string(), reads), (n.to_string(), opaque))
             })
-            .collect();
+            .unzip();
         let menu_texts = if texts.len() <= MENU_TEXTS_MAX {
             texts.clone()
         } else {
@@ -843,6 +845,7 @@ impl<'a> Renderer<'a> {
             by_rel,
             by_original,
             uses,
+            lines_opaque,
         };
         renderer.plans = ed
             .entries
@@ -1142,7 +1145,11 @@ impl<'a> Renderer<'a> {
     /// Empty [`Pieces`] for a page of `template`, if its index lines may be
     /// left to the rewrite stage.
     fn pieces_for(&self, template: &str) -> Option<Pieces> {
-        apart::lines_are_opaque(self.templates.context_sources(template)).then(|| Pieces {
+        let opaque = match self.lines_opaque.get(template) {
+            Some(&o) => o,
+            None => apart::lines_are_opaque(self.templates.context_sources(template)),
+        };
+        opaque.then(|| Pieces {
             lines: Vec::new(),
             cache: std::sync::Arc::clone(&self.pieces),
         })
