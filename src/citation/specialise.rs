@@ -18,8 +18,9 @@
 use hayagriva::citationberg::taxonomy::{Kind, Variable};
 use hayagriva::citationberg::{
     Choose, ChooseBranch, ChooseMatch, ElseBranch, IndependentStyle, LayoutRenderingElement,
-    NamesChild, TestPosition,
+    NamesChild, SortKey, TestPosition, TextTarget,
 };
+use std::collections::HashSet;
 use std::str::FromStr;
 
 /// Variables that hayagriva makes from something other than the field of
@@ -86,7 +87,70 @@ pub(super) fn for_shape(
     for m in &mut style.macros {
         decide_all(&mut m.children, &shape);
     }
+    keep_reached_macros(&mut style);
     style
+}
+
+/// Drops the macros that the decided style can no longer call: hayagriva
+/// looks a macro up by name through the whole list at every call
+/// (`StyleContext::get_macro`), which was a quarter of the box's
+/// formatting once the branches were decided. A macro is reached from a
+/// layout or a sort key, or from a macro reached.
+fn keep_reached_macros(style: &mut IndependentStyle) {
+    let mut todo: Vec<&str> = Vec::new();
+    let bibliography_sort = style.bibliography.as_ref().map(|b| &b.sort);
+    let sorts = std::iter::once(&style.citation.sort).chain(bibliography_sort);
+    for sort in sorts.flatten() {
+        for key in &sort.keys {
+            if let SortKey::MacroName { name, .. } = key {
+                todo.push(name);
+            }
+        }
+    }
+    calls(&style.citation.layout.elements, &mut todo);
+    if let Some(b) = &style.bibliography {
+        calls(&b.layout.elements, &mut todo);
+    }
+    let mut reached: HashSet<&str> = HashSet::new();
+    while let Some(name) = todo.pop() {
+        if reached.insert(name) {
+            for m in style.macros.iter().filter(|m| m.name == name) {
+                calls(&m.children, &mut todo);
+            }
+        }
+    }
+    let reached: HashSet<String> = reached.into_iter().map(str::to_string).collect();
+    style.macros.retain(|m| reached.contains(&m.name));
+}
+
+/// The macros that `elements` call, added to `out`.
+fn calls<'s>(elements: &'s [LayoutRenderingElement], out: &mut Vec<&'s str>) {
+    for element in elements {
+        match element {
+            LayoutRenderingElement::Text(t) => {
+                if let TextTarget::Macro { name } = &t.target {
+                    out.push(name);
+                }
+            }
+            LayoutRenderingElement::Group(group) => calls(&group.children, out),
+            LayoutRenderingElement::Names(names) => {
+                for child in &names.children {
+                    if let NamesChild::Substitute(s) = child {
+                        calls(&s.children, out);
+                    }
+                }
+            }
+            LayoutRenderingElement::Choose(choose) => {
+                for branch in std::iter::once(&choose.if_).chain(&choose.else_if) {
+                    calls(&branch.children, out);
+                }
+                if let Some(o) = &choose.otherwise {
+                    calls(&o.children, out);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 fn decide_all(elements: &mut [LayoutRenderingElement], shape: &Shape) {
@@ -306,6 +370,13 @@ mod tests {
                 };
                 let fields: Vec<String> = item.0.keys().cloned().collect();
                 let decided = super::for_shape(whole, &ty, &fields, false);
+                // the macros it can no longer call are gone
+                assert!(
+                    decided.macros.len() < whole.macros.len(),
+                    "{} of {} macros kept",
+                    decided.macros.len(),
+                    whole.macros.len()
+                );
                 for lang in ["fr", "es", "en"] {
                     let expected = format_with(&item, whole, style, lang, false);
                     assert!(!expected.is_empty(), "{record} in {lang}");
