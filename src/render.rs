@@ -1246,10 +1246,14 @@ impl<'a> Renderer<'a> {
                     std::sync::Arc::from(self.templates.render("index-entry.html", &ctx)?)
                 }
             };
-            self.fragments
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(key, std::sync::Arc::clone(&html));
+            // (kept for a next build, serve's; a build renders each line
+            // once, and would hold every line of the index to the end)
+            if self.pieces.keep {
+                self.fragments
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(key, std::sync::Arc::clone(&html));
+            }
             let light = match line {
                 IndexLine::Person(p) => IndexLine::Person(p.without_occurrences()),
                 other => other.clone(),
