@@ -30,7 +30,7 @@ use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 /// A file of the site, relative to the output folder.
 pub struct SiteFile {
@@ -327,6 +327,10 @@ pub struct Staging {
     paths: Mutex<Vec<String>>,
     /// Files of the output linked into the new tree (their change time changed).
     relinked: Mutex<HashSet<String>>,
+    /// Folders of the staging tree known to exist (made or found by this
+    /// build), so that a file's folder is made once, not looked for at
+    /// every file: a `mkdir` that fails was 7 % of a fresh build's CPU.
+    folders: Mutex<HashSet<PathBuf>>,
     /// For temporary names in the spare tree.
     counter: std::sync::atomic::AtomicU64,
     _lock: fs::File,
@@ -367,6 +371,7 @@ impl Staging {
             previous,
             paths: Mutex::new(Vec::new()),
             relinked: Mutex::new(HashSet::new()),
+            folders: Mutex::new(HashSet::new()),
             counter: std::sync::atomic::AtomicU64::new(0),
             _lock: lock,
             done: false,
@@ -393,20 +398,27 @@ impl Staging {
     /// the way of one is removed), and a folder at its place is removed.
     fn make_room(&self, rel: &str) -> io::Result<PathBuf> {
         let dest = self.tmp.join(rel);
+        let folders = || self.folders.lock().unwrap_or_else(PoisonError::into_inner);
         if let Target::Spare(..) = self.target {
             for dir in ancestors(rel) {
                 let d = self.tmp.join(dir);
                 if fs::symlink_metadata(&d).is_ok_and(|m| !m.is_dir()) {
+                    folders().clear();
                     // (another thread may have removed it first)
                     remove_any(&d)?;
                 }
             }
             if fs::symlink_metadata(&dest).is_ok_and(|m| m.is_dir()) {
+                // (the folders known to exist may have been in it)
+                folders().clear();
                 fs::remove_dir_all(&dest)?;
             }
         }
         if let Some(dir) = dest.parent() {
-            fs::create_dir_all(dir)?;
+            if !folders().contains(dir) {
+                fs::create_dir_all(dir)?;
+                folders().insert(dir.to_path_buf());
+            }
         }
         Ok(dest)
     }
