@@ -252,7 +252,8 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
             return Err(diags);
         }
     };
-    let mut ran = engine::render(opts, prepared, &mut state, &sink)?;
+    let ran = engine::render(opts, prepared, &mut state, &sink);
+    let mut ran = read_back_whole(ran, spill.as_deref(), &out)?;
     // the search index reads the pages back: the parsed edition goes first,
     // freed on a thread of its own (millions of small allocations: a tenth
     // of a rebuild that renders nothing, if the build waited for it; if no
@@ -261,10 +262,6 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         .name("apparat-free".into())
         .spawn(move || drop(state));
     engine::search_index(ran.search, &sink, &mut ran.diags)?;
-    if let Some(e) = spill.and_then(|s| s.failure()) {
-        ran.diags.file_error(&out, e);
-        return Err(ran.diags);
-    }
     let t = Instant::now();
     let files = sink.commit().map_err(|e| {
         let mut diags = ran.diags.clone();
@@ -284,6 +281,24 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         output: out,
     };
     Ok((summary, ran.diags))
+}
+
+/// The render stage's outcome, unless text set aside could not be read
+/// back: the pages were then rendered without it, so nothing is written,
+/// not even the search index's shard caches beside the output (they would
+/// keep what was read of those pages).
+fn read_back_whole(
+    ran: Result<engine::Ran, Diagnostics>,
+    spill: Option<&pack::Spill>,
+    out: &std::path::Path,
+) -> Result<engine::Ran, Diagnostics> {
+    match (ran, spill.and_then(pack::Spill::failure)) {
+        (ran, None) => ran,
+        (Ok(engine::Ran { diags: mut d, .. }) | Err(mut d), Some(e)) => {
+            d.file_error(out, e);
+            Err(d)
+        }
+    }
 }
 
 /// Incremental builds in memory, for `serve`: the same engine as [`build`],

@@ -403,9 +403,14 @@ impl Staging {
             for dir in ancestors(rel) {
                 let d = self.tmp.join(dir);
                 if fs::symlink_metadata(&d).is_ok_and(|m| !m.is_dir()) {
-                    folders().clear();
-                    // (another thread may have removed it first)
-                    remove_any(&d)?;
+                    // looked at again under the lock: another thread may
+                    // have removed it and made a folder there since, with
+                    // files in it
+                    let mut known = folders();
+                    if fs::symlink_metadata(&d).is_ok_and(|m| !m.is_dir()) {
+                        known.clear();
+                        remove_any(&d)?;
+                    }
                 }
             }
             if fs::symlink_metadata(&dest).is_ok_and(|m| m.is_dir()) {
@@ -415,9 +420,12 @@ impl Staging {
             }
         }
         if let Some(dir) = dest.parent() {
-            if !folders().contains(dir) {
+            // (under the lock: no thread removes a file in the way while
+            // another makes the folder)
+            let mut known = folders();
+            if !known.contains(dir) {
                 fs::create_dir_all(dir)?;
-                folders().insert(dir.to_path_buf());
+                known.insert(dir.to_path_buf());
             }
         }
         Ok(dest)

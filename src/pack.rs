@@ -91,13 +91,16 @@ pub struct Spill {
 }
 
 impl Spill {
-    /// A spill file in the folder that holds the output folder `out`
-    /// (`None`: none can be made there).
+    /// A spill file in the folder that holds the output folder `out`, or
+    /// in the nearest folder above it that exists (the writer makes the
+    /// others later); `None`: none can be made there.
     pub fn beside(out: &std::path::Path) -> Option<Arc<Spill>> {
-        let folder = match out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => std::path::Path::new("."),
-        };
+        let here = std::path::Path::new(".");
+        let folder = out
+            .ancestors()
+            .skip(1)
+            .map(|p| if p.as_os_str().is_empty() { here } else { p })
+            .find(|p| p.is_dir())?;
         let file = tempfile::tempfile_in(folder).ok()?;
         Some(Arc::new(Spill {
             file: Mutex::new((file, 0)),
