@@ -1,7 +1,11 @@
 //! Text kept LZ4-compressed in blocks (lz4_flex), read back one block at a
 //! time: the body HTML of a page that a build does not hold as it is (see
 //! [`crate::edition::ParseCache::html_budget`]), packed whole or as parse
-//! emits it ([`Packer`]).
+//! emits it ([`Packer`]); in a build, set aside in a file beside the
+//! output ([`Spill`]).
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// A page body from this many bytes of source on is large (see [`is_large`]).
 pub const LARGE_BODY: usize = 1 << 20;
@@ -68,9 +72,6 @@ impl Block {
         }
     }
 }
-
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::sync::{Arc, Mutex, PoisonError};
 
 /// An unnamed file beside a build's output, where the build sets aside the
 /// packed text it does not render at once (each page's body HTML and
@@ -176,7 +177,7 @@ impl Packed {
 
     /// [`Packed::new`], its blocks set aside in `spill` if there is one.
     pub fn new_in(text: &str, spill: Option<&Arc<Spill>>) -> Packed {
-        let mut p = Packer::into(spill);
+        let mut p = Packer::setting_aside(spill);
         p.push(text);
         p.finish()
     }
@@ -248,7 +249,7 @@ pub struct Packer {
 
 impl Packer {
     /// A packer whose blocks are set aside in `spill`, if there is one.
-    pub fn into(spill: Option<&Arc<Spill>>) -> Packer {
+    pub fn setting_aside(spill: Option<&Arc<Spill>>) -> Packer {
         Packer {
             packed: Packed {
                 spill: spill.cloned(),
