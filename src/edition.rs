@@ -13,6 +13,9 @@ use std::hash::Hash;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+mod kept;
+pub use kept::KeptDocs;
+
 /// A page with its parsed document.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -389,14 +392,36 @@ pub fn parse_page(config: &Config, page: Page, diags: &mut Diagnostics) -> Entry
 /// [`parse_page`]; with `pack`, the body HTML is packed as parse emits it
 /// ([`Entry::packed`]).
 fn parse_page_with(config: &Config, page: Page, pack: bool, diags: &mut Diagnostics) -> Entry {
+    let hash = page_hash(&page);
+    parse_hashed(config, page, hash, pack, diags)
+}
+
+/// [`parse_page_with`] for a page whose [`page_hash`] is `hash`.
+fn parse_hashed(
+    config: &Config,
+    page: Page,
+    hash: u64,
+    pack: bool,
+    diags: &mut Diagnostics,
+) -> Entry {
     let opts = parse_options(config, &page);
     let mut doc = markup::parse_with(&page.body(), page.body_start, &page.src, &opts, pack, diags);
     doc.html.shrink_to_fit();
+    let packed = doc.packed.take();
+    entry_of(page, doc, hash, packed)
+}
+
+/// What determines a page's document, with the site configuration: its
+/// path and text ([`Entry::hash`]).
+fn page_hash(page: &Page) -> u64 {
+    hash_of(&(&page.src.path, &page.src.text()))
+}
+
+/// A page's entry, made of its parsed document.
+fn entry_of(page: Page, mut doc: Document, hash: u64, packed: Option<Packed>) -> Entry {
     // (kept until the next change: no room for more)
     doc.mentions.shrink_to_fit();
     doc.links.shrink_to_fit();
-    let packed = doc.packed.take();
-    let hash = hash_of(&(&page.src.path, &page.src.text()));
     let occurrences = occurrences(&page, &doc.mentions);
     let persons: Vec<&str> = doc.mentions.iter().map(|m| m.person.as_str()).collect();
     let indexed = page.front.translation_of.is_none();
@@ -490,6 +515,9 @@ pub struct ParseCache {
     /// Where what is packed past the budget is set aside (`None`: it is
     /// held in memory).
     pub spill: Option<Arc<crate::pack::Spill>>,
+    /// The documents a rebuild keeps beside the output for the next
+    /// (`build` only: a session keeps its pages in memory).
+    pub kept: Option<KeptDocs>,
 }
 
 impl ParseCache {
@@ -543,13 +571,21 @@ pub fn load_and_parse(
         cache.files.clear();
         cache.key = key;
     }
+    if let Some(k) = cache.kept.as_mut() {
+        k.read(key);
+    }
     let old = &cache.files;
-    let budget = cache.html_budget.clone();
-    let drop_bodies = cache.drop_bodies;
-    let spill = cache.spill.clone();
+    let with = ParseWith {
+        config,
+        drafts,
+        budget: cache.html_budget.as_ref(),
+        drop_bodies: cache.drop_bodies,
+        spill: cache.spill.as_ref(),
+        kept: cache.kept.as_ref(),
+    };
     let trust = cache.trust_changes;
     // `None`: unchanged, reuse the cached file
-    let loaded: Vec<Option<CachedFile>> = pages
+    let loaded: Vec<Option<(CachedFile, Option<kept::Keep>)>> = pages
         .par_iter()
         .map(|rel| {
             if trust && !changed.contains(rel) && old.contains_key(rel) {
@@ -562,42 +598,17 @@ pub fn load_and_parse(
                 }
             }
             let mut d = Diagnostics::default();
-            let entry = crate::content::load_page(root, rel, &mut d)
-                .filter(|p| !p.front.draft || drafts)
-                .map(|p| {
-                    // a large body is packed as it is made, whatever is left of the budget
-                    let pack = budget.is_some() && crate::pack::is_large(p.body().len());
-                    let mut e = parse_page_with(config, p, pack, &mut d);
-                    if let (Some(left), None) = (&budget, &e.packed) {
-                        use std::sync::atomic::Ordering::Relaxed;
-                        let len = e.doc.html.len();
-                        if left
-                            .fetch_update(Relaxed, Relaxed, |l| l.checked_sub(len))
-                            .is_err()
-                        {
-                            let html = std::mem::take(&mut e.doc.html);
-                            if drop_bodies {
-                                e.dropped = true;
-                            } else {
-                                e.packed = Some(Packed::new_in(&html, spill.as_ref()));
-                            }
-                        }
-                    }
-                    // past the budget, the source is kept packed too: the
-                    // source view and the TEI export read it once more
-                    if e.packed.is_some() || e.dropped {
-                        e.page.src.pack_in(spill.as_ref());
-                    }
-                    Arc::new(e)
-                });
-            Some(CachedFile {
+            let (entry, keep) = with.load(root, rel, &mut d);
+            let file = CachedFile {
                 stamp: st,
                 entry,
                 diags: d,
                 epoch: 0,
-            })
+            };
+            Some((file, keep))
         })
         .collect();
+    let (loaded, reused) = keep_documents(cache, key, pages, loaded);
     cache.epoch += 1;
     let epoch = cache.epoch;
     let mut entries = Vec::with_capacity(loaded.len());
@@ -614,9 +625,119 @@ pub fn load_and_parse(
             entries.extend(c.entry.clone());
         }
     }
+    cache.parsed -= reused;
     // files gone since the last build
     cache.files.retain(|_, c| c.epoch == epoch);
     entries
+}
+
+/// What parsing a page needs besides the page (see [`ParseCache`]).
+struct ParseWith<'a> {
+    config: &'a Config,
+    drafts: bool,
+    budget: Option<&'a Arc<std::sync::atomic::AtomicUsize>>,
+    drop_bodies: bool,
+    spill: Option<&'a Arc<crate::pack::Spill>>,
+    kept: Option<&'a KeptDocs>,
+}
+
+impl ParseWith<'_> {
+    /// The page at `rel` loaded and parsed (`None`: a draft left out, or
+    /// not loaded), its document taken from the kept documents if they
+    /// hold it; and what the next rebuild keeps of it, if anything.
+    fn load(
+        &self,
+        root: &Path,
+        rel: &Path,
+        d: &mut Diagnostics,
+    ) -> (Option<Arc<Entry>>, Option<kept::Keep>) {
+        let Some(p) =
+            crate::content::load_page(root, rel, d).filter(|p| !p.front.draft || self.drafts)
+        else {
+            return (None, None);
+        };
+        let hash = page_hash(&p);
+        let path = rel.to_string_lossy();
+        if let Some((doc, keep)) = self.kept.and_then(|k| k.get(&path, hash)) {
+            // its body is made again if the page is rendered; its source
+            // is held as it is while the budget lasts
+            let mut e = entry_of(p, doc, hash, None);
+            e.dropped = true;
+            if !self.spend(e.page.src.len()) {
+                e.page.src.pack_in(self.spill);
+            }
+            return (Some(Arc::new(e)), Some(keep));
+        }
+        // a large body is packed as it is made, whatever is left of the budget
+        let pack = self.budget.is_some() && crate::pack::is_large(p.body().len());
+        let mut pd = Diagnostics::default();
+        let mut e = parse_hashed(self.config, p, hash, pack, &mut pd);
+        let keep = match self.kept {
+            Some(_) if pd.is_empty() => kept::encode(&e.doc).map(kept::Keep::New),
+            _ => None,
+        };
+        d.extend(pd);
+        if e.packed.is_none() && !self.spend(e.doc.html.len()) {
+            let html = std::mem::take(&mut e.doc.html);
+            if self.drop_bodies {
+                e.dropped = true;
+            } else {
+                e.packed = Some(Packed::new_in(&html, self.spill));
+            }
+        }
+        // past the budget, the source is kept packed too: the
+        // source view and the TEI export read it once more
+        if e.packed.is_some() || e.dropped {
+            e.page.src.pack_in(self.spill);
+        }
+        (Some(Arc::new(e)), keep)
+    }
+
+    /// Takes `len` bytes from the budget: whether they fit (always, with
+    /// no budget).
+    fn spend(&self, len: usize) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.budget.is_none_or(|left| {
+            left.fetch_update(Relaxed, Relaxed, |l| l.checked_sub(len))
+                .is_ok()
+        })
+    }
+}
+
+/// The files loaded, once the documents they give are kept for the next
+/// rebuild (if the cache keeps them, and they changed: see [`KeptDocs`]);
+/// and how many documents were taken from the last.
+fn keep_documents(
+    cache: &mut ParseCache,
+    config: u64,
+    pages: &[PathBuf],
+    loaded: Vec<Option<(CachedFile, Option<kept::Keep>)>>,
+) -> (Vec<Option<CachedFile>>, usize) {
+    let Some(k) = cache.kept.as_mut() else {
+        return (loaded.into_iter().map(|l| l.map(|(c, _)| c)).collect(), 0);
+    };
+    let mut docs = Vec::with_capacity(loaded.len());
+    let mut files = Vec::with_capacity(loaded.len());
+    for (rel, l) in pages.iter().zip(loaded) {
+        let Some((file, keep)) = l else {
+            files.push(None);
+            continue;
+        };
+        if let (Some(e), Some(keep)) = (&file.entry, keep) {
+            docs.push((rel.to_string_lossy().into_owned(), e.hash, keep));
+        }
+        files.push(Some(file));
+    }
+    // (a rebuild in which nothing changed writes nothing)
+    if !k.holds(&docs) {
+        let _ = k.write(config, &docs);
+    }
+    k.let_go();
+    let reused = docs
+        .iter()
+        .filter(|(_, _, keep)| matches!(keep, kept::Keep::Kept(_)))
+        .count();
+    (files, reused)
 }
 
 /// resolve: checks every cross-reference and builds the index.

@@ -83,7 +83,7 @@ pub struct Summary {
     pub persons: usize,
     pub files: usize,
     /// Content files read and parsed (fewer than the pages when a session
-    /// reused what did not change).
+    /// reused what did not change, or a rebuild the documents it kept).
     pub parsed: usize,
     /// Units rendered (a page with its source view, or a
     /// letter page of a divided person index).
@@ -214,26 +214,12 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         config::Config::load(&opts.root, &mut Diagnostics::default())
             .map(|c| opts.root.join(&c.output_dir))
     });
-    // a rebuild by the same binary of an output still there renders few
-    // pages: the bodies past the budget are let go, not packed, and made
-    // again for the pages rendered
-    let rebuild = out.as_deref().is_some_and(|o| {
-        o.is_dir() && manifest::Manifest::written_by(&manifest::path_for(o), &manifest::build_key())
-    });
     let refused = out.as_ref().and_then(|o| {
         output::claim(&opts.root, o, opts.force)
             .err()
             .map(|e| (o.clone(), e))
     });
-    // memory: the edition holds body HTML up to a budget; the other pages
-    // hold it compressed, set aside beside the output, unpacked when
-    // rendered and freed with them
-    let mut state = engine::State::default();
-    state.parse.html_budget = Some(budget(opts));
-    state.parse.drop_bodies = rebuild;
-    state.parse.spill = out
-        .filter(|_| refused.is_none())
-        .and_then(|o| pack::Spill::beside(&o));
+    let mut state = build_state(opts, out.filter(|_| refused.is_none()));
     let spill = state.parse.spill.clone();
     let prepared = match (engine::prepare(opts, &HashSet::new(), &mut state), refused) {
         (Ok(p), None) => p,
@@ -252,6 +238,7 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
             return Err(diags);
         }
     };
+    let (parsed, kept) = (state.parse.parsed, state.parse.kept.take());
     let ran = engine::render(opts, prepared, &mut state, &sink);
     let mut ran = read_back_whole(ran, spill.as_deref(), &out)?;
     // the search index reads the pages back: the parsed edition goes first,
@@ -268,19 +255,46 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
         diags.file_error(&out, format!("cannot write the site: {e}"));
         diags
     })?;
+    if let Some(k) = kept {
+        k.commit();
+    }
     timing("commit", t);
     let summary = Summary {
         pages: ran.pages,
         notes: ran.notes,
         persons: ran.persons,
         files,
-        parsed: ran.pages,
+        parsed,
         rendered: ran.rendered,
         changed: None,
         millis: start.elapsed().as_millis(),
         output: out,
     };
     Ok((summary, ran.diags))
+}
+
+/// The state of a build whose output goes to `out` (`None`: nowhere it
+/// may go).
+fn build_state(opts: &BuildOptions, out: Option<PathBuf>) -> engine::State {
+    // a rebuild by the same binary of an output still there renders few
+    // pages: the bodies past the budget are let go, not packed, and made
+    // again for the pages rendered; and it parses only the pages whose
+    // text changed since the last
+    let rebuild = out.as_deref().is_some_and(|o| {
+        o.is_dir() && manifest::Manifest::written_by(&manifest::path_for(o), &manifest::build_key())
+    });
+    let mut state = engine::State::default();
+    state.parse.html_budget = Some(budget(opts));
+    state.parse.drop_bodies = rebuild;
+    state.parse.kept = out
+        .as_deref()
+        .filter(|_| rebuild)
+        .and_then(|o| edition::KeptDocs::beside(o, &manifest::build_key()));
+    // memory: the edition holds body HTML up to a budget; the other pages
+    // hold it compressed, set aside beside the output, unpacked when
+    // rendered and freed with them
+    state.parse.spill = out.and_then(|o| pack::Spill::beside(&o));
+    state
 }
 
 /// The render stage's outcome, unless text set aside could not be read

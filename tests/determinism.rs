@@ -93,9 +93,10 @@ fn leftovers(out: &Path) -> Vec<String> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with(&format!(".{name}.apparat-")))
         // the spare tree a rebuild keeps for the next one is not a leftover,
-        // nor the search index's cache
+        // nor the search index's cache, nor the parsed documents
         .filter(|n| *n != format!(".{name}.apparat-spare"))
         .filter(|n| *n != format!(".{name}.apparat-search"))
+        .filter(|n| *n != format!(".{name}.apparat-parse"))
         .collect()
 }
 
@@ -303,6 +304,83 @@ fn a_rebuild_renders_only_what_changed() {
     assert_eq!(all.rendered, all.pages);
     assert_same(&out, &fresh);
     assert!(leftovers(&out).is_empty());
+}
+
+/// A rebuild parses only the texts that changed: the others' documents
+/// come from the last rebuild (`.NAME.apparat-parse`, beside the output),
+/// and the result is a fresh build's, whether those documents are there,
+/// damaged or gone.
+#[test]
+fn a_rebuild_that_parses_only_the_changed_texts_equals_a_fresh_build() {
+    let (dir, root) = corpus(20, corpus::Nav::Editorial);
+    let out = dir.path().join("out");
+    let kept = dir.path().join(".out.apparat-parse");
+    build(&opts(&root, &out)).expect("first build");
+    assert!(!kept.exists(), "a first build keeps no documents");
+    let s = build(&opts(&root, &out)).expect("rebuild").0;
+    assert_eq!(s.parsed, s.pages, "{s:?}");
+    assert!(kept.is_file(), "a rebuild keeps the documents");
+    let first = fs::read(&kept).expect("kept");
+    // a rebuild in which nothing changed parses nothing and leaves them
+    // as they were
+    let s = build(&opts(&root, &out)).expect("rebuild").0;
+    assert_eq!(s.parsed, 0, "{s:?}");
+    assert!(fs::read(&kept).expect("kept") == first);
+
+    // one text gains a mention and a note, another loses a paragraph, a
+    // third is removed: each rebuild equals a fresh build
+    let edit = |name: &str, f: &dyn Fn(String) -> String| {
+        let path = root.join(format!("content/textes/{name}.md"));
+        let text = fs::read_to_string(&path).expect("text");
+        fs::write(&path, f(text)).expect("edit");
+    };
+    let persons = fs::read_to_string(root.join("content/persons.toml")).expect("persons");
+    let id = persons
+        .lines()
+        .find_map(|l| l.strip_prefix("id = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .expect("a person")
+        .to_string();
+    edit("t00004", &|t| {
+        format!("{t}\nAjout[^z] sur [Luis](person:{id}).\n\n[^z]: Une note.\n")
+    });
+    edit("t00009", &|t| t.replacen("\n\n", "\n", 1));
+    fs::remove_file(root.join("content/textes/t00012.md")).expect("remove");
+    let fresh = |name: &str| {
+        let f = dir.path().join(name);
+        build(&opts(&root, &f)).expect("fresh build");
+        f
+    };
+    let (s, _) = build(&opts(&root, &out)).expect("rebuild after edits");
+    assert_eq!(s.parsed, 2, "{s:?}");
+    assert_same(&out, &fresh("fresh1"));
+    assert!(
+        fs::read(&kept).expect("kept") != first,
+        "the documents follow the texts"
+    );
+
+    // damaged, or from another configuration: every text parsed again
+    let bytes = fs::read(&kept).expect("kept");
+    fs::write(&kept, &bytes[..bytes.len() / 2]).expect("cut");
+    edit("t00005", &|t| t.replacen("Tout", "Toute", 1));
+    let s = build(&opts(&root, &out))
+        .expect("rebuild over a damaged file")
+        .0;
+    assert_eq!(s.parsed, s.pages, "{s:?}");
+    assert_same(&out, &fresh("fresh2"));
+    let site = root.join("site.toml");
+    let config = fs::read_to_string(&site).expect("site.toml");
+    fs::write(
+        &site,
+        config.replacen("title = \"", "title = \"Nouveau ", 1),
+    )
+    .expect("title");
+    let s = build(&opts(&root, &out))
+        .expect("rebuild with a new title")
+        .0;
+    assert_eq!(s.parsed, s.pages, "{s:?}");
+    assert_same(&out, &fresh("fresh3"));
+    assert!(leftovers(&out).is_empty(), "{:?}", leftovers(&out));
 }
 
 #[test]

@@ -21,7 +21,7 @@ fn site() -> Site {
 
 /// Names beside the output that a build left behind (staging folders; not
 /// the spare tree that a rebuild keeps for the next one, nor the search
-/// index's cache).
+/// index's cache or the parsed documents).
 fn leftovers(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(dir)
         .expect("read root")
@@ -31,6 +31,7 @@ fn leftovers(dir: &Path) -> Vec<String> {
             n.contains(".apparat-")
                 && !n.ends_with(".apparat-spare")
                 && !n.ends_with(".apparat-search")
+                && !n.ends_with(".apparat-parse")
         })
         .collect();
     v.sort();

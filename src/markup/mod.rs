@@ -23,118 +23,162 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 
 /// Which series a note belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, minicbor::Encode, minicbor::Decode)]
 #[serde(rename_all = "lowercase")]
 pub enum Series {
+    #[n(0)]
     Author,
+    #[n(1)]
     Editorial,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, minicbor::Encode, minicbor::Decode)]
 pub struct Note {
     /// The label as written (`12`, `*`, `ed-a`).
+    #[n(0)]
     pub label: String,
     /// The label as printed (`12`, `*`, `a`).
+    #[n(1)]
     pub display: String,
     /// Anchor of the note (`n-12`, `n-star`, `ed-a`).
+    #[n(2)]
     pub id: String,
+    #[n(3)]
     pub series: Series,
     /// Number of calls.
+    #[n(4)]
     pub calls: usize,
     /// Byte offset of the definition in the page source.
     #[serde(skip)]
+    #[n(5)]
     pub offset: usize,
     /// Paragraph where it is first called.
+    #[n(6)]
     pub para: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, minicbor::Encode, minicbor::Decode)]
 pub struct Mention {
     /// The entry's id (a person's, or another register's entry).
+    #[n(0)]
     pub person: String,
     /// [`crate::hash::id_key`] of `person`.
     #[serde(skip)]
+    #[n(1)]
     pub key: u64,
     /// The register of a mention of a declared register (`org`); empty for a person.
     #[serde(skip_serializing_if = "String::is_empty")]
+    #[n(2)]
     pub register: String,
     /// The printed form (link text).
+    #[n(3)]
     pub form: String,
     /// Anchor of the mention on its page.
+    #[n(4)]
     pub anchor: String,
+    #[n(5)]
     pub para: Option<u32>,
     /// The printed label of the note it sits in.
+    #[n(6)]
     pub note: Option<String>,
     #[serde(skip)]
+    #[n(7)]
     pub offset: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, minicbor::Encode, minicbor::Decode)]
 pub struct Emendation {
+    #[n(0)]
     pub id: String,
     /// Source reading (empty for an addition).
+    #[n(1)]
     pub source: String,
     /// Edition's reading (empty for a deletion).
+    #[n(2)]
     pub reading: String,
+    #[n(3)]
     pub para: Option<u32>,
+    #[n(4)]
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, minicbor::Encode, minicbor::Decode)]
 pub struct Heading {
+    #[n(0)]
     pub level: u8,
+    #[n(1)]
     pub text: String,
+    #[n(2)]
     pub id: String,
 }
 
 /// A parallel block's shape, for checks and tests.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, minicbor::Encode, minicbor::Decode)]
 pub struct ParallelInfo {
+    #[n(0)]
     pub para: Option<u32>,
+    #[n(1)]
     pub langs: (String, String),
+    #[n(2)]
     pub segments: usize,
 }
 
 /// A parsed page.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, minicbor::Encode, minicbor::Decode)]
 pub struct Document {
+    #[cbor(skip)]
     pub html: String,
+    #[n(0)]
     pub notes: Vec<Note>,
+    #[n(1)]
     pub mentions: Vec<Mention>,
     /// Mentions of the registers declared beside the person register.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[n(2)]
     pub register_mentions: Vec<Mention>,
+    #[n(3)]
     pub emendations: Vec<Emendation>,
+    #[n(4)]
     pub headings: Vec<Heading>,
+    #[n(5)]
     pub parallels: Vec<ParallelInfo>,
     /// Number of numbered paragraphs.
+    #[n(6)]
     pub paragraphs: u32,
     /// Foreign-language spans.
+    #[n(7)]
     pub foreign_spans: usize,
     /// Links written in the page (Markdown links and images), for the link check.
     #[serde(skip)]
+    #[n(8)]
     pub links: Vec<LinkRef>,
     /// Ids generated besides those of headings, paragraphs, notes, mentions
     /// and emendations (parallel segments).
     #[serde(skip)]
+    #[n(9)]
     pub extra_ids: Vec<String>,
     /// The call of the note called from the title (`title_note`), as HTML
     /// for the templates to put in the title heading; empty when there is none.
+    #[n(10)]
     pub title_call: String,
     /// The body HTML packed as it was emitted, `html` then empty (see
     /// [`parse_with`]).
     #[serde(skip)]
+    #[cbor(skip)]
     pub packed: Option<crate::pack::Packed>,
 }
 
 /// A link written in a page: its target and where it is.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, minicbor::Encode, minicbor::Decode)]
 pub struct LinkRef {
     /// The target as written (`../x/#p-2`, `@/x.md`, `/data.json`).
+    #[n(0)]
     pub written: String,
     /// The target as the page links to it (`@/x.md` → `/x/`).
+    #[n(1)]
     pub url: String,
     /// Byte offset of the link in the page source.
+    #[n(2)]
     pub offset: usize,
 }
 

@@ -37,9 +37,63 @@ const CHUNK_LOCATIONS: usize = 20_000;
 const SIGNATURE: &[u8] = b"pagefind_dcd";
 
 #[derive(Encode)]
-struct WordIndex {
+struct WordIndex<'a> {
     #[n(0)]
-    words: Vec<PackedWord>,
+    words: Vec<MergeWord<'a>>,
+}
+
+/// A word of a shard being merged, as [`PackedWord`] encodes it, borrowed
+/// from its pages' packed words (see [`decode_words`]).
+#[derive(Encode, Debug)]
+struct MergeWord<'a> {
+    #[n(0)]
+    word: &'a str,
+    #[n(1)]
+    pages: Vec<MergePage<'a>>,
+    #[n(2)]
+    additional_variants: Vec<MergeVariant<'a>>,
+}
+
+#[derive(Encode, Debug)]
+struct MergeVariant<'a> {
+    #[n(0)]
+    form: &'a str,
+    #[n(1)]
+    pages: Vec<MergePage<'a>>,
+}
+
+#[derive(Encode, Debug)]
+struct MergePage<'a> {
+    #[n(0)]
+    page_number: usize,
+    #[n(1)]
+    locs: IntsRef<'a>,
+    #[n(2)]
+    meta_locs: Vec<i32>,
+}
+
+/// [`Ints`] borrowed from a page's packed words.
+#[derive(Debug, Clone, Copy)]
+struct IntsRef<'a> {
+    len: usize,
+    cbor: &'a [u8],
+}
+
+impl<C> Encode<C> for IntsRef<'_> {
+    fn encode<W: minicbor::encode::Write>(
+        &self,
+        e: &mut minicbor::Encoder<W>,
+        _: &mut C,
+    ) -> Result<(), minicbor::encode::Error<W::Error>> {
+        if self.cbor.is_empty() {
+            e.array(0)?;
+        } else {
+            e.writer_mut()
+                .write_all(self.cbor)
+                .map_err(minicbor::encode::Error::write)?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Encode, Clone, Debug)]
@@ -97,10 +151,6 @@ impl Ints {
             }
         }
         Ints { len, cbor }
-    }
-
-    fn len(&self) -> usize {
-        self.len
     }
 }
 
@@ -699,9 +749,15 @@ impl<'a> Reader<'a> {
         Ok(v)
     }
 
-    fn pages(&mut self, page_number: usize, fields: &[u16]) -> Result<Vec<PackedPage>, Corrupt> {
+    /// A list of page entries, pushed onto `v`.
+    fn pages(
+        &mut self,
+        page_number: usize,
+        fields: &[u16],
+        v: &mut Vec<MergePage<'a>>,
+    ) -> Result<(), Corrupt> {
         let n = self.len()?;
-        let mut v = Vec::with_capacity(n.min(self.bytes.len()));
+        v.reserve(n.min(self.bytes.len()));
         for _ in 0..n {
             let len = self.len()?;
             let bytes = self.len()?;
@@ -710,43 +766,60 @@ impl<'a> Reader<'a> {
             }
             let (cbor, rest) = self.bytes.split_at(bytes);
             self.bytes = rest;
-            let locs = Ints {
-                len,
-                cbor: cbor.to_vec(),
-            };
             let meta_locs = self.meta_ints(fields)?;
-            v.push(PackedPage {
+            v.push(MergePage {
                 page_number,
-                locs,
+                locs: IntsRef { len, cbor },
                 meta_locs,
             });
         }
-        Ok(v)
+        Ok(())
     }
 }
 
 /// Each word of `bytes` (see [`encode_words`]) as page `page_number` gives
-/// it, its metadata fields renumbered by `fields`, handed to `each`: the
-/// word (borrowed from `bytes`), its pages and its variants.
+/// it, its metadata fields renumbered by `fields`, merged into `words`: a
+/// new word added, a known one given the page and its variants (a variant
+/// already known gets the page too, a new one is added after the others).
 fn decode_words<'b>(
     bytes: &'b [u8],
     page_number: usize,
     fields: &[u16],
-    mut each: impl FnMut(&'b str, Vec<PackedPage>, Vec<PackedVariant>),
+    words: &mut HashMap<&'b str, MergeWord<'b>>,
 ) -> Result<(), String> {
     let mut r = Reader { bytes };
     let mut read = || -> Result<(), Corrupt> {
         for _ in 0..r.len()? {
             let word = r.str()?;
-            let pages = r.pages(page_number, fields)?;
-            let n = r.len()?;
-            let mut additional_variants = Vec::with_capacity(n.min(r.bytes.len()));
-            for _ in 0..n {
-                let form = r.str()?.to_string();
-                let pages = r.pages(page_number, fields)?;
-                additional_variants.push(PackedVariant { form, pages });
+            let mut fresh = false;
+            let e = words.entry(word).or_insert_with(|| {
+                fresh = true;
+                MergeWord {
+                    word,
+                    pages: Vec::new(),
+                    additional_variants: Vec::new(),
+                }
+            });
+            r.pages(page_number, fields, &mut e.pages)?;
+            for _ in 0..r.len()? {
+                let form = r.str()?;
+                let known = match fresh {
+                    true => None,
+                    false => e.additional_variants.iter().position(|x| x.form == form),
+                };
+                let v = match known {
+                    Some(k) => &mut e.additional_variants[k],
+                    None => {
+                        e.additional_variants.push(MergeVariant {
+                            form,
+                            pages: Vec::new(),
+                        });
+                        let last = e.additional_variants.len() - 1;
+                        &mut e.additional_variants[last]
+                    }
+                };
+                r.pages(page_number, fields, &mut v.pages)?;
             }
-            each(word, pages, additional_variants);
         }
         Ok(())
     };
@@ -754,8 +827,8 @@ fn decode_words<'b>(
 }
 
 /// The words, in byte order, cut into chunks of about [`CHUNK_LOCATIONS`].
-fn chunks(mut words: Vec<PackedWord>) -> Vec<Vec<PackedWord>> {
-    words.sort_unstable_by(|a, b| a.word.cmp(&b.word));
+fn chunks(mut words: Vec<MergeWord<'_>>) -> Vec<Vec<MergeWord<'_>>> {
+    words.sort_unstable_by(|a, b| a.word.cmp(b.word));
     let mut out = Vec::new();
     let mut chunk = Vec::new();
     let mut size = 0;
@@ -764,7 +837,7 @@ fn chunks(mut words: Vec<PackedWord>) -> Vec<Vec<PackedWord>> {
             .pages
             .iter()
             .chain(word.additional_variants.iter().flat_map(|v| &v.pages))
-            .map(|p| p.locs.len() + p.meta_locs.len() + 1)
+            .map(|p| p.locs.len + p.meta_locs.len() + 1)
             .sum::<usize>()
             + word.additional_variants.len();
         chunk.push(word);
@@ -789,12 +862,12 @@ fn prefixes(a: &str, b: &str) -> (String, String) {
     )
 }
 
-fn chunk_bounds(chunks: &[Vec<PackedWord>]) -> Vec<MetaChunk> {
+fn chunk_bounds(chunks: &[Vec<MergeWord<'_>>]) -> Vec<MetaChunk> {
     let mut bounds: Vec<MetaChunk> = chunks
         .iter()
         .map(|c| MetaChunk {
-            from: c.first().map(|w| w.word.clone()).unwrap_or_default(),
-            to: c.last().map(|w| w.word.clone()).unwrap_or_default(),
+            from: c.first().map(|w| w.word.to_string()).unwrap_or_default(),
+            to: c.last().map(|w| w.word.to_string()).unwrap_or_default(),
             hash: String::new(),
         })
         .collect();
@@ -809,7 +882,7 @@ fn chunk_bounds(chunks: &[Vec<PackedWord>]) -> Vec<MetaChunk> {
 }
 
 /// Delta-encodes page numbers within a list of pages.
-fn delta(pages: &mut [PackedPage]) {
+fn delta(pages: &mut [MergePage<'_>]) {
     let mut last = 0;
     for p in pages {
         let n = p.page_number;
@@ -881,8 +954,13 @@ pub fn write(pages: Vec<Compact>, language: &str, version: &str) -> Result<Index
     let meta_fields: Vec<String> = fields.into_iter().cloned().collect();
 
     // the pages merged in their order (their numbers), each page's words
-    // unpacked into the shard's as it comes
-    let mut words: HashMap<String, PackedWord> = HashMap::default();
+    // unpacked into the shard's as it comes (borrowed from its bytes)
+    let mut pages = pages;
+    let bodies: Vec<Vec<u8>> = pages
+        .iter_mut()
+        .map(|p| std::mem::take(&mut p.words))
+        .collect();
+    let mut words: HashMap<&str, MergeWord<'_>> = HashMap::default();
     let mut filters: BTreeMap<String, BTreeMap<String, Vec<usize>>> = BTreeMap::new();
     let mut fragment_names: HashMap<String, String> = HashMap::default();
     let mut meta_pages = Vec::with_capacity(pages.len());
@@ -893,30 +971,8 @@ pub fn write(pages: Vec<Compact>, language: &str, version: &str) -> Result<Index
             .iter()
             .map(|k| meta_fields.binary_search(k).unwrap_or(0) as u16)
             .collect();
-        decode_words(
-            &page.words,
-            n,
-            &field_ids,
-            |word, pages, variants| match words.get_mut(word) {
-                Some(e) => {
-                    e.pages.extend(pages);
-                    for v in variants {
-                        match e.additional_variants.iter_mut().find(|x| x.form == v.form) {
-                            Some(x) => x.pages.extend(v.pages),
-                            None => e.additional_variants.push(v),
-                        }
-                    }
-                }
-                None => {
-                    let packed = PackedWord {
-                        word: word.to_string(),
-                        pages,
-                        additional_variants: variants,
-                    };
-                    words.insert(word.to_string(), packed);
-                }
-            },
-        )?;
+        let body = bodies.get(n).map_or(&[][..], Vec::as_slice);
+        decode_words(body, n, &field_ids, &mut words)?;
         for (filter, values) in page.filters {
             let by_value = filters.entry(filter).or_default();
             for value in values {
@@ -1105,15 +1161,36 @@ mod tests {
             .any(|w| w.pages.iter().any(|p| !p.meta_locs.is_empty())));
         let c = compact(p).expect("compact");
         assert_eq!(c.meta_keys, ["kind", "title"]);
-        let mut got = Vec::new();
-        decode_words(&c.words, 7, &ids, |word, pages, additional_variants| {
-            got.push(PackedWord {
-                word: word.to_string(),
-                pages,
-                additional_variants,
+        let mut words = HashMap::default();
+        decode_words(&c.words, 7, &ids, &mut words).expect("decode");
+        let owned = |pages: &[MergePage]| -> Vec<PackedPage> {
+            pages
+                .iter()
+                .map(|p| PackedPage {
+                    page_number: p.page_number,
+                    locs: Ints {
+                        len: p.locs.len,
+                        cbor: p.locs.cbor.to_vec(),
+                    },
+                    meta_locs: p.meta_locs.clone(),
+                })
+                .collect()
+        };
+        let got = words
+            .into_values()
+            .map(|w| PackedWord {
+                word: w.word.to_string(),
+                pages: owned(&w.pages),
+                additional_variants: w
+                    .additional_variants
+                    .iter()
+                    .map(|v| PackedVariant {
+                        form: v.form.to_string(),
+                        pages: owned(&v.pages),
+                    })
+                    .collect(),
             })
-        })
-        .expect("decode");
+            .collect();
         assert_eq!(sorted(got), sorted(expected.into_values().collect()));
     }
 
@@ -1121,7 +1198,8 @@ mod tests {
     fn corrupt_page_data_is_an_error_not_a_panic() {
         let c = compact(page()).expect("compact");
         for cut in [1, c.words.len() / 2, c.words.len() - 1] {
-            assert!(decode_words(&c.words[..cut], 0, &[0, 1], |_, _, _| {}).is_err());
+            let mut words = HashMap::default();
+            assert!(decode_words(&c.words[..cut], 0, &[0, 1], &mut words).is_err());
         }
     }
 }
