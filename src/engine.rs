@@ -506,27 +506,23 @@ pub(crate) fn prepare(
     changed: &HashSet<PathBuf>,
     state: &mut State,
 ) -> Result<Prepared, Diagnostics> {
-    let (checked, mut diags) = check_with(opts, changed, (&mut state.parse, &mut state.links));
-    let t = Instant::now();
-    let sources = render::read_templates(&opts.root, &mut diags);
-    let key = edition::hash_of(&sources);
-    let templates = match &state.templates {
-        Some((k, t)) if *k == key => Some(Arc::clone(t)),
-        _ => render::compile_templates(sources, &mut diags).map(Arc::new),
-    };
+    // the templates are read and compiled, and the version asked of git,
+    // while the content is loaded, parsed and resolved
+    let cached = state.templates.clone();
+    let ((checked, mut diags), (templates, template_diags, version)) = rayon::join(
+        || check_with(opts, changed, (&mut state.parse, &mut state.links)),
+        || templates_and_version(opts, cached),
+    );
+    diags.extend(template_diags);
     if let Some(t) = &templates {
-        state.templates = Some((key, Arc::clone(t)));
+        state.templates = Some(t.clone());
     }
-    timing("templates", t);
-    let (Some((config, ed)), Some(templates)) = (checked, templates) else {
+    let (Some((config, ed)), Some((_, templates))) = (checked, templates) else {
         return Err(diags);
     };
     if diags.has_errors() {
         return Err(diags);
     }
-    let t = Instant::now();
-    let version = git_version(&opts.root);
-    timing("git version", t);
     Ok(Prepared {
         config,
         ed,
@@ -534,6 +530,31 @@ pub(crate) fn prepare(
         version,
         diags,
     })
+}
+
+/// Compiled templates, with the hash of their sources.
+type Compiled = Option<(u64, Arc<render::Templates>)>;
+
+/// The edition's templates compiled (the last ones, `cached`, if their
+/// sources did not change), with their hash; what was wrong with them; and
+/// the edition's version.
+fn templates_and_version(
+    opts: &BuildOptions,
+    cached: Compiled,
+) -> (Compiled, Diagnostics, render::Version) {
+    let t = Instant::now();
+    let mut diags = Diagnostics::default();
+    let sources = render::read_templates(&opts.root, &mut diags);
+    let key = edition::hash_of(&sources);
+    let templates = match cached {
+        Some((k, t)) if k == key => Some(t),
+        _ => render::compile_templates(sources, &mut diags).map(Arc::new),
+    };
+    timing("templates", t);
+    let t = Instant::now();
+    let version = git_version(&opts.root);
+    timing("git version", t);
+    (templates.map(|t| (key, t)), diags, version)
 }
 
 fn mode(opts: &BuildOptions) -> &'static str {

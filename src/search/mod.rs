@@ -400,11 +400,16 @@ impl ShardCache {
     }
 }
 
+/// A shard's cache is written again when more than one page in this many
+/// missed it (see [`index_shard_cached`]).
+const STALE_SHARE: usize = 64;
+
 /// [`index_shard_of`] for pages with their fingerprints, each page's
 /// compact form taken from `cache` when its fingerprint there is the same;
 /// also how many pages came from `cache`. The shard's cache for the next
 /// build (`key`: this binary's) is handed to `save` while the shard is
-/// merged. With `APPARAT_SEARCH_INDEXER=pagefind`, no cache.
+/// merged, unless `cache` missed no more than one page in [`STALE_SHARE`].
+/// With `APPARAT_SEARCH_INDEXER=pagefind`, no cache.
 pub fn index_shard_cached(
     language: &str,
     pages: &[(&str, u64)],
@@ -435,6 +440,13 @@ pub fn index_shard_cached(
         return Ok((None, 0));
     };
     drop(hits);
+    // a cache that misses few pages is kept as it is: those pages are
+    // digested again by the next build, instead of every page's compact
+    // form written again for a few (a text edited again and again)
+    let misses = pages.len() - from_cache;
+    if from_cache > 0 && misses * STALE_SHARE <= pages.len() {
+        return Ok((index_compacts(language, compacts)?, from_cache));
+    }
     let next = ShardCache {
         key: key.to_string(),
         pages: pages
@@ -559,4 +571,74 @@ pub fn site_search(root: &std::path::Path) -> Option<String> {
     crate::config::Config::load(root, &mut crate::diagnostics::Diagnostics::default())
         .filter(|c| c.search)
         .map(|c| c.language)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A shard's cache that misses one page in [`STALE_SHARE`] or fewer is
+    /// not written again; one that misses more is. The index is the same
+    /// as without any cache either way.
+    #[test]
+    fn a_cache_missing_few_pages_is_kept_and_the_index_is_the_same() {
+        let n = 2 * STALE_SHARE;
+        let paths: Vec<String> = (0..n).map(|i| format!("p{i:03}/index.html")).collect();
+        let page = |i: usize, rev: usize| {
+            format!(
+                "<html lang=\"fr\"><head><title>Page {i}</title></head>\
+                 <body data-pagefind-body><p id=\"p-1\">Texte {i}, révision {rev}, \
+                 Mariátegui.</p></body></html>"
+            )
+        };
+        let index = |revs: &[usize], cache: Option<ShardCache>| {
+            let read = |p: &str| {
+                let i = paths.iter().position(|q| q == p)?;
+                Some(Ok(PageBytes::Whole(page(i, revs[i]).into_bytes())))
+            };
+            let pages: Vec<(&str, u64)> = paths
+                .iter()
+                .zip(revs)
+                .map(|(p, r)| (p.as_str(), *r as u64))
+                .collect();
+            let saved = Mutex::new(None);
+            let save = |c: ShardCache| *saved.lock().expect("lock") = Some(c);
+            let (files, hits) =
+                index_shard_cached("fr", &pages, &read, cache, ("key", &save)).expect("index");
+            let saved = saved.into_inner().expect("lock");
+            let files: Vec<(String, Vec<u8>)> = files
+                .expect("files")
+                .into_iter()
+                .map(|f| (f.path, f.bytes))
+                .collect();
+            (files, hits, saved)
+        };
+        let mut revs = vec![0; n];
+        let (_, hits, first) = index(&revs, None);
+        assert_eq!(hits, 0);
+        let first = first.expect("a cache made");
+        let bytes = first.to_bytes().expect("encode");
+        let cache = || ShardCache::from_bytes(&bytes, "key");
+
+        // two pages changed: two misses in 128 pages, the cache kept
+        revs[3] = 1;
+        revs[70] = 1;
+        let (files, hits, saved) = index(&revs, cache());
+        assert_eq!(hits, n - 2);
+        assert!(
+            saved.is_none(),
+            "a cache missing 2 of {n} pages written again"
+        );
+        let (fresh, _, _) = index(&revs, None);
+        assert!(files == fresh, "the index differs from a fresh one");
+
+        // three: written again
+        revs[100] = 1;
+        let (files, hits, saved) = index(&revs, cache());
+        assert_eq!(hits, n - 3);
+        assert!(saved.is_some_and(|c| c.pages.len() == n));
+        let (fresh, _, _) = index(&revs, None);
+        assert!(files == fresh, "the index differs from a fresh one");
+    }
 }
