@@ -241,6 +241,10 @@ pub fn build(opts: &BuildOptions) -> Result<(Summary, Diagnostics), Diagnostics>
     let (parsed, kept) = (state.parse.parsed, state.parse.kept.take());
     let ran = engine::render(opts, prepared, &mut state, &sink);
     let mut ran = read_back_whole(ran, spill.as_deref(), &out)?;
+    // (nothing is read from it after render)
+    if let Some(s) = &spill {
+        s.close();
+    }
     // the search index reads the pages back: the parsed edition goes first,
     // freed on a thread of its own (millions of small allocations: a tenth
     // of a rebuild that renders nothing, if the build waited for it; if no

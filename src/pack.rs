@@ -4,7 +4,7 @@
 //! emits it ([`Packer`]); in a build, set aside in a file beside the
 //! output ([`Spill`]).
 
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// A page body from this many bytes of source on is large (see [`is_large`]).
@@ -86,8 +86,8 @@ impl Block {
 /// build then reports it and writes nothing.
 #[derive(Debug)]
 pub struct Spill {
-    /// The file, and where the next block goes.
-    file: Mutex<(std::fs::File, u64)>,
+    /// The file, and where the next block goes (`None` once closed).
+    file: Mutex<Option<(Arc<std::fs::File>, u64)>>,
     failure: Mutex<Option<String>>,
 }
 
@@ -104,7 +104,7 @@ impl Spill {
             .find(|p| p.is_dir())?;
         let file = tempfile::tempfile_in(folder).ok()?;
         Some(Arc::new(Spill {
-            file: Mutex::new((file, 0)),
+            file: Mutex::new(Some((Arc::new(file), 0))),
             failure: Mutex::new(None),
         }))
     }
@@ -112,9 +112,10 @@ impl Spill {
     /// Appends `bytes`; where they are, if they could be written.
     fn put(&self, bytes: &[u8]) -> Option<u64> {
         let mut guard = self.file.lock().unwrap_or_else(PoisonError::into_inner);
-        let (file, end) = &mut *guard;
+        let (file, end) = guard.as_mut()?;
         let at = *end;
         // (a write that failed half-way is written over by the next one)
+        let mut file: &std::fs::File = file;
         file.seek(SeekFrom::Start(at)).ok()?;
         file.write_all(bytes).ok()?;
         *end = at + bytes.len() as u64;
@@ -124,11 +125,24 @@ impl Spill {
     /// The `len` bytes at `at`.
     fn get(&self, at: u64, len: usize) -> Result<Vec<u8>, String> {
         let read = || -> std::io::Result<Vec<u8>> {
-            let mut guard = self.file.lock().unwrap_or_else(PoisonError::into_inner);
-            let file = &mut guard.0;
-            file.seek(SeekFrom::Start(at))?;
             let mut bytes = vec![0; len];
-            file.read_exact(&mut bytes)?;
+            let guard = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+            let closed = || std::io::Error::other("the file was closed");
+            let file = Arc::clone(&guard.as_ref().ok_or_else(closed)?.0);
+            // (a positional read needs no lock held)
+            #[cfg(unix)]
+            {
+                drop(guard);
+                std::os::unix::fs::FileExt::read_exact_at(&*file, &mut bytes, at)?;
+            }
+            #[cfg(not(unix))]
+            {
+                use std::io::Read;
+                let mut file: &std::fs::File = &file;
+                file.seek(SeekFrom::Start(at))?;
+                file.read_exact(&mut bytes)?;
+                drop(guard);
+            }
             Ok(bytes)
         };
         read().map_err(|e| {
@@ -136,6 +150,18 @@ impl Spill {
                 "cannot read back the text set aside beside the output: {e}"
             ))
         })
+    }
+
+    /// Closes the file, once nothing will be read from it (on Windows, where
+    /// it has a name until closed, this removes it): a block read after is
+    /// a failure.
+    pub fn close(&self) {
+        drop(
+            self.file
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
     }
 
     /// Records why a block could not be read back (the first reason is
@@ -352,6 +378,7 @@ impl Dictionaries {
 #[cfg(test)]
 mod tests {
     use super::{Dictionaries, Packed, Packer};
+    use std::sync::Arc;
 
     #[test]
     fn files_of_a_kind_are_packed_against_the_first_and_unpack_the_same() {
@@ -414,11 +441,25 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).expect("read").count(), 0);
         assert_eq!(spill.failure(), None);
         // the file cut short: the block cannot be read back, and the spill says so
-        spill.file.lock().expect("lock").0.set_len(1).expect("cut");
+        let file = spill
+            .file
+            .lock()
+            .expect("lock")
+            .as_ref()
+            .map(|f| Arc::clone(&f.0));
+        file.expect("open").set_len(1).expect("cut");
         assert!(packs[49].unpack().is_err());
         assert!(spill
             .failure()
             .is_some_and(|e| e.contains("cannot read back")));
+        // closed: read as a failure, written nowhere
+        let other = super::Spill::beside(&dir.path().join("public")).expect("spill");
+        let p = Packed::new_in(&texts[10], Some(&other));
+        other.close();
+        assert!(p.unpack().is_err());
+        assert!(other.failure().is_some_and(|e| e.contains("closed")));
+        let q = Packed::new_in(&texts[10], Some(&other));
+        assert_eq!(q.unpack().expect("held"), texts[10].as_bytes());
     }
 
     #[test]

@@ -215,30 +215,30 @@ fn index_shard(
     paths: &[&str],
     read: &ReadPage,
 ) -> Result<Option<Vec<SiteFile>>, String> {
-    let pages = compacts(language, paths, read, &|_| None)?;
+    let pages = compacts(language, paths, read, paths.iter().map(|_| None).collect())?;
     match pages {
         Some(pages) => index_compacts(language, pages),
         None => Ok(None),
     }
 }
 
-/// Each page of `paths` made compact: taken from `ready`, or read with
-/// `read`, parsed and digested. `None`: `read` leaves the index to its
-/// reader.
+/// Each page of `paths` made compact: the one `ready` holds at its rank,
+/// or read with `read`, parsed and digested. `None`: `read` leaves the
+/// index to its reader.
 fn compacts(
     language: &str,
     paths: &[&str],
     read: &ReadPage,
-    ready: &(dyn Fn(usize) -> Option<pagefind_format::Compact> + Sync),
+    ready: Vec<Option<pagefind_format::Compact>>,
 ) -> Result<Option<Vec<pagefind_format::Compact>>, String> {
     use rayon::prelude::*;
     let language = primary_language(language);
     let stemmer = words::stemmer(&language);
     let pages: Vec<Option<pagefind_format::Compact>> = paths
         .par_iter()
-        .enumerate()
-        .map(|(i, &path)| {
-            if let Some(page) = ready(i) {
+        .zip(ready)
+        .map(|(&path, ready)| {
+            if let Some(page) = ready {
                 return Ok(Some(page));
             }
             let Some(html) = read(path) else {
@@ -434,12 +434,10 @@ pub fn index_shard_cached(
         .collect();
     drop(old);
     let from_cache = hits.iter().flatten().count();
-    let ready = |i: usize| hits.get(i).cloned().flatten();
-    let Some(compacts) = compacts(language, &paths, read, &ready)? else {
+    let Some(compacts) = compacts(language, &paths, read, hits)? else {
         save(ShardCache::default());
         return Ok((None, 0));
     };
-    drop(hits);
     // a cache that misses few pages is kept as it is: those pages are
     // digested again by the next build, instead of every page's compact
     // form written again for a few (a text edited again and again)

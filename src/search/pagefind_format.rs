@@ -826,6 +826,50 @@ fn decode_words<'b>(
     read().map_err(|_| CORRUPT.to_string())
 }
 
+/// The words of every page (page `n`'s in `bodies[n]`, its metadata fields
+/// renumbered by `fields[n]`) merged in page order, as [`decode_words`]
+/// merges them one page after the other: runs of pages unpacked in
+/// parallel, then joined in their order (a run's pages come after the
+/// runs before it, and so do the variants it adds).
+fn merge_words<'b>(
+    bodies: &'b [Vec<u8>],
+    fields: &[Vec<u16>],
+) -> Result<HashMap<&'b str, MergeWord<'b>>, String> {
+    let runs = rayon::current_num_threads().clamp(1, 8);
+    let size = bodies.len().div_ceil(runs).max(1);
+    let maps: Vec<HashMap<&str, MergeWord<'_>>> = bodies
+        .par_chunks(size)
+        .enumerate()
+        .map(|(k, run)| {
+            let mut words = HashMap::default();
+            for (j, body) in run.iter().enumerate() {
+                let n = k * size + j;
+                let fields = fields.get(n).map_or(&[][..], Vec::as_slice);
+                decode_words(body, n, fields, &mut words)?;
+            }
+            Ok(words)
+        })
+        .collect::<Result<_, String>>()?;
+    let mut maps = maps.into_iter();
+    let mut all = maps.next().unwrap_or_default();
+    for map in maps {
+        for (word, w) in map {
+            let Some(e) = all.get_mut(word) else {
+                all.insert(word, w);
+                continue;
+            };
+            e.pages.extend(w.pages);
+            for v in w.additional_variants {
+                match e.additional_variants.iter_mut().find(|x| x.form == v.form) {
+                    Some(x) => x.pages.extend(v.pages),
+                    None => e.additional_variants.push(v),
+                }
+            }
+        }
+    }
+    Ok(all)
+}
+
 /// The words, in byte order, cut into chunks of about [`CHUNK_LOCATIONS`].
 fn chunks(mut words: Vec<MergeWord<'_>>) -> Vec<Vec<MergeWord<'_>>> {
     words.sort_unstable_by(|a, b| a.word.cmp(b.word));
@@ -960,19 +1004,21 @@ pub fn write(pages: Vec<Compact>, language: &str, version: &str) -> Result<Index
         .iter_mut()
         .map(|p| std::mem::take(&mut p.words))
         .collect();
-    let mut words: HashMap<&str, MergeWord<'_>> = HashMap::default();
+    let field_ids: Vec<Vec<u16>> = pages
+        .iter()
+        .map(|page| {
+            page.meta_keys
+                .iter()
+                .map(|k| meta_fields.binary_search(k).unwrap_or(0) as u16)
+                .collect()
+        })
+        .collect();
+    let words = merge_words(&bodies, &field_ids)?;
     let mut filters: BTreeMap<String, BTreeMap<String, Vec<usize>>> = BTreeMap::new();
     let mut fragment_names: HashMap<String, String> = HashMap::default();
     let mut meta_pages = Vec::with_capacity(pages.len());
     let mut fragments = Vec::with_capacity(pages.len());
     for (n, page) in pages.into_iter().enumerate() {
-        let field_ids: Vec<u16> = page
-            .meta_keys
-            .iter()
-            .map(|k| meta_fields.binary_search(k).unwrap_or(0) as u16)
-            .collect();
-        let body = bodies.get(n).map_or(&[][..], Vec::as_slice);
-        decode_words(body, n, &field_ids, &mut words)?;
         for (filter, values) in page.filters {
             let by_value = filters.entry(filter).or_default();
             for value in values {
