@@ -341,6 +341,9 @@ fn a_shard_made_again_digests_only_the_pages_that_changed() {
     edit(1);
     assert!(build("out").contains("(2 pages digested, 0 from the cache)"));
     assert!(s.exists(".out.apparat-search/0.cbor"));
+    // and its compressed files, which the next build takes where their
+    // bytes did not change
+    assert!(s.exists(".out.apparat-search/0.gz"));
     edit(2);
     let err = build("out");
     assert!(

@@ -361,17 +361,35 @@ impl<'a> Shards<'a> {
             .and_then(|b| search::ShardCache::from_bytes(&b, &self.key));
         let keep = |next: search::ShardCache| {
             if let Some(file) = file.as_ref().filter(|_| self.write_cache) {
-                if save(file, &next).is_err() {
+                if save(file, next.to_bytes().ok().filter(|_| !next.is_empty())).is_err() {
                     let _ = std::fs::remove_file(file);
                 }
             }
         };
-        let (files, hits) =
-            search::index_shard_cached(self.language, pages, read, cache, (&self.key, &keep))?;
+        // and its compressed index files, by what they hold
+        let gz_file = self.cache.as_ref().map(|d| d.join(format!("{k}.gz")));
+        let gzipped = gz_file
+            .as_ref()
+            .filter(|f| std::fs::symlink_metadata(f).is_ok_and(|m| m.is_file()))
+            .and_then(|f| std::fs::read(f).ok())
+            .and_then(|b| search::Gzipped::from_bytes(&b, &self.key));
+        let kept = search::ShardKept {
+            pages: cache,
+            gzipped,
+        };
+        let made =
+            search::index_shard_cached(self.language, pages, read, kept, (&self.key, &keep))?;
+        if let Some(file) = gz_file.as_ref().filter(|_| self.write_cache) {
+            let g = &made.gzipped;
+            if save(file, g.to_bytes().ok().filter(|_| !g.is_empty())).is_err() {
+                let _ = std::fs::remove_file(file);
+            }
+        }
+        let hits = made.from_cache;
         self.digested
             .fetch_add(pages.len() - hits, Ordering::Relaxed);
         self.cached.fetch_add(hits, Ordering::Relaxed);
-        files
+        made.files
             .map(|files| (k, files))
             .ok_or_else(|| "cannot read the pages back for the search index".to_string())
     }
@@ -387,6 +405,7 @@ impl<'a> Shards<'a> {
             let name = name.to_str().unwrap_or_default();
             let k = name
                 .strip_suffix(".cbor")
+                .or_else(|| name.strip_suffix(".gz"))
                 .and_then(|k| k.parse::<usize>().ok());
             // (and what a killed build left: the output's lock keeps any
             // other build out while this one runs)
@@ -426,16 +445,16 @@ fn cache_dir(out: &Path, create: bool) -> Option<PathBuf> {
 }
 
 /// Writes a shard's cache (to a temporary file renamed into place); none
-/// for a cache of no pages.
-fn save(file: &Path, cache: &search::ShardCache) -> std::io::Result<()> {
-    if cache.is_empty() {
+/// for a cache of nothing (`None`).
+fn save(file: &Path, bytes: Option<Vec<u8>>) -> std::io::Result<()> {
+    let Some(bytes) = bytes else {
         return match std::fs::remove_file(file) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         };
-    }
-    let bytes = cache.to_bytes().map_err(std::io::Error::other)?;
-    let tmp = file.with_extension(format!("tmp-{}", std::process::id()));
+    };
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = file.with_file_name(format!("{name}.tmp-{}", std::process::id()));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, file).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);

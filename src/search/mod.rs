@@ -258,18 +258,55 @@ fn index_compacts(
     language: &str,
     pages: Vec<pagefind_format::Compact>,
 ) -> Result<Option<Vec<SiteFile>>, String> {
+    index_compacts_with(language, pages, &Default::default()).map(|(files, _)| files)
+}
+
+/// [`index_compacts`], taking from `before` the files it compressed (by
+/// their hash), and giving those of this index for the next.
+fn index_compacts_with(
+    language: &str,
+    pages: Vec<pagefind_format::Compact>,
+    before: &pagefind_format::Gzipped,
+) -> Result<(Option<Vec<SiteFile>>, Gzipped), String> {
     let language = primary_language(language);
     let statics = statics(&language)?;
-    let index = pagefind_format::write(pages, &language, &statics.version)?;
-    if index.page_count == 0 {
-        return Ok(Some(Vec::new()));
+    let index = pagefind_format::write(pages, &language, &statics.version, before)?;
+    let gzipped = Gzipped {
+        key: String::new(),
+        files: index
+            .gzipped
+            .into_iter()
+            .map(|(hash, gz)| Gz { hash, gz })
+            .collect(),
+    };
+    let files = index_files_of(
+        &language,
+        &statics,
+        index.files,
+        index.page_count,
+        &index.meta_hash,
+    );
+    Ok((files, gzipped))
+}
+
+/// A shard's files: Pagefind's own, the entry file, and the index's.
+fn index_files_of(
+    language: &str,
+    statics: &Statics,
+    index: Vec<(String, Vec<u8>)>,
+    page_count: usize,
+    meta_hash: &str,
+) -> Option<Vec<SiteFile>> {
+    let language = language.to_string();
+    if page_count == 0 {
+        return Some(Vec::new());
     }
     let entry = serde_json::json!({
         "version": statics.version,
         "languages": { language.clone(): {
-            "hash": index.meta_hash,
+            "hash": meta_hash,
             "wasm": statics.wasm,
-            "page_count": index.page_count,
+            "page_count": page_count,
         }},
         "include_characters": statics.include_characters,
     });
@@ -285,12 +322,12 @@ fn index_compacts(
         path: format!("{BUNDLE}/{ENTRY}"),
         bytes: entry.to_string().into_bytes(),
     });
-    out.extend(index.files.into_iter().map(|(name, bytes)| SiteFile {
+    out.extend(index.into_iter().map(|(name, bytes)| SiteFile {
         path: format!("{BUNDLE}/{name}"),
         bytes,
     }));
     out.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Some(out))
+    Some(out)
 }
 
 /// How many indexed pages (pages that carry `data-pagefind-body`) one shard of the index takes, unless
@@ -381,6 +418,48 @@ struct CachedPage {
     page: pagefind_format::Compact,
 }
 
+/// A shard's compressed index files (metadata, word chunks, filters) by
+/// the hash of what they hold, kept beside the output from one build to
+/// the next: a file whose bytes did not change is not compressed again.
+/// Written by one apparat binary (`key`), read only by the same.
+#[derive(Default, minicbor::Encode, minicbor::Decode)]
+pub struct Gzipped {
+    #[n(0)]
+    key: String,
+    #[n(1)]
+    files: Vec<Gz>,
+}
+
+#[derive(minicbor::Encode, minicbor::Decode)]
+struct Gz {
+    #[n(0)]
+    hash: String,
+    #[cbor(n(1), with = "minicbor::bytes")]
+    gz: Vec<u8>,
+}
+
+impl Gzipped {
+    /// Files as [`Gzipped::to_bytes`] wrote them, if written by the binary
+    /// of `key` (anything else is none).
+    pub fn from_bytes(bytes: &[u8], key: &str) -> Option<Gzipped> {
+        minicbor::decode::<Gzipped>(bytes)
+            .ok()
+            .filter(|c| c.key == key)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
+        minicbor::to_vec(self).map_err(|e| format!("cannot encode the search cache: {e}"))
+    }
+
+    fn by_hash(self) -> pagefind_format::Gzipped {
+        self.files.into_iter().map(|g| (g.hash, g.gz)).collect()
+    }
+}
+
 impl ShardCache {
     /// A cache as [`ShardCache::to_bytes`] wrote it, if written by the
     /// binary of `key` (anything else is no cache).
@@ -414,15 +493,17 @@ pub fn index_shard_cached(
     language: &str,
     pages: &[(&str, u64)],
     read: &ReadPage,
-    cache: Option<ShardCache>,
+    kept: ShardKept,
     (key, save): (&str, &(dyn Fn(ShardCache) + Sync)),
-) -> Result<(Option<Vec<SiteFile>>, usize), String> {
+) -> Result<ShardMade, String> {
     let paths: Vec<&str> = pages.iter().map(|(p, _)| *p).collect();
     if std::env::var("APPARAT_SEARCH_INDEXER").is_ok_and(|v| v == "pagefind") {
         save(ShardCache::default());
-        return index_shard_of(language, &paths, read).map(|f| (f, 0));
+        let files = index_shard_of(language, &paths, read)?;
+        return Ok(ShardMade::new(files, 0, Gzipped::default()));
     }
-    let mut old: std::collections::HashMap<(String, u64), pagefind_format::Compact> = cache
+    let mut old: std::collections::HashMap<(String, u64), pagefind_format::Compact> = kept
+        .pages
         .map(|c| c.pages)
         .unwrap_or_default()
         .into_iter()
@@ -436,14 +517,20 @@ pub fn index_shard_cached(
     let from_cache = hits.iter().flatten().count();
     let Some(compacts) = compacts(language, &paths, read, hits)? else {
         save(ShardCache::default());
-        return Ok((None, 0));
+        return Ok(ShardMade::new(None, 0, Gzipped::default()));
+    };
+    let before = kept.gzipped.map(Gzipped::by_hash).unwrap_or_default();
+    let merge = |compacts| {
+        let (files, mut gzipped) = index_compacts_with(language, compacts, &before)?;
+        gzipped.key = key.to_string();
+        Ok::<_, String>(ShardMade::new(files, from_cache, gzipped))
     };
     // a cache that misses few pages is kept as it is: those pages are
     // digested again by the next build, instead of every page's compact
     // form written again for a few (a text edited again and again)
     let misses = pages.len() - from_cache;
     if from_cache > 0 && misses * STALE_SHARE <= pages.len() {
-        return Ok((index_compacts(language, compacts)?, from_cache));
+        return merge(compacts);
     }
     let next = ShardCache {
         key: key.to_string(),
@@ -458,8 +545,38 @@ pub fn index_shard_cached(
             .collect(),
     };
     // (a shard merges on one thread: the cache is written beside it)
-    let ((), files) = rayon::join(|| save(next), || index_compacts(language, compacts));
-    Ok((files?, from_cache))
+    let ((), made) = rayon::join(|| save(next), || merge(compacts));
+    made
+}
+
+/// What a shard kept from its last build, beside the output.
+#[derive(Default)]
+pub struct ShardKept {
+    /// Its pages' compact forms.
+    pub pages: Option<ShardCache>,
+    /// Its compressed index files.
+    pub gzipped: Option<Gzipped>,
+}
+
+/// A shard made by [`index_shard_cached`].
+pub struct ShardMade {
+    /// Its files (`None`: the reader of the pages leaves the index to its
+    /// own reader).
+    pub files: Option<Vec<SiteFile>>,
+    /// How many of its pages came from the cache.
+    pub from_cache: usize,
+    /// Its compressed index files, for the next build.
+    pub gzipped: Gzipped,
+}
+
+impl ShardMade {
+    fn new(files: Option<Vec<SiteFile>>, from_cache: usize, gzipped: Gzipped) -> ShardMade {
+        ShardMade {
+            files,
+            from_cache,
+            gzipped,
+        }
+    }
 }
 
 /// Shard `k`'s files (as [`index_shard_of`] gives them) moved into its
@@ -602,8 +719,13 @@ mod tests {
                 .collect();
             let saved = Mutex::new(None);
             let save = |c: ShardCache| *saved.lock().expect("lock") = Some(c);
-            let (files, hits) =
-                index_shard_cached("fr", &pages, &read, cache, ("key", &save)).expect("index");
+            let kept = ShardKept {
+                pages: cache,
+                gzipped: None,
+            };
+            let made =
+                index_shard_cached("fr", &pages, &read, kept, ("key", &save)).expect("index");
+            let (files, hits) = (made.files, made.from_cache);
             let saved = saved.into_inner().expect("lock");
             let files: Vec<(String, Vec<u8>)> = files
                 .expect("files")

@@ -950,11 +950,25 @@ fn short_name(hash: &str, language: &str, step: usize, taken: &dyn Fn(&str) -> b
 /// the bundle folder (relative names) and the name of the metadata file.
 pub struct Index {
     pub files: Vec<(String, Vec<u8>)>,
+    /// The compressed files (metadata, word chunks, filters) by the hash
+    /// of what they hold (`<language>_<SHA-1>`), for [`write`]'s next call.
+    pub gzipped: Vec<(String, Vec<u8>)>,
     pub meta_hash: String,
     pub page_count: usize,
 }
 
-pub fn write(pages: Vec<Compact>, language: &str, version: &str) -> Result<Index, String> {
+/// Compressed files by the hash of what they hold (see [`Index::gzipped`]).
+pub type Gzipped = HashMap<String, Vec<u8>>;
+
+/// The index of `pages`; a file whose bytes `before` holds compressed (by
+/// their hash) is taken from there rather than compressed again (one text
+/// changed leaves most word chunks as they were).
+pub fn write(
+    pages: Vec<Compact>,
+    language: &str,
+    version: &str,
+    before: &Gzipped,
+) -> Result<Index, String> {
     // as Pagefind: once one page marks its body, pages that do not are left
     // out; so are pages without words
     let any_body = pages.iter().any(|p| p.has_body);
@@ -1067,7 +1081,7 @@ pub fn write(pages: Vec<Compact>, language: &str, version: &str) -> Result<Index
             filter,
             hash: name.clone(),
         });
-        filter_data.push((format!("filter/{name}.pf_filter"), bytes));
+        filter_data.push((format!("filter/{name}.pf_filter"), bytes, hash));
     }
 
     let mut chunks = chunks(words.into_values().collect());
@@ -1094,7 +1108,7 @@ pub fn write(pages: Vec<Compact>, language: &str, version: &str) -> Result<Index
         let name = short_name(&hash, language, 2, &|s| chunk_names.iter().any(|n| n == s));
         chunk_names.push(name.clone());
         bound.hash = name.clone();
-        index_data.push((format!("index/{name}.pf_index"), bytes));
+        index_data.push((format!("index/{name}.pf_index"), bytes, hash));
     }
 
     let page_count = meta_pages.len();
@@ -1113,19 +1127,32 @@ pub fn write(pages: Vec<Compact>, language: &str, version: &str) -> Result<Index
         &meta_full[..(language.len() + 8).min(meta_full.len())]
     );
 
-    let mut raw: Vec<(String, Vec<u8>)> = Vec::new();
-    raw.push((format!("pagefind.{meta_hash}.pf_meta"), meta_bytes));
+    let mut raw: Vec<(String, Vec<u8>, String)> = Vec::new();
+    let meta_key = format!("{language}_{meta_full}");
+    raw.push((
+        format!("pagefind.{meta_hash}.pf_meta"),
+        meta_bytes,
+        meta_key,
+    ));
     raw.extend(index_data);
     raw.extend(filter_data);
-    let compressed: Vec<(String, Vec<u8>)> = raw
+    let compressed: Vec<(String, Vec<u8>, String)> = raw
         .into_par_iter()
-        .map(|(name, bytes)| gzip(&bytes).map(|gz| (name, gz)))
+        .map(|(name, bytes, key)| match before.get(&key) {
+            Some(gz) => Ok((name, gz.clone(), key)),
+            None => gzip(&bytes).map(|gz| (name, gz, key)),
+        })
         .collect::<Result<_, String>>()?;
-    files.extend(compressed);
+    let mut gzipped = Vec::with_capacity(compressed.len());
+    for (name, gz, key) in compressed {
+        gzipped.push((key, gz.clone()));
+        files.push((name, gz));
+    }
     // (the fragments were compressed as their pages were read)
     files.extend(fragments);
     Ok(Index {
         files,
+        gzipped,
         meta_hash,
         page_count,
     })
