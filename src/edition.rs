@@ -13,7 +13,7 @@ use std::hash::Hash;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-mod kept;
+pub mod kept;
 pub use kept::KeptDocs;
 
 /// A page with its parsed document.

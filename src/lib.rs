@@ -294,6 +294,9 @@ fn build_state(opts: &BuildOptions, out: Option<PathBuf>) -> engine::State {
         .as_deref()
         .filter(|_| rebuild)
         .and_then(|o| edition::KeptDocs::beside(o, &manifest::build_key()));
+    if let (Some(o), false) = (&out, rebuild) {
+        edition::kept::forget_unfinished_beside(o);
+    }
     // memory: the edition holds body HTML up to a budget; the other pages
     // hold it compressed, set aside beside the output, unpacked when
     // rendered and freed with them

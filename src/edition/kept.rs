@@ -57,7 +57,12 @@ impl KeptDocs {
     /// no documents.
     pub fn read(&mut self, config: u64) {
         self.docs.clear();
-        self.bytes = std::fs::read(&self.file).unwrap_or_default();
+        // (a link there is not followed: only a file this binary wrote)
+        let file = std::fs::symlink_metadata(&self.file).is_ok_and(|m| m.is_file());
+        self.bytes = match file {
+            true => std::fs::read(&self.file).unwrap_or_default(),
+            false => Vec::new(),
+        };
         match decode(&self.bytes, &self.key(config)) {
             Some(docs) => self.docs = docs,
             None => self.bytes = Vec::new(),
@@ -91,10 +96,18 @@ impl KeptDocs {
     /// configuration `config`, to a file that replaces the last when the
     /// build succeeds ([`KeptDocs::commit`]).
     pub fn write(&mut self, config: u64, pages: &[(String, u64, Keep)]) -> std::io::Result<()> {
+        use std::io::Write;
         let bytes = self.encode(config, pages).map_err(std::io::Error::other)?;
-        let next = self.file.with_extension("apparat-parse-next");
-        self.next = Some(next.clone());
-        std::fs::write(&next, bytes)
+        let next = next_of(&self.file);
+        // a new file, never one already there (nor what a link there
+        // points to): what a killed build left is removed first
+        forget_unfinished(&self.file);
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&next)?;
+        self.next = Some(next);
+        f.write_all(&bytes)
     }
 
     /// Lets go of the documents read (once the next are written).
@@ -136,6 +149,27 @@ impl Drop for KeptDocs {
         if let Some(next) = self.next.take() {
             let _ = std::fs::remove_file(next);
         }
+    }
+}
+
+/// Where the documents for the next rebuild are written, until the build
+/// succeeds.
+fn next_of(file: &Path) -> PathBuf {
+    file.with_extension("apparat-parse-next")
+}
+
+/// Removes what a build killed before it succeeded left beside the output
+/// folder `out` (its documents for the next rebuild).
+pub fn forget_unfinished_beside(out: &Path) {
+    if let Some(k) = KeptDocs::beside(out, "") {
+        forget_unfinished(&k.file);
+    }
+}
+
+fn forget_unfinished(file: &Path) {
+    let next = next_of(file);
+    if std::fs::symlink_metadata(&next).is_ok() {
+        let _ = std::fs::remove_file(&next);
     }
 }
 
@@ -241,5 +275,45 @@ mod tests {
         let mut cut = KeptDocs::beside(&out, "binary 1").expect("beside");
         cut.read(1);
         assert!(cut.get("content/t.md", 7).is_none(), "a file cut short");
+    }
+
+    /// Links beside the output are neither followed when read nor written
+    /// through; what a killed build left is removed.
+    #[cfg(unix)]
+    #[test]
+    fn links_beside_the_output_are_not_followed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("public");
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "keep me").expect("victim");
+        let next = dir.path().join(".public.apparat-parse-next");
+        std::os::unix::fs::symlink(&victim, &next).expect("link");
+        let pages = vec![(
+            "content/t.md".to_string(),
+            7,
+            Keep::New(encode(&doc()).expect("doc")),
+        )];
+        let mut kept = KeptDocs::beside(&out, "b").expect("beside");
+        kept.write(1, &pages).expect("write");
+        kept.commit();
+        assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "keep me");
+        assert!(std::fs::symlink_metadata(&next).is_err(), "left behind");
+
+        // the documents replaced by a link to a file of the same bytes
+        let file = dir.path().join(".public.apparat-parse");
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::rename(&file, &elsewhere).expect("move");
+        std::os::unix::fs::symlink(&elsewhere, &file).expect("link");
+        let mut linked = KeptDocs::beside(&out, "b").expect("beside");
+        linked.read(1);
+        assert!(
+            linked.get("content/t.md", 7).is_none(),
+            "a link was followed"
+        );
+
+        // what a killed build left
+        std::fs::write(&next, "half").expect("left");
+        forget_unfinished_beside(&out);
+        assert!(!next.exists());
     }
 }
