@@ -658,7 +658,12 @@ impl ParseWith<'_> {
         };
         let hash = page_hash(&p);
         let path = rel.to_string_lossy();
-        if let Some((doc, keep)) = self.kept.and_then(|k| k.get(&path, hash)) {
+        // a large body is packed as it is made, whatever is left of the
+        // budget; such a page is parsed every time (made again from a kept
+        // document, its body would be held whole when rendered)
+        let pack = self.budget.is_some() && crate::pack::is_large(p.body().len());
+        let kept = self.kept.filter(|_| !pack);
+        if let Some((doc, keep)) = kept.and_then(|k| k.get(&path, hash)) {
             // its body is made again if the page is rendered; its source
             // is held as it is while the budget lasts
             let mut e = entry_of(p, doc, hash, None);
@@ -668,11 +673,9 @@ impl ParseWith<'_> {
             }
             return (Some(Arc::new(e)), Some(keep));
         }
-        // a large body is packed as it is made, whatever is left of the budget
-        let pack = self.budget.is_some() && crate::pack::is_large(p.body().len());
         let mut pd = Diagnostics::default();
         let mut e = parse_hashed(self.config, p, hash, pack, &mut pd);
-        let keep = match self.kept {
+        let keep = match kept {
             Some(_) if pd.is_empty() => kept::encode(&e.doc).map(kept::Keep::New),
             _ => None,
         };

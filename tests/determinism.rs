@@ -381,6 +381,16 @@ fn a_rebuild_that_parses_only_the_changed_texts_equals_a_fresh_build() {
     assert_eq!(s.parsed, s.pages, "{s:?}");
     assert_same(&out, &fresh("fresh3"));
     assert!(leftovers(&out).is_empty(), "{:?}", leftovers(&out));
+
+    // a text of more than 1 MiB is parsed every time (its body is packed
+    // as it is made, never held whole), the others are not
+    edit("t00002", &|t| {
+        format!("{t}\n{}", "Un paragraphe de plus.\n\n".repeat(50_000))
+    });
+    build(&opts(&root, &out)).expect("rebuild with a large text");
+    let s = build(&opts(&root, &out)).expect("rebuild").0;
+    assert_eq!(s.parsed, 1, "{s:?}");
+    assert_same(&out, &fresh("fresh4"));
 }
 
 #[test]
