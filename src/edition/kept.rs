@@ -42,9 +42,8 @@ impl KeptDocs {
     /// (`binary`); none yet if there is no such file. `None`: no place
     /// for them (`out` has no file name).
     pub fn beside(out: &Path, binary: &str) -> Option<KeptDocs> {
-        let name = out.file_name()?.to_string_lossy().into_owned();
         Some(KeptDocs {
-            file: out.with_file_name(format!(".{name}.apparat-parse")),
+            file: file_beside(out)?,
             binary: binary.to_string(),
             bytes: Vec::new(),
             docs: HashMap::new(),
@@ -161,9 +160,15 @@ fn next_of(file: &Path) -> PathBuf {
 /// Removes what a build killed before it succeeded left beside the output
 /// folder `out` (its documents for the next rebuild).
 pub fn forget_unfinished_beside(out: &Path) {
-    if let Some(k) = KeptDocs::beside(out, "") {
-        forget_unfinished(&k.file);
+    if let Some(file) = file_beside(out) {
+        forget_unfinished(&file);
     }
+}
+
+/// The documents' file beside the output folder `out`.
+fn file_beside(out: &Path) -> Option<PathBuf> {
+    let name = out.file_name()?.to_string_lossy().into_owned();
+    Some(out.with_file_name(format!(".{name}.apparat-parse")))
 }
 
 fn forget_unfinished(file: &Path) {

@@ -353,38 +353,27 @@ impl<'a> Shards<'a> {
     fn index(&self, k: usize, read: &ReadPage) -> Result<(usize, Vec<SiteFile>), String> {
         let pages = self.shards.get(k).map_or(&[][..], |s| &s.0[..]);
         let file = self.cache.as_ref().map(|d| d.join(format!("{k}.cbor")));
-        // (a link there is not followed: only a file this binary wrote)
-        let cache = file
-            .as_ref()
-            .filter(|f| std::fs::symlink_metadata(f).is_ok_and(|m| m.is_file()))
-            .and_then(|f| std::fs::read(f).ok())
-            .and_then(|b| search::ShardCache::from_bytes(&b, &self.key));
+        let cache =
+            read_cache(file.as_deref()).and_then(|b| search::ShardCache::from_bytes(&b, &self.key));
         let keep = |next: search::ShardCache| {
-            if let Some(file) = file.as_ref().filter(|_| self.write_cache) {
-                if save(file, next.to_bytes().ok().filter(|_| !next.is_empty())).is_err() {
-                    let _ = std::fs::remove_file(file);
-                }
-            }
+            let bytes = next.to_bytes().ok().filter(|_| !next.is_empty());
+            self.write(file.as_deref(), bytes);
         };
         // and its compressed index files, by what they hold
         let gz_file = self.cache.as_ref().map(|d| d.join(format!("{k}.gz")));
-        let gzipped = gz_file
-            .as_ref()
-            .filter(|f| std::fs::symlink_metadata(f).is_ok_and(|m| m.is_file()))
-            .and_then(|f| std::fs::read(f).ok())
-            .and_then(|b| search::Gzipped::from_bytes(&b, &self.key));
+        let gzipped =
+            read_cache(gz_file.as_deref()).and_then(|b| search::Gzipped::from_bytes(&b, &self.key));
         let kept = search::ShardKept {
             pages: cache,
             gzipped,
         };
         let made =
             search::index_shard_cached(self.language, pages, read, kept, (&self.key, &keep))?;
-        if let Some(file) = gz_file.as_ref().filter(|_| self.write_cache) {
-            let g = &made.gzipped;
-            if save(file, g.to_bytes().ok().filter(|_| !g.is_empty())).is_err() {
-                let _ = std::fs::remove_file(file);
-            }
-        }
+        let g = &made.gzipped;
+        self.write(
+            gz_file.as_deref(),
+            g.to_bytes().ok().filter(|_| !g.is_empty()),
+        );
         let hits = made.from_cache;
         self.digested
             .fetch_add(pages.len() - hits, Ordering::Relaxed);
@@ -392,6 +381,16 @@ impl<'a> Shards<'a> {
         made.files
             .map(|files| (k, files))
             .ok_or_else(|| "cannot read the pages back for the search index".to_string())
+    }
+
+    /// Writes a cache file if this run writes caches (`None`: a cache of
+    /// nothing, removed); one that cannot be written is no cache.
+    fn write(&self, file: Option<&Path>, bytes: Option<Vec<u8>>) {
+        if let Some(file) = file.filter(|_| self.write_cache) {
+            if save(file, bytes).is_err() {
+                let _ = std::fs::remove_file(file);
+            }
+        }
     }
 
     /// Removes the caches of shards `count` and after (no longer part of
@@ -442,6 +441,13 @@ fn cache_dir(out: &Path, create: bool) -> Option<PathBuf> {
         Err(_) if create => std::fs::create_dir(&dir).ok().map(|()| dir),
         Err(_) => None,
     }
+}
+
+/// A cache file's bytes; a link there is not followed (only a file this
+/// binary wrote).
+fn read_cache(file: Option<&Path>) -> Option<Vec<u8>> {
+    let file = file.filter(|f| std::fs::symlink_metadata(f).is_ok_and(|m| m.is_file()))?;
+    std::fs::read(file).ok()
 }
 
 /// Writes a shard's cache (to a temporary file renamed into place); none

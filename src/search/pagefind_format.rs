@@ -158,16 +158,13 @@ impl<C> Encode<C> for Ints {
     fn encode<W: minicbor::encode::Write>(
         &self,
         e: &mut minicbor::Encoder<W>,
-        _: &mut C,
+        ctx: &mut C,
     ) -> Result<(), minicbor::encode::Error<W::Error>> {
-        if self.cbor.is_empty() {
-            e.array(0)?;
-        } else {
-            e.writer_mut()
-                .write_all(&self.cbor)
-                .map_err(minicbor::encode::Error::write)?;
-        }
-        Ok(())
+        let borrowed = IntsRef {
+            len: self.len,
+            cbor: &self.cbor,
+        };
+        borrowed.encode(e, ctx)
     }
 }
 
