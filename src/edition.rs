@@ -40,6 +40,15 @@ pub struct Entry {
     /// The body HTML was let go past the budget (see
     /// [`ParseCache::drop_bodies`]): [`Entry::body_again`] makes it again.
     pub dropped: bool,
+    /// `doc` set aside beside the output past the documents' budget (see
+    /// [`ParseCache::documents`]): `doc` then holds only its links and counts,
+    /// and [`Entry::document`] reads the rest back.
+    pub aside: Option<crate::pack::Aside>,
+    /// The number of notes of `doc` (set aside or not).
+    pub notes: usize,
+    /// The key of each mention of `doc` ([`markup::Mention::key`]), in
+    /// order (set aside or not).
+    pub mention_keys: Box<[u64]>,
 }
 
 impl Entry {
@@ -48,6 +57,37 @@ impl Entry {
     pub fn body_again(&self, config: &Config) -> String {
         let mut scratch = Diagnostics::default();
         parse_page(config, self.page.clone(), &mut scratch).doc.html
+    }
+
+    /// The page's parsed document: `doc`, or, when it was set aside, `doc`
+    /// read back (its body HTML is never set aside: see [`Entry::packed`]).
+    /// A document that cannot be read back gives what `doc` holds, and
+    /// the spill's failure fails the build ([`crate::pack::Spill::failure`]).
+    pub fn document(&self) -> std::borrow::Cow<'_, Document> {
+        use std::borrow::Cow;
+        let Some(aside) = &self.aside else {
+            return Cow::Borrowed(&self.doc);
+        };
+        match aside.read(|b| minicbor::decode::<Document>(b).ok()) {
+            Some(doc) => Cow::Owned(doc),
+            None => Cow::Borrowed(&self.doc),
+        }
+    }
+
+    /// Sets `doc` aside in `spill`, but its links and counts (see
+    /// [`Entry::aside`]); it stays if it cannot be written.
+    fn set_aside(&mut self, spill: &Arc<crate::pack::Spill>, cbor: &[u8]) {
+        if let Some(aside) = crate::pack::Aside::new(spill, cbor) {
+            let doc = &mut self.doc;
+            *doc = Document {
+                html: std::mem::take(&mut doc.html),
+                links: std::mem::take(&mut doc.links),
+                paragraphs: doc.paragraphs,
+                foreign_spans: doc.foreign_spans,
+                ..Document::default()
+            };
+            self.aside = Some(aside);
+        }
     }
 
     /// The body HTML when the entry holds it compressed (`None`: it is in
@@ -428,6 +468,9 @@ fn entry_of(page: Page, mut doc: Document, hash: u64, packed: Option<Packed>) ->
     let index_hash = hash_of(&(page.front.kind, indexed, persons, &occurrences));
     let ids_hash = doc.ids_hash();
     Entry {
+        notes: doc.notes.len(),
+        mention_keys: doc.mentions.iter().map(|m| m.key).collect(),
+        aside: None,
         listing: listing_key(&page),
         page,
         doc,
@@ -515,6 +558,13 @@ pub struct ParseCache {
     /// Where what is packed past the budget is set aside (`None`: it is
     /// held in memory).
     pub spill: Option<Arc<crate::pack::Spill>>,
+    /// With a spill: bytes of parsed documents (CBOR, about a third of
+    /// their size in memory) to hold past the body budget before the
+    /// others are set aside too ([`Entry::aside`]): an edition of some
+    /// thousands of texts holds them all; one of tens of thousands holds
+    /// in memory what resolve and the person index need, and reads each
+    /// page's document back when it renders the page.
+    pub documents: usize,
     /// The documents a rebuild keeps beside the output for the next
     /// (`build` only: a session keeps its pages in memory).
     pub kept: Option<KeptDocs>,
@@ -575,9 +625,11 @@ pub fn load_and_parse(
         k.read(key);
     }
     let old = &cache.files;
+    let documents = std::sync::atomic::AtomicUsize::new(cache.documents);
     let with = ParseWith {
         config,
         drafts,
+        documents: &documents,
         budget: cache.html_budget.as_ref(),
         drop_bodies: cache.drop_bodies,
         spill: cache.spill.as_ref(),
@@ -635,6 +687,8 @@ pub fn load_and_parse(
 struct ParseWith<'a> {
     config: &'a Config,
     drafts: bool,
+    /// What is left of [`ParseCache::documents`].
+    documents: &'a std::sync::atomic::AtomicUsize,
     budget: Option<&'a Arc<std::sync::atomic::AtomicUsize>>,
     drop_bodies: bool,
     spill: Option<&'a Arc<crate::pack::Spill>>,
@@ -671,6 +725,7 @@ impl ParseWith<'_> {
             if !self.spend(e.page.src.len()) {
                 e.page.src.pack_in(self.spill);
             }
+            self.set_aside(&mut e, kept.and_then(|k| k.encoded(&keep)));
             return (Some(Arc::new(e)), Some(keep));
         }
         let mut pd = Diagnostics::default();
@@ -693,7 +748,39 @@ impl ParseWith<'_> {
         if e.packed.is_some() || e.dropped {
             e.page.src.pack_in(self.spill);
         }
+        let cbor = match &keep {
+            Some(kept::Keep::New(b)) => Some(b.as_slice()),
+            _ => None,
+        };
+        self.set_aside(&mut e, cbor);
         (Some(Arc::new(e)), keep)
+    }
+
+    /// Sets the document of `e` aside once the documents' budget is spent,
+    /// if its body is not held either (`cbor`: the document encoded, if it
+    /// already is).
+    fn set_aside(&self, e: &mut Entry, cbor: Option<&[u8]>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let Some(spill) = self.spill.filter(|_| e.packed.is_some() || e.dropped) else {
+            return;
+        };
+        let encoded;
+        let bytes = match cbor {
+            Some(b) => b,
+            None => match kept::encode(&e.doc) {
+                Some(b) => {
+                    encoded = b;
+                    &encoded
+                }
+                None => return,
+            },
+        };
+        let spent = self
+            .documents
+            .fetch_update(Relaxed, Relaxed, |l| l.checked_sub(bytes.len()));
+        if spent.is_err() {
+            e.set_aside(spill, bytes);
+        }
     }
 
     /// Takes `len` bytes from the budget: whether they fit (always, with
@@ -773,6 +860,11 @@ pub fn resolve_with(
             }
         }
     }
+    // the same by key (a mention's [`markup::Mention::key`])
+    let by_key: HashMap<u64, usize> = by_id
+        .iter()
+        .map(|(id, &pos)| (crate::hash::id_key(id), pos))
+        .collect();
     // duplicate URLs (e.g. a.md and a/_index.md)
     let mut urls: HashMap<&str, &Page> = HashMap::new();
     for e in &entries {
@@ -842,17 +934,11 @@ pub fn resolve_with(
                 // the index, which lists the original's
                 let indexed = gather && e.page.front.translation_of.is_none();
                 let positions = e.resolved.get_or(ids_key, || {
-                    e.doc
-                        .mentions
-                        .iter()
-                        .map(|m| {
-                            let pos = by_id.get(m.person.as_str());
-                            pos.and_then(|&p| u32::try_from(p).ok())
-                        })
-                        .collect()
+                    let pos = |k| by_key.get(k).and_then(|&p| u32::try_from(p).ok());
+                    e.mention_keys.iter().map(pos).collect()
                 });
                 let start = found.len();
-                for ((j, m), pos) in e.doc.mentions.iter().enumerate().zip(positions.iter()) {
+                for (j, pos) in positions.iter().enumerate() {
                     match pos.map(|p| p as usize) {
                         Some(pos) => {
                             seen[pos] = true;
@@ -862,12 +948,15 @@ pub fn resolve_with(
                         }
                         // a register that failed to load reports that alone
                         None if register.failed => {}
+                        // (the document read back, if it was set aside, to say which)
                         None => {
-                            let hint = suggestion(&m.person, by_id.keys().copied());
-                            d.push(e.page.src.error(
-                                m.offset,
-                                format!("unknown person id `{}`{hint}", m.person),
-                            ));
+                            if let Some(m) = e.document().mentions.get(j) {
+                                let hint = suggestion(&m.person, by_id.keys().copied());
+                                d.push(e.page.src.error(
+                                    m.offset,
+                                    format!("unknown person id `{}`{hint}", m.person),
+                                ));
+                            }
                         }
                     }
                 }
@@ -915,7 +1004,7 @@ pub fn resolve_with(
     }
     check_entries(register, &by_id, &mentioned, "", diags);
 
-    let notes = entries.iter().map(|e| e.doc.notes.len()).sum();
+    let notes = entries.iter().map(|e| e.notes).sum();
     let index = reused.unwrap_or_else(|| {
         let previous = previous.map(|(_, index)| &**index);
         Arc::new(build_index(

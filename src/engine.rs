@@ -132,8 +132,7 @@ pub(crate) fn render(
     if diags.has_errors() {
         return Err(diags);
     }
-    let out = crate::output_dir(opts, &config);
-    let search = entries.input(&config, &run.claims, &taken, out);
+    let search = entries.input(opts, &config, &run.claims, &taken);
     Ok(Ran {
         pages: ed.entries.len(),
         notes: ed.notes,

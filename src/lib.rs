@@ -301,6 +301,8 @@ fn build_state(opts: &BuildOptions, out: Option<PathBuf>) -> engine::State {
     // hold it compressed, set aside beside the output, unpacked when
     // rendered and freed with them
     state.parse.spill = out.and_then(|o| pack::Spill::beside(&o));
+    // and, past the budget, the parsed documents too beyond a quarter of it
+    state.parse.documents = opts.html_budget.unwrap_or(HTML_BUDGET) / 4;
     state
 }
 

@@ -260,7 +260,7 @@ impl IdSets<'_> {
     fn get(&self, i: usize) -> Option<&HashSet<String>> {
         let e = self.ed.entries.get(i)?;
         let set = self.sets.get(i)?.get_or_init(|| {
-            let mut set: HashSet<String> = e.doc.ids().into_iter().collect();
+            let mut set: HashSet<String> = e.document().ids().into_iter().collect();
             set.extend(TEMPLATE_IDS.iter().map(|s| s.to_string()));
             set.extend(self.templates.iter().cloned());
             let persons = if e.page.url == self.persons_url {

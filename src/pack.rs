@@ -181,6 +181,47 @@ impl Spill {
     }
 }
 
+/// Bytes set aside as they are in a [`Spill`] (a page's parsed document
+/// past the documents' budget, see [`crate::edition::Entry::document`]; a
+/// search shard's files until they are written).
+#[derive(Debug, Clone)]
+pub struct Aside {
+    spill: Arc<Spill>,
+    at: u64,
+    len: usize,
+}
+
+impl Aside {
+    /// `bytes` set aside in `spill`; `None` if they could not be written
+    /// (the caller then keeps what it has).
+    pub fn new(spill: &Arc<Spill>, bytes: &[u8]) -> Option<Aside> {
+        let at = spill.put(bytes)?;
+        Some(Aside {
+            spill: Arc::clone(spill),
+            at,
+            len: bytes.len(),
+        })
+    }
+
+    /// The bytes set aside (an error says why they cannot be read back).
+    pub fn bytes(&self) -> Result<Vec<u8>, String> {
+        self.spill.get(self.at, self.len)
+    }
+
+    /// The bytes set aside, decoded by `decode`; `None` if they cannot be
+    /// read back or decoded: the spill's [`Spill::failure`] then says why
+    /// (a build reports it and writes nothing).
+    pub fn read<T>(&self, decode: impl FnOnce(&[u8]) -> Option<T>) -> Option<T> {
+        let bytes = self.bytes().ok()?;
+        let value = decode(&bytes);
+        if value.is_none() {
+            self.spill
+                .fail("cannot decode what was set aside beside the output".into());
+        }
+        value
+    }
+}
+
 impl PartialEq for Packed {
     fn eq(&self, other: &Packed) -> bool {
         (self.len, self.digest) == (other.len, other.digest)

@@ -196,7 +196,7 @@ fn resolve_one(
         let indexed = e.page.front.translation_of.is_none();
         let shared = edition::page_strings(&e.page);
         for m in e
-            .doc
+            .document()
             .register_mentions
             .iter()
             .filter(|m| m.register == decl.id)

@@ -1657,8 +1657,8 @@ impl<'a> Renderer<'a> {
             self.ed.registers.get(r).map(|r| r.hash).hash(&mut h);
         }
         // what the register says of the forms it mentions
-        for m in &entry.doc.mentions {
-            self.form_hashes.get(&m.key).hash(&mut h);
+        for k in &entry.mention_keys {
+            self.form_hashes.get(k).hash(&mut h);
         }
         self.mention_langs(entry).hash(&mut h);
         h.finish()
@@ -1671,7 +1671,7 @@ impl<'a> Renderer<'a> {
             return Vec::new();
         }
         entry
-            .doc
+            .document()
             .mentions
             .iter()
             .filter_map(|m| {
@@ -1690,7 +1690,7 @@ impl<'a> Renderer<'a> {
             return Vec::new();
         }
         entry
-            .doc
+            .document()
             .register_mentions
             .iter()
             .filter_map(|m| {
@@ -1789,7 +1789,7 @@ fn page_context(
     notes_read: bool,
 ) -> serde_json::Value {
     let page = &entry.page;
-    let doc = &entry.doc;
+    let doc = &*entry.document();
     let lang = page
         .front
         .lang

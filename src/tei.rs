@@ -1527,7 +1527,7 @@ fn other_list(x: &mut Xml, config: &Config, r: &crate::edition::RegisterIndex) {
 /// `\u003c`…, so no `</script>` can end it early.
 pub fn json_ld(config: &Config, entry: &Entry, version: &Version) -> String {
     let page = &entry.page;
-    let doc = &entry.doc;
+    let doc = &*entry.document();
     let base = &config.base_url;
     let url = format!("{base}{}", page.url.trim_start_matches('/'));
     let persons = format!(

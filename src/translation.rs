@@ -129,7 +129,7 @@ fn align(tr: &Entry, orig: &Entry, at: usize, diags: &mut Diagnostics) {
         ));
     }
     let author = |e: &Entry| -> BTreeMap<String, (usize, Option<u32>)> {
-        e.doc
+        e.document()
             .notes
             .iter()
             .filter(|n| n.series == Series::Author)
@@ -334,10 +334,11 @@ pub fn extend_page(
     );
     let shown_ui = ui.unwrap_or_else(|| config.ui());
     if let Some(ui) = ui {
-        if !entry.doc.emendations.is_empty() {
+        let doc = entry.document();
+        if !doc.emendations.is_empty() {
             obj.insert(
                 "emendations_html".into(),
-                crate::markup::emendation_list(&entry.doc.emendations, ui).into(),
+                crate::markup::emendation_list(&doc.emendations, ui).into(),
             );
         }
     }
@@ -432,12 +433,12 @@ pub fn parallel_context(
             // the calls from the two titles, with the ids of their columns
             obj.insert(
                 "title_note".into(),
-                prefix_call(&tr.doc.title_call, &prefixes.1).into(),
+                prefix_call(&tr.document().title_call, &prefixes.1).into(),
             );
             if let Some(o) = obj.get_mut("original").and_then(|o| o.as_object_mut()) {
                 o.insert(
                     "title_note".into(),
-                    prefix_call(&orig.doc.title_call, &prefixes.0).into(),
+                    prefix_call(&orig.document().title_call, &prefixes.0).into(),
                 );
             }
         }

@@ -426,13 +426,49 @@ fn a_rebuild_that_lets_the_bodies_go_renders_them_the_same() {
             ..opts(&root, &b)
         };
         build(&dropped).expect("first build");
-        for (rel, bytes) in tree(&b) {
-            if let Some(bytes) = bytes {
-                fs::write(b.join(rel), bytes).expect("touch");
+        // twice: the second rebuild takes every document from those the
+        // first kept, and sets them aside from there
+        for round in 0..2 {
+            for (rel, bytes) in tree(&b) {
+                if let Some(bytes) = bytes {
+                    fs::write(b.join(rel), bytes).expect("touch");
+                }
             }
+            let again = build(&dropped).expect("rebuild").0;
+            assert_eq!(again.rendered, again.pages, "{again:?}");
+            assert_eq!(again.parsed, if round == 0 { again.pages } else { 0 });
+            assert_same(&a, &b);
         }
-        let again = build(&dropped).expect("rebuild").0;
-        assert_eq!(again.rendered, again.pages, "{again:?}");
-        assert_same(&a, &b);
     }
+}
+
+#[test]
+fn a_build_that_sets_the_documents_aside_reports_the_same_problems() {
+    // with a budget of 0, every parsed document is set aside beside the
+    // output after parse and read back where it is needed: an unknown person
+    // id found by resolve is still reported at its place in the source
+    let (dir, root) = corpus(6, corpus::Nav::Editorial);
+    let text = root.join("content/textes/t00004.md");
+    let mut src = fs::read_to_string(&text).expect("text");
+    src.push_str("\nUn [inconnu](person:nobody-at-all) de plus.\n");
+    fs::write(&text, &src).expect("write");
+    let line = src.lines().count();
+    let report = |budget: Option<usize>| -> String {
+        let o = BuildOptions {
+            html_budget: budget,
+            ..opts(&root, &dir.path().join(format!("site-{budget:?}")))
+        };
+        match build(&o) {
+            Ok(_) => panic!("a build with an unknown person id succeeded"),
+            Err(d) => d.to_string(),
+        }
+    };
+    let (held, aside) = (report(None), report(Some(0)));
+    assert!(
+        held.contains(&format!(
+            "t00004.md:{line}:4: error: unknown person id `nobody-at-all`"
+        )),
+        "{held}"
+    );
+    assert_eq!(held, aside);
 }

@@ -83,6 +83,15 @@ impl KeptDocs {
         Some((doc, Keep::Kept(range.clone())))
     }
 
+    /// The document kept as `keep` says, as it is encoded (`None`: a new
+    /// one, or one no longer held).
+    pub fn encoded(&self, keep: &Keep) -> Option<&[u8]> {
+        match keep {
+            Keep::Kept(range) => self.bytes.get(range.clone()),
+            Keep::New(_) => None,
+        }
+    }
+
     /// Whether the file would be the same if written with `pages`.
     pub fn holds(&self, pages: &[(String, u64, Keep)]) -> bool {
         pages.len() == self.docs.len()

@@ -44,6 +44,9 @@ pub(crate) struct SearchInput {
     taken: Vec<String>,
     /// The output folder, for messages.
     out: PathBuf,
+    /// Bytes of the made shards' files held in memory until they are put
+    /// (see [`Shards::hold`]).
+    held: usize,
 }
 
 /// An HTML file of a page.
@@ -118,10 +121,10 @@ impl Entries {
     /// each entry.
     pub(super) fn input(
         self,
+        opts: &crate::BuildOptions,
         config: &config::Config,
         claims: &Claims,
         taken: &HashSet<String>,
-        out: PathBuf,
     ) -> SearchInput {
         let mut pages: Vec<Page> = claims
             .iter()
@@ -154,7 +157,9 @@ impl Entries {
             pages,
             language: config.search.then(|| config.language.clone()),
             taken,
-            out,
+            out: crate::output_dir(opts, config),
+            // (twice the bodies' budget)
+            held: opts.html_budget.unwrap_or(crate::HTML_BUDGET) * 2,
         }
     }
 }
@@ -215,6 +220,22 @@ struct Shards<'a> {
     /// Pages digested, and taken from the caches (for `APPARAT_TIMINGS`).
     digested: AtomicUsize,
     cached: AtomicUsize,
+    /// Where the files of shards made past [`SearchInput::held`] wait
+    /// until they are put (`None`: in memory), and what is left of it.
+    aside: Option<std::sync::Arc<crate::pack::Spill>>,
+    held: AtomicUsize,
+}
+
+/// A shard made: its files, held or set aside.
+struct Made {
+    k: usize,
+    files: Vec<(String, Held)>,
+}
+
+/// A file of a made shard.
+enum Held {
+    Bytes(Vec<u8>),
+    Aside(crate::pack::Aside),
 }
 
 impl<'a> Shards<'a> {
@@ -271,7 +292,34 @@ impl<'a> Shards<'a> {
             key: crate::manifest::build_key(),
             digested: AtomicUsize::new(0),
             cached: AtomicUsize::new(0),
+            aside: crate::pack::Spill::beside(&input.out),
+            held: AtomicUsize::new(input.held),
         })
+    }
+
+    /// Shard `k`'s files held until they are put: in memory while
+    /// [`SearchInput::held`] lasts, else set aside (in memory if they
+    /// cannot be). The shards are made in parallel and put once all are
+    /// ([`Shards::make`]): an edition of tens of thousands of texts would
+    /// otherwise hold its whole index (a third of a gigabyte at 30,000).
+    fn hold(&self, (k, files): (usize, Vec<SiteFile>)) -> Made {
+        let files = files
+            .into_iter()
+            .map(|f| {
+                let fits = self
+                    .held
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| {
+                        l.checked_sub(f.bytes.len())
+                    })
+                    .is_ok();
+                let aside = self.aside.as_ref().filter(|_| !fits);
+                match aside.and_then(|s| crate::pack::Aside::new(s, &f.bytes)) {
+                    Some(a) => (f.path, Held::Aside(a)),
+                    None => (f.path, Held::Bytes(f.bytes)),
+                }
+            })
+            .collect();
+        Made { k, files }
     }
 
     /// Keeps the shards that did not change, makes the others, and hands
@@ -280,16 +328,16 @@ impl<'a> Shards<'a> {
     fn make(self, sink: &dyn Sink, read: &ReadPage) -> Result<Option<String>, String> {
         use rayon::prelude::*;
         let same = |k: usize, fp: u64| sink.recorded(&shard_name(k)).is_some_and(|(f, _)| f == fp);
-        let index = |k: usize| self.index(k, read);
+        let index = |k: usize| self.index(k, read).map(|made| self.hold(made));
         let (kept, changed): (Vec<usize>, Vec<usize>) =
             (0..self.shards.len()).partition(|&k| same(k, self.shards[k].1));
-        let mut made: Vec<(usize, Vec<SiteFile>)> = changed
+        let mut made: Vec<Made> = changed
             .into_par_iter()
             .map(index)
             .collect::<Result<_, String>>()?;
         // (a shard none of whose pages has a body to index has no files,
         // and the shards after it take its place: made whole, as before)
-        if made.iter().any(|(_, f)| f.is_empty()) {
+        if made.iter().any(|m| m.files.is_empty()) {
             return self.make_whole(sink, read);
         }
         let mut late = Vec::new();
@@ -300,12 +348,12 @@ impl<'a> Shards<'a> {
                 None => late.push(k),
             }
         }
-        let late: Vec<(usize, Vec<SiteFile>)> = late
+        let late: Vec<Made> = late
             .into_par_iter()
             .map(index)
             .collect::<Result<_, String>>()?;
         made.extend(late);
-        if made.iter().any(|(_, f)| f.is_empty()) {
+        if made.iter().any(|m| m.files.is_empty()) {
             return self.make_whole(sink, read);
         }
         let label = format!(
@@ -317,16 +365,23 @@ impl<'a> Shards<'a> {
     }
 
     /// Hands the shards made now to the sink, with the list of shards.
-    fn put(self, sink: &dyn Sink, made: Vec<(usize, Vec<SiteFile>)>) -> Result<bool, String> {
+    fn put(self, sink: &dyn Sink, made: Vec<Made>) -> Result<bool, String> {
         use rayon::prelude::*;
         let none = Diagnostics::default();
         let taken = |f: &SiteFile| self.input.taken.binary_search(&f.path).is_ok();
         let any = !made.is_empty();
         // (in parallel: a shard is a thousand fragment files)
-        made.into_par_iter().try_for_each(|(k, files)| {
+        made.into_par_iter().try_for_each(|Made { k, files }| {
             let Some((pages, fingerprint)) = self.shards.get(k) else {
                 return Ok(());
             };
+            let files = files
+                .into_iter()
+                .map(|(path, held)| match held {
+                    Held::Bytes(bytes) => Ok(SiteFile { path, bytes }),
+                    Held::Aside(a) => a.bytes().map(|bytes| SiteFile { path, bytes }),
+                })
+                .collect::<Result<Vec<_>, String>>()?;
             let mut files = search::in_folder(k, files);
             files.retain(|f| !taken(f));
             let pages = pages.iter().map(|(p, _)| p.to_string()).collect();
