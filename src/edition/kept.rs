@@ -105,17 +105,21 @@ impl KeptDocs {
     /// build succeeds ([`KeptDocs::commit`]).
     pub fn write(&mut self, config: u64, pages: &[(String, u64, Keep)]) -> std::io::Result<()> {
         use std::io::Write;
-        let bytes = self.encode(config, pages).map_err(std::io::Error::other)?;
         let next = next_of(&self.file);
         // a new file, never one already there (nor what a link there
         // points to): what a killed build left is removed first
         forget_unfinished(&self.file);
-        let mut f = std::fs::OpenOptions::new()
+        let f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&next)?;
         self.next = Some(next);
-        f.write_all(&bytes)
+        // written page by page (the file is a CBOR array of them), never
+        // held whole: tens of megabytes at tens of thousands of texts
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+        self.encode(config, pages, &mut |b| w.write_all(b))?;
+        w.into_inner().map_err(|e| e.into_error())?;
+        Ok(())
     }
 
     /// Lets go of the documents read (once the next are written).
@@ -133,21 +137,38 @@ impl KeptDocs {
         }
     }
 
+    /// The file's bytes for `pages`, handed to `out` a piece at a time (its
+    /// head, then each page).
     fn encode(
         &self,
         config: u64,
         pages: &[(String, u64, Keep)],
-    ) -> Result<Vec<u8>, minicbor::encode::Error<std::convert::Infallible>> {
+        out: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let cbor = std::io::Error::other;
         let mut e = minicbor::Encoder::new(Vec::new());
-        e.str(&self.key(config))?.array(pages.len() as u64)?;
+        e.str(&self.key(config))
+            .and_then(|e| e.array(pages.len() as u64))
+            .map_err(cbor)?;
+        out(e.writer())?;
         for (path, hash, keep) in pages {
             let doc = match keep {
                 Keep::New(bytes) => bytes.as_slice(),
                 Keep::Kept(range) => self.bytes.get(range.clone()).unwrap_or_default(),
             };
-            e.array(3)?.str(path)?.u64(*hash)?.bytes(doc)?;
+            e.writer_mut().clear();
+            e.array(3)
+                .and_then(|e| e.str(path))
+                .and_then(|e| e.u64(*hash))
+                .map_err(cbor)?;
+            out(e.writer())?;
+            // (the document's bytes as they are, after their head)
+            e.writer_mut().clear();
+            e.bytes_len(doc.len() as u64).map_err(cbor)?;
+            out(e.writer())?;
+            out(doc)?;
         }
-        Ok(e.into_writer())
+        Ok(())
     }
 }
 
