@@ -41,8 +41,10 @@ pub struct Entry {
     /// [`ParseCache::drop_bodies`]): [`Entry::body_again`] makes it again.
     pub dropped: bool,
     /// `doc` set aside beside the output past the documents' budget (see
-    /// [`ParseCache::documents`]): `doc` then holds only its links and counts,
-    /// and [`Entry::document`] reads the rest back.
+    /// [`ParseCache::documents`]): `doc` then holds only its links, its
+    /// mentions of the declared registers (which resolve and every page's
+    /// fingerprint read) and its counts, and [`Entry::document`] reads the
+    /// rest back.
     pub aside: Option<crate::pack::Aside>,
     /// The number of notes of `doc` (set aside or not).
     pub notes: usize,
@@ -74,14 +76,15 @@ impl Entry {
         }
     }
 
-    /// Sets `doc` aside in `spill`, but its links and counts (see
-    /// [`Entry::aside`]); it stays if it cannot be written.
+    /// Sets `doc` aside in `spill`, but what [`Entry::aside`] says stays;
+    /// it all stays if it cannot be written.
     fn set_aside(&mut self, spill: &Arc<crate::pack::Spill>, cbor: &[u8]) {
         if let Some(aside) = crate::pack::Aside::new(spill, cbor) {
             let doc = &mut self.doc;
             *doc = Document {
                 html: std::mem::take(&mut doc.html),
                 links: std::mem::take(&mut doc.links),
+                register_mentions: std::mem::take(&mut doc.register_mentions),
                 paragraphs: doc.paragraphs,
                 foreign_spans: doc.foreign_spans,
                 ..Document::default()

@@ -195,8 +195,9 @@ fn resolve_one(
     for (ei, e) in entries.iter().enumerate() {
         let indexed = e.page.front.translation_of.is_none();
         let shared = edition::page_strings(&e.page);
+        // (held even when the document is set aside)
         for m in e
-            .document()
+            .doc
             .register_mentions
             .iter()
             .filter(|m| m.register == decl.id)

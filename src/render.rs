@@ -1689,8 +1689,9 @@ impl<'a> Renderer<'a> {
         if self.entry_langs.is_empty() {
             return Vec::new();
         }
+        // (held even when the document is set aside: read by every fingerprint)
         entry
-            .document()
+            .doc
             .register_mentions
             .iter()
             .filter_map(|m| {
